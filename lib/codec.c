@@ -1,0 +1,180 @@
+/* codec.c — see codec.h. */
+#include "codec.h"
+
+#include <errno.h>
+#include <libdeflate.h>
+#include <string.h>
+
+enum ts_format ts_format_detect(const unsigned char *p, size_t n)
+{
+	if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b)
+		return TS_FMT_GZIP;
+	/* zlib: CM 8, window <= 32K, header checksum */
+	if (n >= 2 && (p[0] & 0x0f) == 8 && (p[0] >> 4) <= 7 &&
+	    ((p[0] << 8) | p[1]) % 31 == 0)
+		return TS_FMT_ZLIB;
+	if (n >= 3 && memcmp(p, "BZh", 3) == 0)
+		return TS_FMT_BZIP2;
+	if (n >= 6 && memcmp(p, "\xfd" "7zXZ\0", 6) == 0)
+		return TS_FMT_XZ;
+	if (n >= 4 && memcmp(p, "\x28\xb5\x2f\xfd", 4) == 0)
+		return TS_FMT_ZSTD;
+	if (n >= 4 && memcmp(p, "\x04\x22\x4d\x18", 4) == 0)
+		return TS_FMT_LZ4;
+	if (n >= 4 && (memcmp(p, "PK\3\4", 4) == 0 || memcmp(p, "PK\5\6", 4) == 0))
+		return TS_FMT_ARCHIVE;
+	if (n >= 6 && memcmp(p, "7z\xbc\xaf\x27\x1c", 6) == 0)
+		return TS_FMT_ARCHIVE;
+	if (n >= 262 && memcmp(p + 257, "ustar", 5) == 0)
+		return TS_FMT_ARCHIVE;
+	return TS_FMT_PLAIN;
+}
+
+static const char *const fmt_names[] = {
+	[TS_FMT_AUTO] = "auto",   [TS_FMT_PLAIN] = "plain",
+	[TS_FMT_GZIP] = "gzip",   [TS_FMT_ZLIB] = "zlib",
+	[TS_FMT_DEFLATE] = "deflate", [TS_FMT_BZIP2] = "bzip2",
+	[TS_FMT_XZ] = "xz",       [TS_FMT_ZSTD] = "zstd",
+	[TS_FMT_LZ4] = "lz4",     [TS_FMT_ARCHIVE] = "archive",
+};
+
+const char *ts_format_name(enum ts_format f)
+{
+	return fmt_names[f];
+}
+
+int ts_format_parse(const char *name, enum ts_format *f)
+{
+	for (size_t i = 0; i < sizeof(fmt_names) / sizeof(fmt_names[0]); i++)
+		if (strcmp(name, fmt_names[i]) == 0) {
+			*f = (enum ts_format)i;
+			return 0;
+		}
+	return -1;
+}
+
+static const signed char b64val[256] = {
+	['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6,
+	['G'] = 7, ['H'] = 8, ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12,
+	['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16, ['Q'] = 17, ['R'] = 18,
+	['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24,
+	['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30,
+	['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36,
+	['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42,
+	['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48,
+	['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54,
+	['2'] = 55, ['3'] = 56, ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60,
+	['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64,
+}; /* value + 1; 0 = not base64 */
+
+int ts_base64_decode(struct ts_buf *out, const char *s, size_t n, size_t *bad)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned acc = 0;
+	int nbits = 0;
+	size_t i, pad = 0;
+
+	if (ts_buf_grow(out, n / 4 * 3 + 3) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		unsigned c = p[i];
+		if (c == '\n' || c == '\r')
+			continue;
+		if (c == '=') {
+			pad++;
+			continue;
+		}
+		if (pad || !b64val[c]) { /* data after padding, or a stray byte */
+			*bad = i;
+			errno = EINVAL;
+			return -1;
+		}
+		acc = (acc << 6) | (unsigned)(b64val[c] - 1);
+		nbits += 6;
+		if (nbits >= 8) {
+			nbits -= 8;
+			out->data[out->len++] = (char)(acc >> nbits);
+		}
+	}
+	/* 6 leftover bits cannot encode a byte: a truncated quantum */
+	if (nbits >= 6 || pad > 2) {
+		*bad = n;
+		errno = EINVAL;
+		ts_buf_setlen(out, out->len);
+		return -1;
+	}
+	ts_buf_setlen(out, out->len);
+	return 0;
+}
+
+int ts_inflate_mem(struct libdeflate_decompressor *d, enum ts_format f,
+		   const char *in, size_t n, struct ts_buf *out,
+		   const struct ts_limits *lim, const char **why)
+{
+	uint64_t max = lim && lim->max_size ? lim->max_size : out->max;
+	size_t start = out->len;
+	uint64_t n0 = n;
+
+	while (n > 0) {
+		size_t guess = n * 4 + 1024, ain = 0, aout = 0;
+		if (f == TS_FMT_GZIP && n >= 18) {
+			/* ISIZE in the trailer: exact for a single member */
+			const unsigned char *t = (const unsigned char *)in + n - 4;
+			size_t isize = (size_t)t[0] | (size_t)t[1] << 8 |
+				       (size_t)t[2] << 16 | (size_t)t[3] << 24;
+			if (isize > guess)
+				guess = isize;
+		}
+		for (;;) {
+			if (guess > max - (out->len - start))
+				guess = (size_t)(max - (out->len - start));
+			if (ts_buf_grow(out, guess) < 0) {
+				*why = "decompression bomb: output over the size limit";
+				goto fail;
+			}
+			size_t room = out->cap - out->len - 1;
+			enum libdeflate_result r =
+				f == TS_FMT_GZIP
+					? libdeflate_gzip_decompress_ex(d, in, n, out->data + out->len,
+									room, &ain, &aout)
+					: libdeflate_zlib_decompress_ex(d, in, n, out->data + out->len,
+									room, &ain, &aout);
+			if (r == LIBDEFLATE_SUCCESS)
+				break;
+			if (r != LIBDEFLATE_INSUFFICIENT_SPACE) {
+				*why = f == TS_FMT_GZIP ? "not valid gzip data (corrupt or truncated)"
+							: "not valid zlib data (corrupt or truncated)";
+				goto fail;
+			}
+			if (out->len - start + room >= max) {
+				*why = "decompression bomb: output over the size limit";
+				goto fail;
+			}
+			guess = room * 2;
+		}
+		out->len += aout;
+		in += ain;
+		n -= ain;
+		/* Trailing zero padding after the last member is tolerated. */
+		size_t z = 0;
+		while (z < n && in[z] == 0)
+			z++;
+		if (z == n)
+			break;
+		if (f != TS_FMT_GZIP) {
+			*why = "trailing data after the zlib stream";
+			goto fail;
+		}
+	}
+	uint64_t total = out->len - start;
+	if (lim && lim->max_ratio && total > TS_RATIO_GRACE &&
+	    total / lim->max_ratio > n0) {
+		*why = "decompression bomb: expansion ratio over the limit";
+		goto fail;
+	}
+	ts_buf_setlen(out, out->len);
+	return 0;
+fail:
+	ts_buf_setlen(out, start);
+	return -1;
+}

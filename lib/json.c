@@ -1,0 +1,651 @@
+/*
+ * json.c — see json.h.
+ *
+ * The validator is an explicit state machine over a bit stack (one bit per
+ * open container: object or array) so nesting depth costs no C stack and
+ * the depth limit is a plain compare.  Strings, the bulk of log data, are
+ * skipped with a table lookup per byte; only quotes, backslashes, control
+ * bytes and non-ASCII bytes leave the fast loop.
+ */
+#include "json.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+/* 1: byte needs attention inside a string ('"', '\\', < 0x20, >= 0x80) */
+static const unsigned char str_special[256] = {
+	[0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 1,
+};
+
+/*
+ * Length of the valid UTF-8 sequence at s (lead byte >= 0x80), 0 when invalid,
+ * -1 when it runs past end (possibly incomplete).
+ */
+static int utf8_seq(const unsigned char *s, const unsigned char *end)
+{
+	unsigned c = s[0];
+	int n;
+	unsigned lo = 0x80, hi = 0xbf;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f; /* no UTF-16 surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+	} else
+		return 0;
+	for (int i = 1; i < n; i++) {
+		if (s + i >= end)
+			return -1;
+		if (s[i] < (i == 1 ? lo : 0x80) || s[i] > (i == 1 ? hi : 0xbf))
+			return 0;
+	}
+	return n;
+}
+
+size_t ts_utf8_valid_prefix(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str, *e = s + n, *p = s;
+
+	while (p < e) {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		int k = utf8_seq(p, e);
+		if (k <= 0)
+			break;
+		p += k;
+	}
+	return (size_t)(p - s);
+}
+
+static int hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+#define FAIL(at, msg)                 \
+	do {                          \
+		r->err_at = (const char *)(at); \
+		r->err = (msg);       \
+		return TS_JSON_ERROR; \
+	} while (0)
+#define NEED(q)                                    \
+	do {                                       \
+		if ((q) >= e)                      \
+			return TS_JSON_INCOMPLETE; \
+	} while (0)
+
+/* Scan a string at p ('"'); on OK *out is one past the closing quote. */
+static enum ts_json_status scan_string(const unsigned char *p,
+				       const unsigned char *e,
+				       const unsigned char **out,
+				       struct ts_json_scan *r)
+{
+	p++;
+	for (;;) {
+		while (e - p >= 4 && !str_special[p[0]] && !str_special[p[1]] &&
+		       !str_special[p[2]] && !str_special[p[3]])
+			p += 4;
+		while (p < e && !str_special[*p])
+			p++;
+		NEED(p);
+		unsigned c = *p;
+		if (c == '"') {
+			*out = p + 1;
+			return TS_JSON_OK;
+		}
+		if (c == '\\') {
+			NEED(p + 1);
+			switch (p[1]) {
+			case '"': case '\\': case '/': case 'b':
+			case 'f': case 'n': case 'r': case 't':
+				p += 2;
+				break;
+			case 'u':
+				for (int i = 2; i < 6; i++) {
+					NEED(p + i);
+					if (hexval(p[i]) < 0)
+						FAIL(p + i, "invalid \\u escape in string");
+				}
+				p += 6;
+				break;
+			default:
+				FAIL(p + 1, "invalid escape in string");
+			}
+			continue;
+		}
+		if (c < 0x20) {
+			if (c == '\n')
+				FAIL(p, "unterminated string (newline inside string)");
+			FAIL(p, "control character inside string");
+		}
+		int k = utf8_seq(p, e);
+		if (k < 0)
+			return TS_JSON_INCOMPLETE;
+		if (k == 0)
+			FAIL(p, "invalid UTF-8 in string");
+		p += k;
+	}
+}
+
+static enum ts_json_status scan_number(const unsigned char *p,
+				       const unsigned char *e, int eof,
+				       const unsigned char **out,
+				       struct ts_json_scan *r)
+{
+	/* At e with eof the number simply ends there. */
+#define NUM_NEED(q)                                              \
+	do {                                                     \
+		if ((q) >= e) {                                  \
+			if (!eof)                                \
+				return TS_JSON_INCOMPLETE;       \
+			goto at_end;                             \
+		}                                                \
+	} while (0)
+	if (*p == '-') {
+		p++;
+		NUM_NEED(p);
+	}
+	if (*p == '0') {
+		p++;
+	} else if (*p >= '1' && *p <= '9') {
+		p++;
+		while (p < e && *p >= '0' && *p <= '9')
+			p++;
+	} else
+		FAIL(p, "invalid number");
+	NUM_NEED(p);
+	if (*p == '.') {
+		p++;
+		NUM_NEED(p);
+		if (!(*p >= '0' && *p <= '9'))
+			FAIL(p, "invalid number: digit expected after '.'");
+		while (p < e && *p >= '0' && *p <= '9')
+			p++;
+		NUM_NEED(p);
+	}
+	if (*p == 'e' || *p == 'E') {
+		p++;
+		NUM_NEED(p);
+		if (*p == '+' || *p == '-')
+			p++;
+		NUM_NEED(p);
+		if (!(*p >= '0' && *p <= '9'))
+			FAIL(p, "invalid number: digit expected in exponent");
+		while (p < e && *p >= '0' && *p <= '9')
+			p++;
+		NUM_NEED(p);
+	}
+	*out = p;
+	return TS_JSON_OK;
+at_end:
+	/* eof: valid only when the last byte is a digit */
+	if (!(p[-1] >= '0' && p[-1] <= '9'))
+		FAIL(p, "unexpected end of input in number");
+	*out = p;
+	return TS_JSON_OK;
+#undef NUM_NEED
+}
+
+enum ts_json_status ts_json_scan(const char *start, const char *end, int eof,
+				 int max_depth, struct ts_json_scan *r)
+{
+	const unsigned char *p = (const unsigned char *)start;
+	const unsigned char *e = (const unsigned char *)end;
+	uint64_t stack[TS_JSON_MAX_DEPTH / 64 + 1]; /* bit set: object */
+	int depth = 0;
+	enum ts_json_status st;
+
+	if (max_depth <= 0 || max_depth > TS_JSON_MAX_DEPTH)
+		max_depth = TS_JSON_MAX_DEPTH;
+	r->newlines = 0;
+	r->has_ws = 0;
+	r->err = NULL;
+	r->err_at = NULL;
+
+#define SKIP_WS()                                               \
+	do {                                                    \
+		while (p < e && ts_json_is_ws((char)*p)) {      \
+			r->has_ws = 1;                          \
+			if (*p == '\n')                         \
+				r->newlines++;                  \
+			p++;                                    \
+		}                                               \
+		NEED(p);                                        \
+	} while (0)
+#define IN_OBJECT() ((stack[(depth - 1) / 64] >> ((depth - 1) % 64)) & 1)
+
+value:
+	NEED(p);
+	switch (*p) {
+	case '{':
+	case '[':
+		if (depth >= max_depth)
+			FAIL(p, "nesting too deep");
+		if (*p == '{')
+			stack[depth / 64] |= (uint64_t)1 << (depth % 64);
+		else
+			stack[depth / 64] &= ~((uint64_t)1 << (depth % 64));
+		depth++;
+		p++;
+		SKIP_WS();
+		if (IN_OBJECT()) {
+			if (*p == '}') {
+				p++;
+				depth--;
+				goto after;
+			}
+			goto key;
+		}
+		if (*p == ']') {
+			p++;
+			depth--;
+			goto after;
+		}
+		goto value;
+	case '"':
+		st = scan_string(p, e, &p, r);
+		if (st != TS_JSON_OK)
+			return st;
+		goto after;
+	case 't':
+	case 'f':
+	case 'n': {
+		const char *lit = *p == 't' ? "true" : *p == 'f' ? "false" : "null";
+		size_t n = strlen(lit);
+		for (size_t i = 0; i < n; i++) {
+			NEED(p + i);
+			if (p[i] != (unsigned char)lit[i])
+				FAIL(p + i, "invalid literal");
+		}
+		p += n;
+		goto after;
+	}
+	default:
+		if (*p == '-' || (*p >= '0' && *p <= '9')) {
+			st = scan_number(p, e, eof && depth == 0, &p, r);
+			if (st != TS_JSON_OK)
+				return st;
+			goto after;
+		}
+		FAIL(p, depth ? "unexpected character, expected a value"
+			      : "not JSON: unexpected character at start of value");
+	}
+
+key:
+	if (*p != '"')
+		FAIL(p, "expected a string key");
+	st = scan_string(p, e, &p, r);
+	if (st != TS_JSON_OK)
+		return st;
+	SKIP_WS();
+	if (*p != ':')
+		FAIL(p, "expected ':' after object key");
+	p++;
+	SKIP_WS();
+	goto value;
+
+after:
+	if (depth == 0) {
+		/* A scalar must be followed by a delimiter, not glued to more
+		 * text ("truex", "2024-05-01"); containers and strings end
+		 * themselves, so "{}{}" is two values. */
+		unsigned char last = p[-1];
+		if (p < e && last != '}' && last != ']' && last != '"' &&
+		    !ts_json_is_ws((char)*p) && *p != '{' && *p != '[' &&
+		    *p != '"')
+			FAIL(p, "unexpected character after value");
+		r->end = (const char *)p;
+		return TS_JSON_OK;
+	}
+	SKIP_WS();
+	if (*p == ',') {
+		p++;
+		SKIP_WS();
+		if (IN_OBJECT())
+			goto key;
+		goto value;
+	}
+	if (IN_OBJECT()) {
+		if (*p != '}')
+			FAIL(p, "expected ',' or '}' in object");
+	} else if (*p != ']')
+		FAIL(p, "expected ',' or ']' in array");
+	p++;
+	depth--;
+	goto after;
+#undef SKIP_WS
+#undef IN_OBJECT
+}
+
+/* --- walking validated values ------------------------------------------ */
+
+const char *ts_json_skip_ws(const char *p, const char *end)
+{
+	while (p < end && ts_json_is_ws(*p))
+		p++;
+	return p;
+}
+
+static const char *skip_string(const char *p, const char *end)
+{
+	p++;
+	for (;;) {
+		const char *q = memchr(p, '"', (size_t)(end - p));
+		if (!q)
+			return end;
+		/* count the backslashes before the quote */
+		const char *b = q;
+		while (b > p && b[-1] == '\\')
+			b--;
+		if (((q - b) & 1) == 0)
+			return q + 1;
+		p = q + 1;
+	}
+}
+
+const char *ts_json_skip(const char *p, const char *end)
+{
+	int depth = 0;
+
+	do {
+		if (p >= end)
+			return end;
+		switch (*p) {
+		case '"':
+			p = skip_string(p, end);
+			break;
+		case '{':
+		case '[':
+			depth++;
+			p++;
+			break;
+		case '}':
+		case ']':
+			depth--;
+			p++;
+			break;
+		case ',': case ':': case ' ': case '\n': case '\r': case '\t':
+			p++;
+			break;
+		default: /* number or literal */
+			while (p < end && *p != ',' && *p != '}' && *p != ']' &&
+			       !ts_json_is_ws(*p))
+				p++;
+		}
+	} while (depth > 0);
+	return p;
+}
+
+void ts_json_iter_init(struct ts_json_iter *it, struct ts_span v)
+{
+	it->p = v.p + 1; /* past '{' or '[' */
+	it->end = v.p + v.n;
+}
+
+int ts_json_arr_next(struct ts_json_iter *it, struct ts_span *val)
+{
+	const char *p = ts_json_skip_ws(it->p, it->end);
+
+	if (p < it->end && *p == ',')
+		p = ts_json_skip_ws(p + 1, it->end);
+	if (p >= it->end || *p == ']') {
+		it->p = it->end;
+		return 0;
+	}
+	val->p = p;
+	p = ts_json_skip(p, it->end);
+	val->n = (size_t)(p - val->p);
+	it->p = p;
+	return 1;
+}
+
+int ts_json_obj_next(struct ts_json_iter *it, struct ts_span *key,
+		     struct ts_span *val)
+{
+	const char *p = ts_json_skip_ws(it->p, it->end);
+
+	if (p < it->end && *p == ',')
+		p = ts_json_skip_ws(p + 1, it->end);
+	if (p >= it->end || *p == '}') {
+		it->p = it->end;
+		return 0;
+	}
+	key->p = p;
+	p = skip_string(p, it->end);
+	key->n = (size_t)(p - key->p);
+	p = ts_json_skip_ws(p, it->end);
+	p = ts_json_skip_ws(p + 1, it->end); /* ':' */
+	val->p = p;
+	p = ts_json_skip(p, it->end);
+	val->n = (size_t)(p - val->p);
+	it->p = p;
+	return 1;
+}
+
+int ts_json_key_eq(struct ts_span key, const char *name, size_t n)
+{
+	if (key.n == n + 2 && memcmp(key.p + 1, name, n) == 0)
+		return 1;
+	if (!ts_json_str_has_escape(key))
+		return 0;
+	/* Rare: an escaped key; decode to compare. */
+	struct ts_buf b;
+	int eq;
+
+	ts_buf_init(&b, 0);
+	if (ts_json_unescape(&b, key) < 0) {
+		ts_buf_release(&b);
+		return 0;
+	}
+	eq = b.len == n && memcmp(b.data, name, n) == 0;
+	ts_buf_release(&b);
+	return eq;
+}
+
+int ts_json_obj_get(struct ts_span obj, const char *name, size_t n,
+		    struct ts_span *val)
+{
+	struct ts_json_iter it;
+	struct ts_span k, v;
+	int found = 0;
+
+	if (!obj.n || obj.p[0] != '{')
+		return 0;
+	ts_json_iter_init(&it, obj);
+	/* the last duplicate wins, as in jq and jansson */
+	while (ts_json_obj_next(&it, &k, &v))
+		if (ts_json_key_eq(k, name, n)) {
+			*val = v;
+			found = 1;
+		}
+	return found;
+}
+
+static int put_utf8(struct ts_buf *out, uint32_t cp)
+{
+	char u[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		u[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		u[0] = (char)(0xc0 | (cp >> 6));
+		u[1] = (char)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else if (cp < 0x10000) {
+		u[0] = (char)(0xe0 | (cp >> 12));
+		u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		u[2] = (char)(0x80 | (cp & 0x3f));
+		n = 3;
+	} else {
+		u[0] = (char)(0xf0 | (cp >> 18));
+		u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		u[3] = (char)(0x80 | (cp & 0x3f));
+		n = 4;
+	}
+	return ts_buf_add(out, u, n);
+}
+
+static uint32_t hex4(const char *p)
+{
+	return (uint32_t)(hexval((unsigned char)p[0]) << 12 |
+			  hexval((unsigned char)p[1]) << 8 |
+			  hexval((unsigned char)p[2]) << 4 |
+			  hexval((unsigned char)p[3]));
+}
+
+int ts_json_unescape(struct ts_buf *out, struct ts_span s)
+{
+	const char *p = s.p + 1, *e = s.p + s.n - 1;
+
+	if (ts_buf_grow(out, s.n) < 0)
+		return -1;
+	while (p < e) {
+		const char *q = memchr(p, '\\', (size_t)(e - p));
+		if (!q)
+			q = e;
+		if (ts_buf_add(out, p, (size_t)(q - p)) < 0)
+			return -1;
+		p = q;
+		if (p >= e)
+			break;
+		char c = p[1];
+		int rc;
+		switch (c) {
+		case 'b': rc = ts_buf_addch(out, '\b'); break;
+		case 'f': rc = ts_buf_addch(out, '\f'); break;
+		case 'n': rc = ts_buf_addch(out, '\n'); break;
+		case 'r': rc = ts_buf_addch(out, '\r'); break;
+		case 't': rc = ts_buf_addch(out, '\t'); break;
+		case 'u': {
+			uint32_t cp = hex4(p + 2);
+			p += 6;
+			if (cp >= 0xd800 && cp <= 0xdbff && e - p >= 6 &&
+			    p[0] == '\\' && p[1] == 'u') {
+				uint32_t lo = hex4(p + 2);
+				if (lo >= 0xdc00 && lo <= 0xdfff) {
+					cp = 0x10000 + ((cp - 0xd800) << 10) +
+					     (lo - 0xdc00);
+					p += 6;
+				}
+			}
+			if (cp >= 0xd800 && cp <= 0xdfff)
+				cp = 0xfffd;
+			if (put_utf8(out, cp) < 0)
+				return -1;
+			continue;
+		}
+		default: rc = ts_buf_addch(out, c); break;
+		}
+		if (rc < 0)
+			return -1;
+		p += 2;
+	}
+	return 0;
+}
+
+int ts_json_escape(struct ts_buf *out, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t start = out->len;
+	const unsigned char *p = (const unsigned char *)s, *e = p + n;
+
+	if (ts_buf_grow(out, n + 2) < 0 || ts_buf_addch(out, '"') < 0)
+		return -1;
+	while (p < e) {
+		const unsigned char *q = p;
+		while (q < e && !str_special[*q])
+			q++;
+		if (ts_buf_add(out, p, (size_t)(q - p)) < 0)
+			goto fail;
+		p = q;
+		if (p >= e)
+			break;
+		unsigned c = *p;
+		if (c >= 0x80) {
+			int k = utf8_seq(p, e);
+			if (k <= 0) {
+				ts_buf_setlen(out, start);
+				errno = EILSEQ;
+				return -1;
+			}
+			if (ts_buf_add(out, p, (size_t)k) < 0)
+				goto fail;
+			p += k;
+			continue;
+		}
+		char esc[7] = {'\\', 0};
+		size_t en = 2;
+		switch (c) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		default:
+			esc[1] = 'u';
+			esc[2] = '0';
+			esc[3] = '0';
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			en = 6;
+		}
+		if (ts_buf_add(out, esc, en) < 0)
+			goto fail;
+		p++;
+	}
+	if (ts_buf_addch(out, '"') < 0)
+		goto fail;
+	return 0;
+fail:
+	ts_buf_setlen(out, start);
+	return -1;
+}
+
+int ts_json_minify(struct ts_buf *out, struct ts_span v)
+{
+	const char *p = v.p, *e = v.p + v.n;
+
+	if (ts_buf_grow(out, v.n) < 0)
+		return -1;
+	while (p < e) {
+		const char *q = p;
+		while (q < e && !ts_json_is_ws(*q) && *q != '"')
+			q++;
+		if (q > p && ts_buf_add(out, p, (size_t)(q - p)) < 0)
+			return -1;
+		p = q;
+		if (p >= e)
+			break;
+		if (*p == '"') {
+			q = skip_string(p, e);
+			if (ts_buf_add(out, p, (size_t)(q - p)) < 0)
+				return -1;
+			p = q;
+		} else
+			p++;
+	}
+	return 0;
+}

@@ -1,0 +1,200 @@
+/* run.c — see run.h. */
+#include "run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+void ts_run_init(struct ts_run *run, const char *prog)
+{
+	memset(run, 0, sizeof(*run));
+	run->prog = prog;
+	ts_progname = prog;
+	ts_out_init(&run->out, 1);
+	ts_out_init(&run->errs, 2);
+	run->errs.autoflush = 1;
+	run->progress = isatty(2);
+	run->t0 = run->last_progress = ts_now();
+}
+
+int ts_run_open_errors(struct ts_run *run, const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+
+	if (fd < 0)
+		return ts_error("cannot open error output '%s': %s", path,
+				strerror(errno));
+	if (run->errs.fd > 2)
+		close(run->errs.fd);
+	run->errs.fd = fd;
+	run->errs.autoflush = 0;
+	run->errors_path = path;
+	return 0;
+}
+
+uint64_t *ts_run_counter(struct ts_run *run, const char *name)
+{
+	for (int i = 0; i < run->nextra; i++)
+		if (strcmp(run->extra[i].name, name) == 0)
+			return &run->extra[i].value;
+	if (run->nextra == TS_RUN_MAX_EXTRA)
+		return &run->extra[TS_RUN_MAX_EXTRA - 1].value;
+	run->extra[run->nextra].name = name;
+	run->extra[run->nextra].value = 0;
+	return &run->extra[run->nextra++].value;
+}
+
+static const char b64chars[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static json_t *base64_json(const char *p, size_t n)
+{
+	struct ts_buf b;
+	json_t *s;
+
+	ts_buf_init(&b, 0);
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned char)p[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned char)p[i + 1] << 8;
+		if (i + 2 < n)
+			v |= (unsigned char)p[i + 2];
+		char q[4] = {b64chars[v >> 18], b64chars[(v >> 12) & 63],
+			     i + 1 < n ? b64chars[(v >> 6) & 63] : '=',
+			     i + 2 < n ? b64chars[v & 63] : '='};
+		ts_buf_add(&b, q, 4);
+	}
+	s = json_stringn(b.data, b.len);
+	ts_buf_release(&b);
+	return s;
+}
+
+void ts_reject(struct ts_run *run, const char *code, const struct ts_where *w,
+	       const char *raw, size_t rawn, int truncated, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	json_t *o, *rawv;
+	char *line;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	run->rejected++;
+	ts_run_fail(run, 1);
+
+	o = json_object();
+	json_object_set_new(o, "error", json_string(code));
+	json_t *m = json_string(msg);
+	json_object_set_new(o, "message", m ? m : json_string("(message is not UTF-8)"));
+	json_object_set_new(o, "program", json_string(run->prog));
+	if (w && w->file)
+		json_object_set_new(o, "file", json_string(w->file));
+	if (w && w->line)
+		json_object_set_new(o, "line", json_integer((json_int_t)w->line));
+	if (w && w->offset >= 0)
+		json_object_set_new(o, "offset", json_integer(w->offset));
+	if (w && w->path)
+		json_object_set_new(o, "path", json_string(w->path));
+	if (raw) {
+		rawv = json_stringn(raw, rawn);
+		if (rawv)
+			json_object_set_new(o, "raw", rawv);
+		else
+			json_object_set_new(o, "raw_base64", base64_json(raw, rawn));
+		if (truncated)
+			json_object_set_new(o, "truncated", json_true());
+	}
+	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (line) {
+		ts_out_write(&run->errs, line, strlen(line));
+		ts_out_write(&run->errs, "\n", 1);
+		run->errs.records++;
+		if (run->errs.autoflush)
+			ts_out_flush(&run->errs);
+		free(line);
+	}
+}
+
+void ts_run_progress(struct ts_run *run)
+{
+	double now = ts_now();
+
+	if (now - run->last_progress < 0.5)
+		return;
+	run->last_progress = now;
+	double el = now - run->t0;
+	fprintf(stderr, "\r%s: %llu records in, %llu out, %.1f MB read, %.1f MB/s   ",
+		run->prog, (unsigned long long)run->records_in,
+		(unsigned long long)run->out.records, (double)run->bytes_in / 1e6,
+		el > 0 ? (double)run->bytes_in / 1e6 / el : 0.0);
+	run->progress = 2; /* a progress line is showing */
+}
+
+static void print_stats(struct ts_run *run)
+{
+	json_t *o = json_object();
+	char *line;
+
+	json_object_set_new(o, "program", json_string(run->prog));
+	json_object_set_new(o, "records_in", json_integer((json_int_t)run->records_in));
+	json_object_set_new(o, "records_out", json_integer((json_int_t)run->out.records));
+	json_object_set_new(o, "rejected", json_integer((json_int_t)run->rejected));
+	for (int i = 0; i < run->nextra; i++)
+		json_object_set_new(o, run->extra[i].name,
+				    json_integer((json_int_t)run->extra[i].value));
+	json_object_set_new(o, "bytes_in", json_integer((json_int_t)run->bytes_in));
+	json_object_set_new(o, "bytes_out", json_integer((json_int_t)run->out.bytes));
+	json_object_set_new(o, "elapsed_s",
+			    json_real((double)(long)((ts_now() - run->t0) * 1000) / 1000));
+	json_object_set_new(o, "status", json_integer(run->status));
+	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+	json_decref(o);
+	if (line) {
+		fprintf(stderr, "%s\n", line);
+		free(line);
+	}
+}
+
+int ts_run_finish(struct ts_run *run)
+{
+	/* --help and --version print through stdio */
+	if (fflush(stdout) != 0 && !run->out.err)
+		run->out.err = errno;
+	if (ts_out_release(&run->out) < 0 || close(1) < 0) {
+		int e = run->out.err ? run->out.err : errno;
+		/* A reader that went away (head) is not an error of ours. */
+		if (e != EPIPE) {
+			ts_error("write error on standard output: %s", strerror(e));
+			ts_run_fail(run, 2);
+		}
+	}
+	if (ts_out_release(&run->errs) < 0) {
+		ts_error("write error on error output%s%s: %s",
+			 run->errors_path ? " " : "",
+			 run->errors_path ? run->errors_path : "",
+			 strerror(run->errs.err));
+		ts_run_fail(run, 2);
+	}
+	if (run->errs.fd > 2 && close(run->errs.fd) < 0) {
+		ts_error("write error on error output %s: %s", run->errors_path,
+			 strerror(errno));
+		ts_run_fail(run, 2);
+	}
+	if (run->progress == 2)
+		fprintf(stderr, "\r\033[K");
+	if (run->errors_path && run->rejected)
+		ts_warn("%llu record%s rejected, see %s",
+			(unsigned long long)run->rejected, run->rejected == 1 ? "" : "s",
+			run->errors_path);
+	if (run->want_stats)
+		print_stats(run);
+	return run->status;
+}

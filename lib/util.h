@@ -1,0 +1,38 @@
+/*
+ * util.h — the program name, diagnostics and small parsers every program uses.
+ *
+ * Diagnostics follow git: "ts-extract: input.json:17: expected ..." —
+ * lowercase, no full stop.  ts_error() returns -1 so library code can write
+ * `return ts_error("cannot open '%s'", path);`.  Only cmd/ decides to exit.
+ */
+#ifndef TS_UTIL_H
+#define TS_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+extern const char *ts_progname;
+
+int ts_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ts_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* "64M", "1G", "512k", "100" (bytes; k/M/G/T are powers of 1024).
+ * 0 on success, -1 on a malformed or overflowing value. */
+int ts_parse_size(const char *s, uint64_t *out);
+/* A non-negative decimal integer, strictly. */
+int ts_parse_u64(const char *s, uint64_t *out);
+
+/* Monotonic seconds. */
+double ts_now(void);
+
+/* Name shown for an input: "<stdin>" for "-". */
+const char *ts_input_name(const char *path);
+/* Open an input for reading: "-" is standard input.  -1 and errno on failure. */
+int ts_open_input(const char *path);
+
+/* read(2) that retries on EINTR and fills up to n bytes unless EOF/error. */
+long ts_read_full(int fd, char *buf, size_t n);
+/* write(2) all n bytes, retrying on EINTR/short writes.  0 or -1/errno. */
+int ts_write_all(int fd, const char *buf, size_t n);
+
+#endif
