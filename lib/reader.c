@@ -178,6 +178,54 @@ static enum ts_item_kind too_large(struct ts_reader *r, struct ts_item *it,
 	return it->kind;
 }
 
+static int starts_value(char c)
+{
+	return c == '{' || c == '[' || c == '"' || c == '-' ||
+	       (c >= '0' && c <= '9') || c == 't' || c == 'f' || c == 'n';
+}
+
+/*
+ * A pretty-printed value broken in the middle leaves lines that are
+ * indented, or close brackets: they belong to the same error record, up to
+ * the next line that starts a value (so an NDJSON line stands alone).
+ * [*lo, *hi) is the error so far, *hi at its '\n'; on return *hi is the
+ * '\n' (or the end of input) where the error ends.  -1 on a read error.
+ */
+static int extend_error(struct ts_reader *r, size_t *lo, size_t *hi)
+{
+	for (;;) {
+		size_t next = *hi + 1;
+		if (*hi >= r->buf.len || *hi - *lo > r->max_record)
+			return 0;
+		if (next >= r->buf.len) {
+			if (r->eof)
+				return 0;
+			size_t keep = *lo;
+			if (fill(r, keep) < 0)
+				return -1;
+			*lo -= keep;
+			*hi -= keep;
+			continue;
+		}
+		if (starts_value(r->buf.data[next]))
+			return 0;
+		char *nl = memchr(r->buf.data + next, '\n', r->buf.len - next);
+		if (nl) {
+			*hi = (size_t)(nl - r->buf.data);
+			continue;
+		}
+		if (r->eof) {
+			*hi = r->buf.len;
+			return 0;
+		}
+		size_t keep = *lo;
+		if (fill(r, keep) < 0)
+			return -1;
+		*lo -= keep;
+		*hi -= keep;
+	}
+}
+
 /*
  * Text mode: is the line from pos entirely JSON values (the last one allowed
  * to be a container that continues on the next lines)?  1 yes, 0 no,
@@ -237,7 +285,8 @@ enum ts_item_kind ts_reader_next(struct ts_reader *r, struct ts_item *it)
 
 	for (;;) {
 		size_t start = r->pos;
-		const char *s = r->buf.data + start, *e = r->buf.data + r->buf.len;
+		const char *s = r->buf.data + start;
+		const char *e = r->buf.data + r->buf.len;
 		const char *eol = NULL;
 
 		if (r->text && r->bol) {
@@ -292,6 +341,8 @@ enum ts_item_kind ts_reader_next(struct ts_reader *r, struct ts_item *it)
 		/* Malformed (or cut short by the end of input): the raw bytes run
 		 * to the end of the line holding the damage. */
 		const char *at = st == TS_JSON_ERROR ? sc.err_at : e;
+		while (st != TS_JSON_ERROR && at > s && ts_json_is_ws(at[-1]))
+			at--; /* cut short: the damage is where the bytes stop */
 		eol = memchr(at, '\n', (size_t)(e - at));
 		if (!eol && !r->eof) {
 			if (r->buf.len - start > r->max_record)
@@ -302,6 +353,16 @@ enum ts_item_kind ts_reader_next(struct ts_reader *r, struct ts_item *it)
 		}
 		if (!eol)
 			eol = e;
+		it->err_line = r->line + count_nl(s, at);
+		if (!r->text) {
+			size_t lo = start, hi = (size_t)(eol - r->buf.data);
+			if (extend_error(r, &lo, &hi) < 0)
+				return io_error(r, it);
+			s = r->buf.data + lo;
+			e = r->buf.data + r->buf.len;
+			eol = r->buf.data + hi;
+			start = lo;
+		}
 		const char *end = eol;
 		if (end > s && end[-1] == '\r')
 			end--;
@@ -312,8 +373,7 @@ enum ts_item_kind ts_reader_next(struct ts_reader *r, struct ts_item *it)
 		it->offset = r->base + start;
 		it->err = st == TS_JSON_ERROR ? sc.err
 					      : "unexpected end of input inside a value";
-		it->err_line = r->line + count_nl(s, at);
-		r->line = it->err_line + (eol < e);
+		r->line += count_nl(s, eol) + (eol < e);
 		r->pos = (size_t)(eol - r->buf.data) + (eol < e);
 		r->bol = 1;
 		return it->kind;

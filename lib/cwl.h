@@ -1,0 +1,47 @@
+/*
+ * cwl.h — CloudWatch Logs subscription payloads, as a subscription filter
+ * delivers them (to Lambda, Kinesis, Firehose) once decompressed:
+ *
+ *	{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"...",
+ *	 "logStream":"...","subscriptionFilters":["..."],
+ *	 "logEvents":[{"id":"...","timestamp":1440442987000,"message":"..."}]}
+ *
+ * CONTROL_MESSAGE payloads are the service checking that the destination is
+ * reachable; they carry no log data.  Fields this module does not know
+ * (account-level subscriptions add "policyLevel") are ignored.
+ * Everything is spans into the validated payload: no copies.
+ */
+#ifndef TS_CWL_H
+#define TS_CWL_H
+
+#include "json.h"
+
+struct ts_cwl {
+	struct ts_span message_type, owner, log_group, log_stream; /* len 0: absent */
+	struct ts_span log_events; /* the array */
+	int control;               /* messageType is CONTROL_MESSAGE */
+};
+
+struct ts_cwl_event {
+	struct ts_span raw; /* the whole event object */
+	struct ts_span id, timestamp, message; /* len 0: absent */
+};
+
+/* 0, or -1 with *why when v is not a CloudWatch Logs payload. */
+int ts_cwl_parse(struct ts_cwl *c, struct ts_span v, const char **why);
+
+/* Iterate events: it from ts_json_iter_init(&it, c->log_events).  1 with an
+ * event, 0 at the end, -1 for an event without a string message (ev->raw is
+ * set, *why says what is wrong). */
+int ts_cwl_next_event(struct ts_json_iter *it, struct ts_cwl_event *ev,
+		      const char **why);
+
+/*
+ * Is the message (a quoted JSON string span) a JSON object?  Decodes it into
+ * tmp; 1 with *obj pointing into tmp (and *has_ws set), 0 otherwise.  Cheap
+ * for plain-text messages: they are rejected by their first byte.
+ */
+int ts_cwl_message_object(struct ts_span msg, struct ts_buf *tmp,
+			  struct ts_span *obj, int *has_ws, int max_depth);
+
+#endif
