@@ -69,9 +69,13 @@ struct ex {
 	struct rename *renames;
 	size_t nrenames;
 	int transform; /* any of meta, parents, fields, renames */
+	int meta_fast; /* only --meta: see emit_meta() */
+	struct ts_buf meta_quoted[M_N]; /* "name": */
 
 	struct ts_reader rd;
 	struct ts_members mem;
+	struct ts_cwl_index cwlx;
+	struct ts_json_keys keys; /* of the last message object */
 	struct ts_buf tmp;
 	uint64_t *events, *dropped;
 	const char *name; /* current input */
@@ -206,11 +210,69 @@ static void add_unless_present(struct ex *x, const char *name, size_t n, struct 
  * --cwl a message that is not one, then `{"message": <rec>}`), parent the
  * value it came out of, ev the CloudWatch Logs event (or NULL).
  */
+/* Does the object have a member of this name?  keys lists its keys when the
+ * scan noted them all; otherwise look. */
+static int has_member(struct ts_span obj, const struct ts_json_keys *keys,
+		      const char *name, size_t n)
+{
+	if (keys->n < TS_JSON_KEYS_MAX) {
+		for (size_t i = 0; i < keys->n; i++)
+			if (ts_json_key_eq(keys->k[i], name, n))
+				return 1;
+		return 0;
+	}
+	return ts_json_obj_get(obj, name, n, &(struct ts_span){0});
+}
+
+/* --cwl --meta alone, the common case: the record's bytes, then the metadata
+ * members appended before the closing brace. */
+static void emit_meta(struct ex *x, struct ts_span rec, int rec_is_message, int has_ws,
+		      const struct ts_cwl *c, const struct ts_cwl_event *ev)
+{
+	struct ts_buf *b = &x->run.out.buf;
+	const struct ts_span vals[M_N] = {c->log_group, c->log_stream, c->owner,
+					  ev->id, ev->timestamp};
+	int first;
+
+	if (rec_is_message) {
+		ts_buf_add(b, "{\"message\":", 11);
+		ts_buf_add(b, rec.p, rec.n);
+		first = 0;
+	} else {
+		size_t at = b->len;
+		if (has_ws)
+			ts_json_minify(b, rec);
+		else
+			ts_buf_add(b, rec.p, rec.n);
+		ts_buf_setlen(b, b->len - 1); /* the closing brace */
+		first = b->len - at == 1;     /* it was {} */
+	}
+	for (int i = 0; i < M_N; i++) {
+		if (!vals[i].n || !x->meta_names[i][0])
+			continue;
+		if (!rec_is_message && has_member(rec, &x->keys, x->meta_names[i],
+						  strlen(x->meta_names[i])))
+			continue; /* the record's own field wins */
+		if (!first)
+			ts_buf_addch(b, ',');
+		first = 0;
+		ts_buf_add(b, x->meta_quoted[i].data, x->meta_quoted[i].len);
+		ts_buf_add(b, vals[i].p, vals[i].n);
+	}
+	ts_buf_addch(b, '}');
+	ts_out_end_record(&x->run.out);
+}
+
 static void emit(struct ex *x, struct ts_span rec, int rec_is_message, int has_ws,
 		 struct ts_span parent, const struct ts_cwl *c, const struct ts_cwl_event *ev)
 {
 	struct ts_out *o = &x->run.out;
 	struct ts_span v;
+
+	if (x->meta_fast && c && ev) {
+		emit_meta(x, rec, rec_is_message, has_ws, c, ev);
+		return;
+	}
 
 	if (!x->transform) {
 		if (rec_is_message) {
@@ -272,35 +334,32 @@ static void emit(struct ex *x, struct ts_span rec, int rec_is_message, int has_w
 	ts_out_end_record(o);
 }
 
+/* The payload just read, indexed by ts_cwl_scan() as the reader scanned it. */
 static void do_cwl(struct ex *x, struct ts_span v)
 {
-	struct ts_cwl c;
-	struct ts_cwl_event ev;
-	struct ts_json_iter it;
-	const char *why;
-	int rc;
+	const struct ts_cwl_index *ix = &x->cwlx;
 
-	if (ts_cwl_parse(&c, v, &why) < 0) {
-		reject(x, "not_cwl", v, "%s", why);
+	if (!ix->is_cwl) {
+		reject(x, "not_cwl", v, "not a CloudWatch Logs payload: %s",
+		       v.p[0] == '{' ? "no logEvents array" : "not an object");
 		return;
 	}
-	ts_json_iter_init(&it, c.log_events);
-	if (c.control) {
+	if (ix->env.control) {
 		/* Health checks from the service: dropped, and counted. */
-		while (ts_json_arr_next(&it, &ev.raw))
-			(*x->dropped)++;
+		*x->dropped += ix->nev;
 		return;
 	}
-	while ((rc = ts_cwl_next_event(&it, &ev, &why)) != 0) {
+	for (size_t i = 0; i < ix->nev; i++) {
+		const struct ts_cwl_event *ev = &ix->ev[i];
 		(*x->events)++;
-		if (rc < 0) {
-			reject(x, "bad_log_event", ev.raw, "%s", why);
+		if (ix->why[i]) {
+			reject(x, "bad_log_event", ev->raw, "%s", ix->why[i]);
 			continue;
 		}
 		if (x->raw) {
 			struct ts_buf *b = &x->run.out.buf;
 			size_t before = b->len;
-			ts_json_unescape(b, ev.message);
+			ts_json_unescape(b, ev->message);
 			if (b->len == before || b->data[b->len - 1] != '\n')
 				ts_buf_addch(b, '\n');
 			x->run.out.records++;
@@ -310,10 +369,11 @@ static void do_cwl(struct ex *x, struct ts_span v)
 		}
 		struct ts_span obj;
 		int has_ws = 0;
-		if (ts_cwl_message_object(ev.message, &x->tmp, &obj, &has_ws, x->rd.max_depth))
-			emit(x, obj, 0, has_ws, v, &c, &ev);
+		if (ts_cwl_message_object(ev->message, &x->tmp, &obj, &has_ws,
+					  x->rd.max_depth, &x->keys))
+			emit(x, obj, 0, has_ws, v, &ix->env, ev);
 		else
-			emit(x, ev.message, 1, 0, v, &c, &ev);
+			emit(x, ev->message, 1, 0, v, &ix->env, ev);
 	}
 }
 
@@ -426,12 +486,26 @@ int main(int argc, char **argv)
 	if (x.raw && (x.meta || x.nfields || x.nparents || x.nrenames))
 		return ts_usage_error(&cmd, "--raw writes bare messages: no fields to add, select or rename"), 2;
 	x.transform = x.meta || x.nfields || x.nparents || x.nrenames;
+	x.meta_fast = x.meta && !x.nfields && !x.nparents && !x.nrenames;
+	for (int i = 0; i < M_N; i++) {
+		ts_buf_init(&x.meta_quoted[i], 0);
+		if (strcmp(x.meta_names[i], "message") == 0)
+			x.meta_fast = 0; /* may collide with {"message": ...} */
+		if (ts_json_escape(&x.meta_quoted[i], x.meta_names[i], strlen(x.meta_names[i])) < 0)
+			return ts_usage_error(&cmd, "--meta-name: '%s' is not UTF-8", x.meta_names[i]), 2;
+		ts_buf_addch(&x.meta_quoted[i], ':');
+	}
 	if (x.cwl) {
 		x.events = ts_run_counter(&x.run, "events");
 		x.dropped = ts_run_counter(&x.run, "dropped");
 	}
 
 	ts_reader_init(&x.rd, ts_source_fd, NULL, x.run.max_record, x.run.max_depth);
+	ts_cwl_index_init(&x.cwlx);
+	if (x.cwl) {
+		x.rd.scan = ts_cwl_scan;
+		x.rd.scan_ctx = &x.cwlx;
+	}
 	ts_members_init(&x.mem);
 	ts_buf_init(&x.tmp, 0);
 	char *dash[] = {(char *)"-", NULL};
@@ -440,6 +514,9 @@ int main(int argc, char **argv)
 
 	ts_reader_release(&x.rd);
 	ts_members_release(&x.mem);
+	ts_cwl_index_release(&x.cwlx);
+	for (int i = 0; i < M_N; i++)
+		ts_buf_release(&x.meta_quoted[i]);
 	ts_buf_release(&x.tmp);
 	for (size_t i = 0; i < x.nparents; i++)
 		ts_jpath_release(&x.parents[i]);

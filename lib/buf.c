@@ -68,7 +68,7 @@ int ts_buf_grow(struct ts_buf *b, size_t extra)
 	return 0;
 }
 
-int ts_buf_add(struct ts_buf *b, const void *p, size_t n)
+int ts_buf_add_slow(struct ts_buf *b, const void *p, size_t n)
 {
 	if (ts_buf_grow(b, n) < 0)
 		return -1;
@@ -82,15 +82,6 @@ int ts_buf_add(struct ts_buf *b, const void *p, size_t n)
 int ts_buf_addstr(struct ts_buf *b, const char *s)
 {
 	return ts_buf_add(b, s, strlen(s));
-}
-
-int ts_buf_addch(struct ts_buf *b, char c)
-{
-	if (b->len + 1 >= b->cap && ts_buf_grow(b, 1) < 0)
-		return -1;
-	b->data[b->len++] = c;
-	b->data[b->len] = '\0';
-	return 0;
 }
 
 int ts_buf_addf(struct ts_buf *b, const char *fmt, ...)

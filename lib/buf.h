@@ -17,6 +17,7 @@
 #define TS_BUF_H
 
 #include <stddef.h>
+#include <string.h>
 
 #define TS_BUF_DEFAULT_MAX ((size_t)1 << 32) /* 4 GiB */
 
@@ -34,9 +35,25 @@ char *ts_buf_detach(struct ts_buf *b, size_t *len);
 
 /* Make room for at least extra more bytes (+ the NUL).  0, or -1/EFBIG/ENOMEM. */
 int ts_buf_grow(struct ts_buf *b, size_t extra);
-int ts_buf_add(struct ts_buf *b, const void *p, size_t n);
+int ts_buf_add_slow(struct ts_buf *b, const void *p, size_t n);
+static inline int ts_buf_add(struct ts_buf *b, const void *p, size_t n)
+{
+	if (b->len + n + 1 > b->cap)
+		return ts_buf_add_slow(b, p, n);
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
 int ts_buf_addstr(struct ts_buf *b, const char *s);
-int ts_buf_addch(struct ts_buf *b, char c);
+static inline int ts_buf_addch(struct ts_buf *b, char c)
+{
+	if (b->len + 2 > b->cap && ts_buf_grow(b, 1) < 0)
+		return -1;
+	b->data[b->len++] = c;
+	b->data[b->len] = '\0';
+	return 0;
+}
 int ts_buf_addf(struct ts_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Set len (must be <= current len + room); keeps the NUL terminator. */

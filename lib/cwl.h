@@ -27,6 +27,27 @@ struct ts_cwl_event {
 	struct ts_span id, timestamp, message; /* len 0: absent */
 };
 
+/*
+ * The fast path: validate a payload and index it in one pass, as the
+ * reader's scan hook (reader.h).  ctx is a struct ts_cwl_index; after an OK
+ * scan it describes the value just read:
+ *	is_cwl   it is a payload (an object with a logEvents array)
+ *	env      the envelope fields
+ *	ev[nev]  the events; a bad event has why set (not an object, no message)
+ * Spans point into the reader's buffer, valid until the next read.
+ */
+struct ts_cwl_index {
+	struct ts_cwl env;
+	int is_cwl;
+	struct ts_cwl_event *ev;
+	const char **why; /* per event: NULL, or what is wrong with it */
+	size_t nev, cap;
+};
+void ts_cwl_index_init(struct ts_cwl_index *x);
+void ts_cwl_index_release(struct ts_cwl_index *x);
+enum ts_json_status ts_cwl_scan(void *ctx, const char *p, const char *end,
+				int eof, int max_depth, struct ts_json_scan *r);
+
 /* 0, or -1 with *why when v is not a CloudWatch Logs payload. */
 int ts_cwl_parse(struct ts_cwl *c, struct ts_span v, const char **why);
 
@@ -38,10 +59,12 @@ int ts_cwl_next_event(struct ts_json_iter *it, struct ts_cwl_event *ev,
 
 /*
  * Is the message (a quoted JSON string span) a JSON object?  Decodes it into
- * tmp; 1 with *obj pointing into tmp (and *has_ws set), 0 otherwise.  Cheap
+ * tmp; 1 with *obj pointing into tmp (and *has_ws set, and its keys noted
+ * in keys), 0 otherwise.  Cheap
  * for plain-text messages: they are rejected by their first byte.
  */
 int ts_cwl_message_object(struct ts_span msg, struct ts_buf *tmp,
-			  struct ts_span *obj, int *has_ws, int max_depth);
+			  struct ts_span *obj, int *has_ws, int max_depth,
+			  struct ts_json_keys *keys);
 
 #endif

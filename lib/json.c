@@ -18,6 +18,43 @@ static const unsigned char str_special[256] = {
 	[0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 1,
 };
 
+/* Skip bytes that need no attention inside a string. */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+static inline const unsigned char *skip_plain(const unsigned char *p,
+					      const unsigned char *e)
+{
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+	const __m128i space = _mm_set1_epi8(0x20);
+
+	while (e - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		/* signed compare: < 0x20 also catches bytes >= 0x80 */
+		__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote),
+						      _mm_cmpeq_epi8(v, bslash)),
+					 _mm_cmplt_epi8(v, space));
+		unsigned mask = (unsigned)_mm_movemask_epi8(m);
+		if (mask)
+			return p + __builtin_ctz(mask);
+		p += 16;
+	}
+	while (p < e && !str_special[*p])
+		p++;
+	return p;
+}
+#else
+static inline const unsigned char *skip_plain(const unsigned char *p,
+					      const unsigned char *e)
+{
+	while (e - p >= 4 && !str_special[p[0]] && !str_special[p[1]] &&
+	       !str_special[p[2]] && !str_special[p[3]])
+		p += 4;
+	while (p < e && !str_special[*p])
+		p++;
+	return p;
+}
+#endif
+
 /*
  * Length of the valid UTF-8 sequence at s (lead byte >= 0x80), 0 when invalid,
  * -1 when it runs past end (possibly incomplete).
@@ -100,11 +137,7 @@ static enum ts_json_status scan_string(const unsigned char *p,
 {
 	p++;
 	for (;;) {
-		while (e - p >= 4 && !str_special[p[0]] && !str_special[p[1]] &&
-		       !str_special[p[2]] && !str_special[p[3]])
-			p += 4;
-		while (p < e && !str_special[*p])
-			p++;
+		p = skip_plain(p, e);
 		NEED(p);
 		unsigned c = *p;
 		if (c == '"') {
@@ -204,8 +237,9 @@ at_end:
 #undef NUM_NEED
 }
 
-enum ts_json_status ts_json_scan(const char *start, const char *end, int eof,
-				 int max_depth, struct ts_json_scan *r)
+static enum ts_json_status scan(const char *start, const char *end, int eof,
+				int max_depth, int nested, struct ts_json_keys *keys,
+				struct ts_json_scan *r)
 {
 	const unsigned char *p = (const unsigned char *)start;
 	const unsigned char *e = (const unsigned char *)end;
@@ -292,9 +326,14 @@ value:
 key:
 	if (*p != '"')
 		FAIL(p, "expected a string key");
-	st = scan_string(p, e, &p, r);
-	if (st != TS_JSON_OK)
-		return st;
+	{
+		const unsigned char *k = p;
+		st = scan_string(p, e, &p, r);
+		if (st != TS_JSON_OK)
+			return st;
+		if (keys && depth == 1 && keys->n < TS_JSON_KEYS_MAX)
+			keys->k[keys->n++] = (struct ts_span){(const char *)k, (size_t)(p - k)};
+	}
 	SKIP_WS();
 	if (*p != ':')
 		FAIL(p, "expected ':' after object key");
@@ -308,7 +347,7 @@ after:
 		 * text ("truex", "2024-05-01"); containers and strings end
 		 * themselves, so "{}{}" is two values. */
 		unsigned char last = p[-1];
-		if (p < e && last != '}' && last != ']' && last != '"' &&
+		if (!nested && p < e && last != '}' && last != ']' && last != '"' &&
 		    !ts_json_is_ws((char)*p) && *p != '{' && *p != '[' &&
 		    *p != '"')
 			FAIL(p, "unexpected character after value");
@@ -335,6 +374,26 @@ after:
 #undef IN_OBJECT
 }
 
+enum ts_json_status ts_json_scan(const char *start, const char *end, int eof,
+				 int max_depth, struct ts_json_scan *r)
+{
+	return scan(start, end, eof, max_depth, 0, NULL, r);
+}
+
+enum ts_json_status ts_json_scan_keys(const char *start, const char *end,
+				      int max_depth, struct ts_json_keys *keys,
+				      struct ts_json_scan *r)
+{
+	keys->n = 0;
+	return scan(start, end, 1, max_depth, 0, keys, r);
+}
+
+enum ts_json_status ts_json_scan_nested(const char *start, const char *end,
+					int max_depth, struct ts_json_scan *r)
+{
+	return scan(start, end, 0, max_depth, 1, NULL, r);
+}
+
 /* --- walking validated values ------------------------------------------ */
 
 const char *ts_json_skip_ws(const char *p, const char *end)
@@ -344,20 +403,33 @@ const char *ts_json_skip_ws(const char *p, const char *end)
 	return p;
 }
 
+/* Past the closing quote of the validated string at p. */
 static const char *skip_string(const char *p, const char *end)
 {
-	p++;
+	const unsigned char *q = (const unsigned char *)p + 1;
+	const unsigned char *e = (const unsigned char *)end;
+
 	for (;;) {
-		const char *q = memchr(p, '"', (size_t)(end - p));
-		if (!q)
+#if defined(__SSE2__)
+		const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+		while (e - q >= 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+			unsigned mask = (unsigned)_mm_movemask_epi8(
+				_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)));
+			if (mask) {
+				q += __builtin_ctz(mask);
+				break;
+			}
+			q += 16;
+		}
+#endif
+		while (q < e && *q != '"' && *q != '\\')
+			q++;
+		if (q >= e)
 			return end;
-		/* count the backslashes before the quote */
-		const char *b = q;
-		while (b > p && b[-1] == '\\')
-			b--;
-		if (((q - b) & 1) == 0)
-			return q + 1;
-		p = q + 1;
+		if (*q == '"')
+			return (const char *)q + 1;
+		q += 2; /* an escape: the next byte is never the end */
 	}
 }
 
@@ -440,10 +512,8 @@ int ts_json_obj_next(struct ts_json_iter *it, struct ts_span *key,
 	return 1;
 }
 
-int ts_json_key_eq(struct ts_span key, const char *name, size_t n)
+int ts_json_key_eq_slow(struct ts_span key, const char *name, size_t n)
 {
-	if (key.n == n + 2 && memcmp(key.p + 1, name, n) == 0)
-		return 1;
 	if (!ts_json_str_has_escape(key))
 		return 0;
 	/* Rare: an escaped key; decode to compare. */
@@ -479,31 +549,29 @@ int ts_json_obj_get(struct ts_span obj, const char *name, size_t n,
 	return found;
 }
 
-static int put_utf8(struct ts_buf *out, uint32_t cp)
+/* Write cp as UTF-8 at w; returns the length (1-4). */
+static int put_utf8(char *w, uint32_t cp)
 {
-	char u[4];
-	size_t n;
-
 	if (cp < 0x80) {
-		u[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		u[0] = (char)(0xc0 | (cp >> 6));
-		u[1] = (char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		u[0] = (char)(0xe0 | (cp >> 12));
-		u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		u[2] = (char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		u[0] = (char)(0xf0 | (cp >> 18));
-		u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		u[3] = (char)(0x80 | (cp & 0x3f));
-		n = 4;
+		w[0] = (char)cp;
+		return 1;
 	}
-	return ts_buf_add(out, u, n);
+	if (cp < 0x800) {
+		w[0] = (char)(0xc0 | (cp >> 6));
+		w[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		w[0] = (char)(0xe0 | (cp >> 12));
+		w[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		w[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	w[0] = (char)(0xf0 | (cp >> 18));
+	w[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	w[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	w[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
 }
 
 static uint32_t hex4(const char *p)
@@ -516,33 +584,49 @@ static uint32_t hex4(const char *p)
 
 int ts_json_unescape(struct ts_buf *out, struct ts_span s)
 {
-	const char *p = s.p + 1, *e = s.p + s.n - 1;
+	const unsigned char *p = (const unsigned char *)s.p + 1;
+	const unsigned char *e = (const unsigned char *)s.p + s.n - 1;
 
+	/* Decoding never makes a string longer: reserve once, write direct. */
 	if (ts_buf_grow(out, s.n) < 0)
 		return -1;
+	char *w = out->data + out->len;
 	while (p < e) {
-		const char *q = memchr(p, '\\', (size_t)(e - p));
-		if (!q)
-			q = e;
-		if (ts_buf_add(out, p, (size_t)(q - p)) < 0)
-			return -1;
+		const unsigned char *q = p;
+#if defined(__SSE2__)
+		const __m128i bslash = _mm_set1_epi8('\\');
+		while (e - q >= 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+			unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, bslash));
+			if (mask) {
+				q += __builtin_ctz(mask);
+				goto found;
+			}
+			q += 16;
+		}
+#endif
+		while (q < e && *q != '\\')
+			q++;
+#if defined(__SSE2__)
+	found:
+#endif
+		memcpy(w, p, (size_t)(q - p));
+		w += q - p;
 		p = q;
 		if (p >= e)
 			break;
-		char c = p[1];
-		int rc;
-		switch (c) {
-		case 'b': rc = ts_buf_addch(out, '\b'); break;
-		case 'f': rc = ts_buf_addch(out, '\f'); break;
-		case 'n': rc = ts_buf_addch(out, '\n'); break;
-		case 'r': rc = ts_buf_addch(out, '\r'); break;
-		case 't': rc = ts_buf_addch(out, '\t'); break;
+		switch (p[1]) {
+		case 'b': *w++ = '\b'; break;
+		case 'f': *w++ = '\f'; break;
+		case 'n': *w++ = '\n'; break;
+		case 'r': *w++ = '\r'; break;
+		case 't': *w++ = '\t'; break;
 		case 'u': {
-			uint32_t cp = hex4(p + 2);
+			uint32_t cp = hex4((const char *)p + 2);
 			p += 6;
 			if (cp >= 0xd800 && cp <= 0xdbff && e - p >= 6 &&
 			    p[0] == '\\' && p[1] == 'u') {
-				uint32_t lo = hex4(p + 2);
+				uint32_t lo = hex4((const char *)p + 2);
 				if (lo >= 0xdc00 && lo <= 0xdfff) {
 					cp = 0x10000 + ((cp - 0xd800) << 10) +
 					     (lo - 0xdc00);
@@ -551,16 +635,17 @@ int ts_json_unescape(struct ts_buf *out, struct ts_span s)
 			}
 			if (cp >= 0xd800 && cp <= 0xdfff)
 				cp = 0xfffd;
-			if (put_utf8(out, cp) < 0)
-				return -1;
+			/* \uXXXX (6 bytes) never needs more than 3, a pair
+			 * (12) never more than 4: still within s.n */
+			w += put_utf8(w, cp);
 			continue;
 		}
-		default: rc = ts_buf_addch(out, c); break;
+		default: *w++ = (char)p[1]; break;
 		}
-		if (rc < 0)
-			return -1;
 		p += 2;
 	}
+	out->len = (size_t)(w - out->data);
+	out->data[out->len] = '\0';
 	return 0;
 }
 
@@ -573,9 +658,7 @@ int ts_json_escape(struct ts_buf *out, const char *s, size_t n)
 	if (ts_buf_grow(out, n + 2) < 0 || ts_buf_addch(out, '"') < 0)
 		return -1;
 	while (p < e) {
-		const unsigned char *q = p;
-		while (q < e && !str_special[*q])
-			q++;
+		const unsigned char *q = skip_plain(p, e);
 		if (ts_buf_add(out, p, (size_t)(q - p)) < 0)
 			goto fail;
 		p = q;

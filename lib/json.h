@@ -20,6 +20,7 @@
 #define TS_JSON_H
 
 #include <stddef.h>
+#include <string.h>
 
 #include "buf.h"
 
@@ -52,6 +53,21 @@ struct ts_json_scan {
 enum ts_json_status ts_json_scan(const char *p, const char *end, int eof,
 				 int max_depth, struct ts_json_scan *r);
 
+/* The same, noting the keys of a top-level object (up to TS_JSON_KEYS_MAX;
+ * keys->n says how many, quoted spans).  Input ends at end (eof). */
+#define TS_JSON_KEYS_MAX 64
+struct ts_json_keys {
+	struct ts_span k[TS_JSON_KEYS_MAX];
+	size_t n;
+};
+enum ts_json_status ts_json_scan_keys(const char *p, const char *end,
+				      int max_depth, struct ts_json_keys *keys,
+				      struct ts_json_scan *r);
+
+/* The same for a value inside a container: no check of what follows it. */
+enum ts_json_status ts_json_scan_nested(const char *p, const char *end,
+					int max_depth, struct ts_json_scan *r);
+
 static inline int ts_json_is_ws(char c)
 {
 	return c == ' ' || c == '\n' || c == '\r' || c == '\t';
@@ -76,7 +92,14 @@ int ts_json_obj_next(struct ts_json_iter *it, struct ts_span *key,
 int ts_json_arr_next(struct ts_json_iter *it, struct ts_span *val);
 
 /* Is the quoted key span equal to the plain name (n bytes)? */
-int ts_json_key_eq(struct ts_span key, const char *name, size_t n);
+int ts_json_key_eq_slow(struct ts_span key, const char *name, size_t n);
+static inline int ts_json_key_eq(struct ts_span key, const char *name, size_t n)
+{
+	if (key.n == n + 2 && memcmp(key.p + 1, name, n) == 0)
+		return 1;
+	/* an escaped key is longer than its name: only then decode */
+	return key.n > n + 2 && ts_json_key_eq_slow(key, name, n);
+}
 /* Find a member by name; 1 and *val when found. */
 int ts_json_obj_get(struct ts_span obj, const char *name, size_t n,
 		    struct ts_span *val);
@@ -84,10 +107,7 @@ int ts_json_obj_get(struct ts_span obj, const char *name, size_t n,
 /* Does a quoted string span hold a backslash escape? */
 static inline int ts_json_str_has_escape(struct ts_span s)
 {
-	for (size_t i = 1; i + 1 < s.n; i++)
-		if (s.p[i] == '\\')
-			return 1;
-	return 0;
+	return s.n > 2 && memchr(s.p + 1, '\\', s.n - 2) != NULL;
 }
 
 /* Append the decoded bytes of a quoted, validated string span to out.

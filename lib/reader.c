@@ -52,6 +52,8 @@ void ts_reader_reset(struct ts_reader *r, ts_source_fn read, void *ctx)
 	struct ts_buf keep = r->buf;
 	size_t max_record = r->max_record;
 	int max_depth = r->max_depth, text = r->text;
+	ts_scan_fn scan = r->scan;
+	void *scan_ctx = r->scan_ctx;
 
 	ts_buf_reset(&keep);
 	memset(r, 0, offsetof(struct ts_reader, prefix));
@@ -61,6 +63,8 @@ void ts_reader_reset(struct ts_reader *r, ts_source_fn read, void *ctx)
 	r->max_record = max_record;
 	r->max_depth = max_depth;
 	r->text = text;
+	r->scan = scan;
+	r->scan_ctx = scan_ctx;
 	r->line = 1;
 	r->bol = 1;
 }
@@ -316,7 +320,9 @@ enum ts_item_kind ts_reader_next(struct ts_reader *r, struct ts_item *it)
 			}
 		}
 
-		enum ts_json_status st = ts_json_scan(s, e, r->eof, r->max_depth, &sc);
+		enum ts_json_status st =
+			r->scan ? r->scan(r->scan_ctx, s, e, r->eof, r->max_depth, &sc)
+				: ts_json_scan(s, e, r->eof, r->max_depth, &sc);
 		if (st == TS_JSON_OK) {
 			if ((size_t)(sc.end - s) > r->max_record)
 				return too_large(r, it, start);

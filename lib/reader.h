@@ -53,9 +53,17 @@ struct ts_item {
 	int sys_errno;
 };
 
+/* How a value is validated and delimited; ts_json_scan() unless a program
+ * installs a scanner that also indexes what it needs (cwl.h). */
+typedef enum ts_json_status (*ts_scan_fn)(void *ctx, const char *p,
+					  const char *end, int eof,
+					  int max_depth, struct ts_json_scan *r);
+
 struct ts_reader {
 	ts_source_fn read;
 	void *ctx;
+	ts_scan_fn scan;    /* NULL: ts_json_scan */
+	void *scan_ctx;
 	struct ts_buf buf;
 	size_t pos;         /* next unread byte in buf */
 	uint64_t base;      /* stream offset of buf.data[0] */
