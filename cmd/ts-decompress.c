@@ -234,6 +234,11 @@ struct field_ctx {
 	const struct ts_item *rec;
 	const char *name;
 	size_t matches;
+	/* --keep: where the output of this record starts, how far the record
+	 * has been copied, and whether a field failed */
+	size_t mark;
+	const char *cursor;
+	int failed;
 };
 
 /* Decode one field value into z->inflated (or z->decoded); returns the
@@ -296,6 +301,10 @@ static int on_field(void *ud, struct ts_span v)
 
 	fc->matches++;
 	if (decode_field(z, v, &content, &code, &why, &bad) < 0) {
+		if (z->keep) {
+			ts_buf_setlen(&o->buf, fc->mark);
+			fc->failed = 1;
+		}
 		if (strcmp(code, "bad_base64") == 0)
 			ts_reject(&z->run, code, &w, rec->v.p, rec->v.n, 0,
 				  "%s:%llu: %s: not valid base64 at character %zu", fc->name,
@@ -303,33 +312,32 @@ static int on_field(void *ud, struct ts_span v)
 		else
 			ts_reject(&z->run, code, &w, rec->v.p, rec->v.n, 0, "%s:%llu: %s: %s",
 				  fc->name, (unsigned long long)rec->line, z->field.text, why);
-		return 0;
+		return z->keep; /* --keep: the whole record is rejected */
 	}
 	if (z->raw) {
 		ts_out_write(o, content.p, content.n);
 		return 0;
 	}
 	if (z->keep) {
-		/* the record with the field's value replaced */
-		struct ts_span head = {rec->v.p, (size_t)(v.p - rec->v.p)};
-		struct ts_span tail = {v.p + v.n, (size_t)(rec->v.p + rec->v.n - (v.p + v.n))};
+		/* The record up to this field, then its content in its place;
+		 * field_stream() writes the rest. */
 		struct ts_json_scan sc;
 		const char *s = ts_json_skip_ws(content.p, content.p + content.n);
 		int one = s < content.p + content.n &&
 			  ts_json_scan(s, content.p + content.n, 1, z->rd.max_depth, &sc) == TS_JSON_OK &&
 			  ts_json_skip_ws(sc.end, content.p + content.n) == content.p + content.n;
-		ts_json_minify(&o->buf, head);
+		ts_json_minify(&o->buf, (struct ts_span){fc->cursor, (size_t)(v.p - fc->cursor)});
+		fc->cursor = v.p + v.n;
 		if (one)
 			ts_json_minify(&o->buf, (struct ts_span){s, (size_t)(sc.end - s)});
 		else if (ts_json_escape(&o->buf, content.p, content.n) < 0) {
-			ts_buf_setlen(&o->buf, mark);
+			ts_buf_setlen(&o->buf, fc->mark);
 			ts_reject(&z->run, "binary_data", &w, rec->v.p, rec->v.n, 0,
 				  "%s:%llu: %s: decoded content is neither JSON nor UTF-8 text",
 				  fc->name, (unsigned long long)rec->line, z->field.text);
-			return 0;
+			fc->failed = 1;
+			return 1;
 		}
-		ts_json_minify(&o->buf, tail);
-		ts_out_end_record(o);
 		return 0;
 	}
 	/* Each JSON value of the content one per line, other lines as strings. */
@@ -381,7 +389,15 @@ static void field_stream(struct dz *z, struct ts_decomp *d, const char *name)
 		}
 		fc.rec = &it;
 		fc.matches = 0;
+		fc.mark = z->run.out.buf.len;
+		fc.cursor = it.v.p;
+		fc.failed = 0;
 		ts_jpath_each(&z->field, it.v, on_field, &fc);
+		if (z->keep && fc.matches && !fc.failed) {
+			ts_json_minify(&z->run.out.buf,
+				       (struct ts_span){fc.cursor, (size_t)(it.v.p + it.v.n - fc.cursor)});
+			ts_out_end_record(&z->run.out);
+		}
 		if (!fc.matches) {
 			w.path = z->field.text;
 			ts_reject(&z->run, "missing_field", &w, it.v.p, it.v.n, 0,
@@ -406,8 +422,6 @@ int main(int argc, char **argv)
 		return 2;
 	if (z.keep && !z.have_field)
 		return ts_usage_error(&cmd, "--keep needs --field"), 2;
-	if (z.keep && ts_jpath_is_multi(&z.field))
-		return ts_usage_error(&cmd, "--keep needs a --field path without []"), 2;
 	if (z.raw && (z.text || z.keep))
 		return ts_usage_error(&cmd, "--raw cannot be combined with --text or --keep"), 2;
 

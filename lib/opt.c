@@ -29,6 +29,29 @@ static const struct ts_option common_opts[] = {
 	{0},
 };
 
+/* Print help text in a column from col, wrapped at 79. */
+static void print_wrapped(const char *t, int col)
+{
+	int x = col;
+
+	while (*t) {
+		size_t w = strcspn(t, " ");
+		if (x > col && x + 1 + (int)w > 79) {
+			printf("\n%*s", col, "");
+			x = col;
+		} else if (x > col) {
+			putchar(' ');
+			x++;
+		}
+		printf("%.*s", (int)w, t);
+		x += (int)w;
+		t += w;
+		while (*t == ' ')
+			t++;
+	}
+	putchar('\n');
+}
+
 static void print_opts(const struct ts_option *o)
 {
 	for (; o->name; o++) {
@@ -40,9 +63,10 @@ static void print_opts(const struct ts_option *o)
 			snprintf(left, sizeof(left), "    --%s%s%s", o->name,
 				 o->arg ? " " : "", o->arg ? o->arg : "");
 		if (strlen(left) <= 24)
-			printf("  %-24s  %s\n", left, o->help);
+			printf("  %-24s  ", left);
 		else
-			printf("  %s\n  %-24s  %s\n", left, "", o->help);
+			printf("  %s\n%28s", left, "");
+		print_wrapped(o->help, 28);
 	}
 }
 

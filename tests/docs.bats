@@ -1,0 +1,57 @@
+#!/usr/bin/env bats
+# Docs cannot drift from the programs: every option --help lists is in the
+# man page and every option in the man page's OPTIONS is in --help (as git's
+# t0450 and curl's test1139 do), and the README's examples run.
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+	ROOT="$BATS_TEST_DIRNAME/.."
+	BIN="${TS_BIN:-$ROOT/bin}"
+	PATH="$BIN:$PATH"
+	export LC_ALL=C
+}
+
+help_options() { "$BIN/$1" --help | grep -oE '^ +(-[a-zA-Z], )?--[a-z][a-z-]*' | grep -oE -- '--[a-z-]+' | sort -u; }
+man_options() { sed -n '/^\.SH OPTIONS/,/^\.SH /p' "$ROOT/man/$1.1" | grep -oE '\\-\\-[a-z][a-z\\-]*' | sed 's/\\-/-/g' | sort -u; }
+
+@test "every program has a man page" {
+	for p in "$BIN"/ts-*; do
+		[ -f "$ROOT/man/$(basename "$p").1" ] || { echo "no man page for $p"; return 1; }
+	done
+	[ -f "$ROOT/man/ts-toolkit.7" ]
+}
+
+@test "--help and the man page list the same options" {
+	for p in "$BIN"/ts-*; do
+		p=$(basename "$p")
+		run -0 diff <(help_options "$p") <(man_options "$p")
+	done
+}
+
+@test "--help and --version exit 0 and name the program" {
+	for p in "$BIN"/ts-*; do
+		run -0 "$p" --help
+		[[ "$output" == "Usage: $(basename "$p") "* ]]
+		run -0 "$p" --version
+		[[ "$output" == "$(basename "$p") (ts toolkit) "* ]]
+	done
+}
+
+@test "an unknown option is a usage error, exit 2" {
+	for p in "$BIN"/ts-*; do
+		run -2 --separate-stderr "$p" --no-such-option
+		[[ "$stderr" == *"unknown option '--no-such-option'"* ]]
+	done
+}
+
+@test "the README's examples run" {
+	cd "$ROOT"
+	# Each example is a line "    $ CMD" in README.md, run from the top.
+	grep -E '^    \$ ' README.md | sed 's/^    \$ //' > "$BATS_TEST_TMPDIR/examples"
+	[ -s "$BATS_TEST_TMPDIR/examples" ]
+	while IFS= read -r cmd; do
+		run bash -o pipefail -c "$cmd"
+		[ "$status" -eq 0 ] || { echo "README example failed ($status): $cmd"; echo "$output"; return 1; }
+	done < "$BATS_TEST_TMPDIR/examples"
+}
