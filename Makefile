@@ -9,7 +9,7 @@ DESTDIR  ?=
 O        ?= build
 BINDIR   ?= bin
 
-PROGS    = ts-decompress ts-extract
+PROGS    = ts-decompress ts-extract ts-partition
 PKGS     = jansson zlib libcurl openssl libarchive libdeflate
 
 CC       ?= cc

@@ -347,6 +347,11 @@ after:
 		 * text ("truex", "2024-05-01"); containers and strings end
 		 * themselves, so "{}{}" is two values. */
 		unsigned char last = p[-1];
+		/* A literal at the end of what has been read may yet turn
+		 * out to be "truex": only the next byte or eof can tell. */
+		if (!nested && p == e && !eof && last != '}' && last != ']' &&
+		    last != '"')
+			return TS_JSON_INCOMPLETE;
 		if (!nested && p < e && last != '}' && last != ']' && last != '"' &&
 		    !ts_json_is_ws((char)*p) && *p != '{' && *p != '[' &&
 		    *p != '"')

@@ -95,8 +95,10 @@ int ts_json_arr_next(struct ts_json_iter *it, struct ts_span *val);
 int ts_json_key_eq_slow(struct ts_span key, const char *name, size_t n);
 static inline int ts_json_key_eq(struct ts_span key, const char *name, size_t n)
 {
+	/* The same bytes are the same name unless they hold an escape: the
+	 * key "a\n" is not the name a, backslash, n. */
 	if (key.n == n + 2 && memcmp(key.p + 1, name, n) == 0)
-		return 1;
+		return memchr(name, '\\', n) == NULL;
 	/* an escaped key is longer than its name: only then decode */
 	return key.n > n + 2 && ts_json_key_eq_slow(key, name, n);
 }

@@ -90,11 +90,12 @@ static int fill(struct ts_reader *r, size_t keep)
 	size_t want = READ_CHUNK;
 	if (r->buf.len >= READ_CHUNK) /* a long value: double the room */
 		want = r->buf.len;
-	if (ts_buf_grow(&r->buf, want) < 0) {
-		want = ts_buf_avail(&r->buf);
-		if (want == 0)
-			return -1;
-	}
+	/* Doubling can pass the buffer's limit (max_record + a chunk) while
+	 * the record still fits: then take the room up to the limit. */
+	if (ts_buf_grow(&r->buf, want) < 0 &&
+	    (r->buf.len >= r->buf.max ||
+	     ts_buf_grow(&r->buf, r->buf.max - r->buf.len) < 0))
+		return -1;
 	want = ts_buf_avail(&r->buf);
 	long n = r->read(r->ctx, r->buf.data + r->buf.len, want);
 	if (n < 0) {
@@ -109,7 +110,10 @@ static int fill(struct ts_reader *r, size_t keep)
 		return 0;
 	}
 	ts_buf_setlen(&r->buf, r->buf.len + (size_t)n);
-	if (!r->started) {
+	/* A source may hand over the BOM a byte at a time: decide once three
+	 * bytes are in, or as soon as they cannot be one. */
+	if (!r->started && (r->buf.len >= 3 ||
+			    memcmp(r->buf.data, "\xef\xbb\xbf", r->buf.len) != 0)) {
 		r->started = 1;
 		if (r->buf.len >= 3 && memcmp(r->buf.data, "\xef\xbb\xbf", 3) == 0)
 			r->pos = 3;
@@ -162,9 +166,14 @@ static enum ts_item_kind too_large(struct ts_reader *r, struct ts_item *it,
 {
 	size_t n = r->buf.len - start;
 
-	/* Keep a prefix for the error record at the front of the buffer. */
+	/* Keep a prefix for the error record at the front of the buffer: no
+	 * more than max_record + 1 bytes, all that a source handing over one
+	 * byte at a time would have shown, so the item is the same however
+	 * the input arrives (and holds nothing from the lines after it). */
 	if (n > TS_READER_RAW_PREFIX)
 		n = TS_READER_RAW_PREFIX;
+	if (n > r->max_record + 1)
+		n = r->max_record + 1;
 	ts_buf_consume(&r->buf, start);
 	r->base += start;
 	r->pos = n;
@@ -174,6 +183,7 @@ static enum ts_item_kind too_large(struct ts_reader *r, struct ts_item *it,
 	it->err = "record too large";
 	/* skip_line() refills the buffer, so the prefix is copied aside. */
 	memcpy(r->prefix, r->buf.data, n);
+	r->line += count_nl(r->buf.data, r->buf.data + n);
 	r->bol = 0;
 	if (skip_line(r) < 0)
 		return io_error(r, it);
@@ -193,7 +203,10 @@ static int starts_value(char c)
  * indented, or close brackets: they belong to the same error record, up to
  * the next line that starts a value (so an NDJSON line stands alone).
  * [*lo, *hi) is the error so far, *hi at its '\n'; on return *hi is the
- * '\n' (or the end of input) where the error ends.  -1 on a read error.
+ * '\n' (or the end of input) where the error ends.  A line is taken only
+ * when the error then stays within max_record, so memory stays bounded and
+ * the decision does not depend on how much input has been read.
+ * -1 on a read error.
  */
 static int extend_error(struct ts_reader *r, size_t *lo, size_t *hi)
 {
@@ -215,9 +228,13 @@ static int extend_error(struct ts_reader *r, size_t *lo, size_t *hi)
 			return 0;
 		char *nl = memchr(r->buf.data + next, '\n', r->buf.len - next);
 		if (nl) {
+			if ((size_t)(nl - r->buf.data) - *lo > r->max_record)
+				return 0;
 			*hi = (size_t)(nl - r->buf.data);
 			continue;
 		}
+		if (r->buf.len - *lo > r->max_record)
+			return 0; /* the line ends past the limit, if at all */
 		if (r->eof) {
 			*hi = r->buf.len;
 			return 0;
@@ -258,8 +275,13 @@ enum ts_item_kind ts_reader_next(struct ts_reader *r, struct ts_item *it)
 	struct ts_json_scan sc;
 
 	memset(it, 0, sizeof(*it));
-	if (!r->started && fill(r, 0) < 0)
-		return io_error(r, it);
+	while (!r->started) { /* until fill() has decided about a BOM */
+		int f = fill(r, 0);
+		if (f < 0)
+			return io_error(r, it);
+		if (f == 0)
+			r->started = 1; /* input too short: no BOM */
+	}
 	for (;;) {
 		/* skip whitespace, counting lines */
 		char *p = r->buf.data + r->pos, *e = r->buf.data + r->buf.len;
@@ -304,6 +326,8 @@ enum ts_item_kind ts_reader_next(struct ts_reader *r, struct ts_item *it)
 			}
 			if (!eol)
 				eol = e;
+			if ((size_t)(eol - s) > r->max_record)
+				return too_large(r, it, start);
 			if (!line_is_json(r, eol)) {
 				const char *end = eol;
 				if (end > s && end[-1] == '\r')
@@ -337,12 +361,16 @@ enum ts_item_kind ts_reader_next(struct ts_reader *r, struct ts_item *it)
 			r->bol = 0;
 			return it->kind;
 		}
-		if (st == TS_JSON_INCOMPLETE && !r->eof) {
+		if (st == TS_JSON_INCOMPLETE) {
+			/* (also at eof: with input arriving in small reads the
+			 * limit is crossed before the end is seen) */
 			if (r->buf.len - start > r->max_record)
 				return too_large(r, it, start);
-			if (fill(r, start) < 0)
-				return io_error(r, it);
-			continue;
+			if (!r->eof) {
+				if (fill(r, start) < 0)
+					return io_error(r, it);
+				continue;
+			}
 		}
 		/* Malformed (or cut short by the end of input): the raw bytes run
 		 * to the end of the line holding the damage. */
@@ -359,6 +387,8 @@ enum ts_item_kind ts_reader_next(struct ts_reader *r, struct ts_item *it)
 		}
 		if (!eol)
 			eol = e;
+		if ((size_t)(eol - s) > r->max_record)
+			return too_large(r, it, start);
 		it->err_line = r->line + count_nl(s, at);
 		if (!r->text) {
 			size_t lo = start, hi = (size_t)(eol - r->buf.data);

@@ -20,6 +20,7 @@ void ts_run_init(struct ts_run *run, const char *prog)
 	ts_out_init(&run->errs, 2);
 	run->errs.autoflush = 1;
 	run->progress = isatty(2);
+	run->records_out = -1;
 	run->t0 = run->last_progress = ts_now();
 }
 
@@ -133,7 +134,9 @@ void ts_run_progress(struct ts_run *run)
 	double el = now - run->t0;
 	fprintf(stderr, "\r%s: %llu records in, %llu out, %.1f MB read, %.1f MB/s   ",
 		run->prog, (unsigned long long)run->records_in,
-		(unsigned long long)run->out.records, (double)run->bytes_in / 1e6,
+		(unsigned long long)(run->records_out >= 0 ? (uint64_t)run->records_out
+							   : run->out.records),
+		(double)run->bytes_in / 1e6,
 		el > 0 ? (double)run->bytes_in / 1e6 / el : 0.0);
 	run->progress = 2; /* a progress line is showing */
 }
@@ -145,7 +148,9 @@ static void print_stats(struct ts_run *run)
 
 	json_object_set_new(o, "program", json_string(run->prog));
 	json_object_set_new(o, "records_in", json_integer((json_int_t)run->records_in));
-	json_object_set_new(o, "records_out", json_integer((json_int_t)run->out.records));
+	json_object_set_new(o, "records_out",
+			    json_integer(run->records_out >= 0 ? (json_int_t)run->records_out
+								: (json_int_t)run->out.records));
 	json_object_set_new(o, "rejected", json_integer((json_int_t)run->rejected));
 	for (int i = 0; i < run->nextra; i++)
 		json_object_set_new(o, run->extra[i].name,

@@ -48,6 +48,7 @@ struct ts_run {
 	int max_depth;      /* --max-depth (0 = default) */
 
 	uint64_t records_in;
+	int64_t records_out; /* -1: the lines on standard output */
 	uint64_t rejected;
 	uint64_t bytes_in;
 	struct {

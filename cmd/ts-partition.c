@@ -1,0 +1,571 @@
+/*
+ * ts-partition — route each record to a file under a prefix computed from
+ * it, as a delivery stream's dynamic partitioning does.
+ * See man/ts-partition.1.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "jpath.h"
+#include "opt.h"
+#include "partition.h"
+#include "reader.h"
+#include "template.h"
+#include "tstime.h"
+#include "util.h"
+
+enum {
+	OPT_OUTPUT = 'o',
+	OPT_PREFIX = 'p',
+	OPT_KEY = 'k',
+	OPT_TIME = 't',
+	OPT_TZ = 0x100,
+	OPT_ERROR_PREFIX,
+	OPT_NO_DEFAULT_TIME,
+	OPT_NAME,
+	OPT_COMPRESS,
+	OPT_MAX_BYTES,
+	OPT_MAX_RECORDS,
+	OPT_MAX_SECONDS,
+	OPT_FSYNC,
+	OPT_NO_FSYNC,
+	OPT_CLEAN_TEMP,
+	OPT_MAX_OPEN,
+};
+
+static const struct ts_option options[] = {
+	{"output", OPT_OUTPUT, "DIR", "write the partitioned files under DIR (required)"},
+	{"prefix", OPT_PREFIX, "TEMPLATE", "the prefix of each record's file, e.g. "
+					   "'acct=!{partitionKeyFromQuery:acct}/dt=!{timestamp:yyyy-MM-dd}/'"},
+	{"key", OPT_KEY, "NAME=PATH", "partition key NAME is the value at PATH (repeatable)"},
+	{"time", OPT_TIME, "PATH", "the record time: epoch seconds or milliseconds, or ISO 8601 "
+				   "(default: arrival time)"},
+	{"time-zone", OPT_TZ, "TZ", "time zone of !{timestamp:...}: UTC (default), +HH:MM, or a "
+				    "zoneinfo name"},
+	{"error-prefix", OPT_ERROR_PREFIX, "TEMPLATE", "write rejected records under this prefix "
+						       "instead of to the error output"},
+	{"no-default-time", OPT_NO_DEFAULT_TIME, NULL, "do not append yyyy/MM/dd/HH/ to a prefix "
+						       "without a timestamp"},
+	{"name", OPT_NAME, "NAME", "first part of file names (default ts-partition)"},
+	{"compress", OPT_COMPRESS, "gzip|none", "compress the files (default none)"},
+	{"max-bytes", OPT_MAX_BYTES, "SIZE", "roll a file when it reaches SIZE (default 128M)"},
+	{"max-records", OPT_MAX_RECORDS, "N", "roll a file when it holds N records (default: no limit)"},
+	{"max-seconds", OPT_MAX_SECONDS, "N", "roll a file open N seconds (default 300; 0: never)"},
+	{"fsync", OPT_FSYNC, NULL, "fsync each file before publishing it (default)"},
+	{"no-fsync", OPT_NO_FSYNC, NULL, "do not fsync: faster, not crash-safe"},
+	{"clean-temp", OPT_CLEAN_TEMP, NULL, "first remove temporary files a killed run left under DIR"},
+	{"max-open", OPT_MAX_OPEN, "N", "keep at most N files open (default 128)"},
+	{0},
+};
+
+static const struct ts_cmd cmd = {
+	.name = "ts-partition",
+	.synopsis = "-o DIR --prefix TEMPLATE [OPTION]... [FILE]...",
+	.summary = "Write each record to a file under a prefix computed from it (dynamic\n"
+		   "partitioning); print one manifest line per finished file.",
+	.opts = options,
+	.footer = "Examples:\n"
+		  "  ts-partition -o lake --prefix 'acct=!{partitionKeyFromQuery:acct}/dt=!{timestamp:yyyy-MM-dd}/' \\\n"
+		  "               --key acct=.recipientAccountId --time .eventTime events.ndjson\n",
+};
+
+struct key {
+	char *name;
+	struct ts_jpath path;
+};
+
+struct tpl_cache { /* the last rendering of a timestamp part */
+	int64_t sec;
+	struct ts_buf text;
+};
+
+struct pt {
+	struct ts_run run;
+	const char *dir;
+	const char *prefix_arg, *error_prefix_arg;
+	struct ts_template prefix, eprefix;
+	struct tpl_cache *pcache, *ecache;
+	struct key *keys;
+	size_t nkeys;
+	struct ts_jpath time;
+	int have_time, no_default_time, clean_temp;
+	struct ts_tz tz;
+	struct ts_part_opts po;
+
+	struct ts_partitioner *part;
+	struct ts_reader rd;
+	struct ts_buf pbuf, vbuf, ebuf;
+	struct ts_span *kvals;
+	const char *name; /* current input */
+	uint64_t written;
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int set_opt(void *ud, int id, const char *arg)
+{
+	struct pt *x = ud;
+	char err[256];
+	uint64_t v;
+
+	switch (id) {
+	case OPT_OUTPUT: x->dir = arg; return 0;
+	case OPT_PREFIX: x->prefix_arg = arg; return 0;
+	case OPT_ERROR_PREFIX: x->error_prefix_arg = arg; return 0;
+	case OPT_KEY: {
+		const char *eq = strchr(arg, '=');
+		if (!eq || eq == arg || !eq[1])
+			return ts_usage_error(&cmd, "--key wants NAME=PATH, got '%s'", arg), -1;
+		struct key *nk = realloc(x->keys, (x->nkeys + 1) * sizeof(*nk));
+		if (!nk)
+			return -1;
+		x->keys = nk;
+		if (ts_jpath_parse(&nk[x->nkeys].path, eq + 1, err, sizeof(err)) < 0)
+			return ts_usage_error(&cmd, "--key %.*s: %s", (int)(eq - arg), arg, err), -1;
+		if (ts_jpath_is_multi(&nk[x->nkeys].path)) {
+			ts_jpath_release(&nk[x->nkeys].path);
+			return ts_usage_error(&cmd, "--key %s: a key path selects one value: no []", arg), -1;
+		}
+		nk[x->nkeys].name = strndup(arg, (size_t)(eq - arg));
+		x->nkeys++;
+		return 0;
+	}
+	case OPT_TIME:
+		if (x->have_time)
+			ts_jpath_release(&x->time);
+		if (ts_jpath_parse(&x->time, arg, err, sizeof(err)) < 0)
+			return ts_usage_error(&cmd, "--time: %s", err), -1;
+		x->have_time = 1;
+		return 0;
+	case OPT_TZ:
+		if (ts_tz_parse(&x->tz, arg, err, sizeof(err)) < 0)
+			return ts_usage_error(&cmd, "--time-zone: %s", err), -1;
+		return 0;
+	case OPT_NO_DEFAULT_TIME: x->no_default_time = 1; return 0;
+	case OPT_NAME:
+		if (!*arg || strchr(arg, '/') || arg[0] == '.' || arg[0] == '_')
+			return ts_usage_error(&cmd, "--name: a file name part, not starting with '.' or '_'"), -1;
+		x->po.name = arg;
+		return 0;
+	case OPT_COMPRESS:
+		if (!strcmp(arg, "gzip"))
+			x->po.gzip = 1;
+		else if (!strcmp(arg, "none"))
+			x->po.gzip = 0;
+		else
+			return ts_usage_error(&cmd, "--compress: gzip or none, not '%s'", arg), -1;
+		return 0;
+	case OPT_MAX_BYTES:
+		if (ts_parse_size(arg, &x->po.max_bytes) < 0)
+			return ts_usage_error(&cmd, "invalid --max-bytes '%s'", arg), -1;
+		return 0;
+	case OPT_MAX_RECORDS:
+		if (ts_parse_u64(arg, &x->po.max_records) < 0)
+			return ts_usage_error(&cmd, "invalid --max-records '%s'", arg), -1;
+		return 0;
+	case OPT_MAX_SECONDS:
+		if (ts_parse_u64(arg, &v) < 0)
+			return ts_usage_error(&cmd, "invalid --max-seconds '%s'", arg), -1;
+		x->po.max_seconds = (double)v;
+		return 0;
+	case OPT_FSYNC: x->po.fsync = 1; return 0;
+	case OPT_NO_FSYNC: x->po.fsync = 0; return 0;
+	case OPT_CLEAN_TEMP: x->clean_temp = 1; return 0;
+	case OPT_MAX_OPEN:
+		if (ts_parse_u64(arg, &v) < 0 || v < 1 || v > 100000)
+			return ts_usage_error(&cmd, "invalid --max-open '%s'", arg), -1;
+		x->po.max_open = (size_t)v;
+		return 0;
+	}
+	return -1;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Render a template into out.  kvals are the keys' values (spans into the
+ * record), errtype the !{firehose:error-output-type}.  0, or -1 with *why.
+ */
+static int render(struct pt *x, const struct ts_template *t, struct tpl_cache *cache,
+		  int64_t ms, const char *errtype, struct ts_buf *out, const char **why)
+{
+	struct ts_civil c;
+	int have_civil = 0;
+	int64_t sec = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+
+	ts_buf_reset(out);
+	for (size_t i = 0; i < t->n; i++) {
+		const struct ts_tpl_part *p = &t->parts[i];
+		switch (p->kind) {
+		case TS_TPL_LIT:
+			ts_buf_addstr(out, p->text);
+			break;
+		case TS_TPL_RANDOM:
+			ts_buf_addch(out, TS_PART_RANDOM_MARK);
+			break;
+		case TS_TPL_ERRTYPE:
+			ts_buf_addstr(out, errtype);
+			break;
+		case TS_TPL_TIME:
+			if (cache[i].sec != sec || !cache[i].text.len) {
+				if (!have_civil) {
+					ts_tz_civil(&x->tz, ms, &c);
+					have_civil = 1;
+				}
+				ts_buf_reset(&cache[i].text);
+				ts_timefmt_format(&p->fmt, &c, &cache[i].text);
+				cache[i].sec = sec;
+			}
+			ts_buf_add(out, cache[i].text.data, cache[i].text.len);
+			break;
+		case TS_TPL_KEY: {
+			size_t k = 0;
+			while (strcmp(x->keys[k].name, p->text) != 0)
+				k++;
+			struct ts_span v = x->kvals[k];
+			if (v.p[0] == '"') {
+				ts_buf_reset(&x->vbuf);
+				ts_json_unescape(&x->vbuf, v);
+				v = (struct ts_span){x->vbuf.data, x->vbuf.len};
+			}
+			if (ts_part_encode_value(out, v.p, v.n) < 0) {
+				*why = "key_too_long";
+				return -1;
+			}
+			break;
+		}
+		}
+	}
+	/* Every path component fits a file system name, none climbs out. */
+	const char *s = out->data, *e = out->data + out->len;
+	while (s < e) {
+		const char *slash = memchr(s, '/', (size_t)(e - s));
+		size_t n = (size_t)((slash ? slash : e) - s);
+		if (n > TS_PART_MAX_COMPONENT) {
+			*why = "key_too_long";
+			return -1;
+		}
+		if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.')) {
+			*why = "bad_prefix";
+			return -1;
+		}
+		s += n + 1;
+	}
+	if (out->len + strlen(x->dir) + 128 > PATH_MAX) {
+		*why = "key_too_long";
+		return -1;
+	}
+	return 0;
+}
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* A rejected record: to the error output, or under --error-prefix in the
+ * service's processing-failed layout. */
+static void reject(struct pt *x, const char *code, const struct ts_item *it,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void reject(struct pt *x, const char *code, const struct ts_item *it,
+		   const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!x->error_prefix_arg) {
+		struct ts_where w = {.file = x->name, .line = it->line, .offset = -1};
+		ts_reject(&x->run, code, &w, it->v.p, it->v.n,
+			  it->kind == TS_ITEM_TOO_LARGE, "%s:%llu: %s", x->name,
+			  (unsigned long long)it->line, msg);
+		return;
+	}
+	x->run.rejected++;
+	ts_run_fail(&x->run, 1);
+	int64_t ms = now_ms();
+	const char *why;
+	struct ts_buf *b = &x->ebuf;
+	ts_buf_reset(b);
+	ts_buf_addf(b, "{\"attemptsMade\":1,\"arrivalTimestamp\":%lld,\"errorCode\":",
+		    (long long)ms);
+	ts_json_escape(b, code, strlen(code));
+	ts_buf_add(b, ",\"errorMessage\":", 16);
+	char full[700];
+	snprintf(full, sizeof(full), "%s:%llu: %s", x->name, (unsigned long long)it->line, msg);
+	if (ts_json_escape(b, full, strlen(full)) < 0)
+		ts_buf_add(b, "\"\"", 2);
+	ts_buf_add(b, ",\"rawData\":\"", 12);
+	for (size_t i = 0; i < it->v.n; i += 3) {
+		const unsigned char *p = (const unsigned char *)it->v.p + i;
+		unsigned v = (unsigned)p[0] << 16;
+		if (i + 1 < it->v.n)
+			v |= (unsigned)p[1] << 8;
+		if (i + 2 < it->v.n)
+			v |= p[2];
+		char q[4] = {b64[v >> 18], b64[(v >> 12) & 63],
+			     i + 1 < it->v.n ? b64[(v >> 6) & 63] : '=',
+			     i + 2 < it->v.n ? b64[v & 63] : '='};
+		ts_buf_add(b, q, 4);
+	}
+	ts_buf_add(b, "\"}", 2);
+	if (render(x, &x->eprefix, x->ecache, ms, "processing-failed", &x->pbuf, &why) < 0 ||
+	    ts_part_write(x->part, x->pbuf.data, x->pbuf.len, b->data, b->len, 0, ms) < 0) {
+		if (!ts_part_error(x->part)) {
+			struct ts_where w = {.file = x->name, .line = it->line, .offset = -1};
+			ts_reject(&x->run, code, &w, it->v.p, it->v.n, 0, "%s:%llu: %s",
+				  x->name, (unsigned long long)it->line, msg);
+		}
+	}
+}
+
+static void do_record(struct pt *x, const struct ts_item *it)
+{
+	const char *why;
+	int64_t ms;
+
+	for (size_t k = 0; k < x->nkeys; k++) {
+		struct ts_span *v = &x->kvals[k];
+		if (!ts_jpath_get(&x->keys[k].path, it->v, v)) {
+			reject(x, "missing_key", it, "partition key %s: no %s in record",
+			       x->keys[k].name, x->keys[k].path.text);
+			return;
+		}
+		char c = v->p[0];
+		if (c == '{' || c == '[' || c == 'n') {
+			reject(x, "bad_key_type", it, "partition key %s: %s is %s, not a string, "
+			       "number or boolean", x->keys[k].name, x->keys[k].path.text,
+			       c == '{' ? "an object" : c == '[' ? "an array" : "null");
+			return;
+		}
+	}
+	if (x->have_time) {
+		struct ts_span tv;
+		if (!ts_jpath_get(&x->time, it->v, &tv)) {
+			reject(x, "missing_time", it, "no time %s in record", x->time.text);
+			return;
+		}
+		if (ts_time_from_json(tv, &ms, &why) < 0) {
+			reject(x, "bad_time", it, "%s: %s", x->time.text, why);
+			return;
+		}
+	} else {
+		ms = now_ms();
+	}
+	if (render(x, &x->prefix, x->pcache, ms, "", &x->pbuf, &why) < 0) {
+		reject(x, why, it, "%s", !strcmp(why, "key_too_long")
+			   ? "a partition value makes a path component longer than 255 bytes"
+			   : "the prefix would leave the output directory");
+		return;
+	}
+	if (ts_part_write(x->part, x->pbuf.data, x->pbuf.len, it->v.p, it->v.n, it->has_ws, ms) < 0)
+		return;
+	x->written++;
+}
+
+/* Standard input stops at SIGTERM/SIGINT as if it had ended. */
+static long source(void *ctx, char *dst, size_t n)
+{
+	int fd = *(int *)ctx;
+
+	for (;;) {
+		if (stop)
+			return 0;
+		ssize_t r = read(fd, dst, n);
+		if (r >= 0)
+			return (long)r;
+		if (errno != EINTR)
+			return -1;
+	}
+}
+
+static int do_file(struct pt *x, const char *path)
+{
+	int fd = ts_open_input(path);
+	struct ts_item it;
+
+	x->name = ts_input_name(path);
+	if (fd < 0) {
+		ts_error("cannot open '%s': %s", path, strerror(errno));
+		ts_run_fail(&x->run, 2);
+		return 0;
+	}
+	ts_reader_reset(&x->rd, source, &fd);
+	while (!ts_part_error(x->part) && ts_reader_next(&x->rd, &it) != TS_ITEM_EOF) {
+		if (it.kind == TS_ITEM_IO_ERROR) {
+			ts_error("%s: read error: %s", x->name, strerror(it.sys_errno));
+			ts_run_fail(&x->run, 2);
+			break;
+		}
+		x->run.records_in++;
+		if (it.kind == TS_ITEM_ERROR)
+			reject(x, "bad_json", &it, "%s", it.err);
+		else if (it.kind == TS_ITEM_TOO_LARGE)
+			reject(x, "too_large", &it, "record longer than %zu bytes (--max-record)",
+			       x->rd.max_record);
+		else
+			do_record(x, &it);
+		if ((x->run.records_in & 255) == 0)
+			ts_part_tick(x->part);
+		ts_run_tick(&x->run);
+	}
+	x->run.bytes_in += x->rd.base + x->rd.pos;
+	if (fd > 0)
+		close(fd);
+	return ts_part_error(x->part) ? -1 : 0;
+}
+
+/* Every key the template names must be given with --key. */
+static int check_keys(struct pt *x, const struct ts_template *t, const char *opt)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->parts[i].kind != TS_TPL_KEY)
+			continue;
+		size_t k = 0;
+		while (k < x->nkeys && strcmp(x->keys[k].name, t->parts[i].text) != 0)
+			k++;
+		if (k == x->nkeys)
+			return ts_usage_error(&cmd, "%s uses partition key '%s': give it with --key %s=PATH",
+					      opt, t->parts[i].text, t->parts[i].text), -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct pt x;
+	char err[512];
+	int first;
+
+	ts_run_init(&x.run, cmd.name);
+	x.po.name = "ts-partition";
+	x.po.fsync = 1;
+	x.po.max_bytes = (uint64_t)128 << 20;
+	x.po.max_seconds = 300;
+	x.po.max_open = 128;
+	first = ts_opt_parse(&cmd, &x.run, argc, argv, set_opt, &x);
+	if (first == TS_OPT_EXIT)
+		return ts_run_finish(&x.run) ? 2 : 0;
+	if (first == TS_OPT_USAGE)
+		return 2;
+	if (!x.dir)
+		return ts_usage_error(&cmd, "the output directory is required: -o DIR"), 2;
+	if (!x.prefix_arg)
+		x.prefix_arg = "";
+	if (ts_template_parse(&x.prefix, x.prefix_arg, 0, err, sizeof(err)) < 0)
+		return ts_usage_error(&cmd, "--prefix '%s': %s", x.prefix_arg, err), 2;
+	if (!x.prefix.has_time && !x.no_default_time)
+		ts_template_add_default_time(&x.prefix);
+	if (check_keys(&x, &x.prefix, "--prefix") < 0)
+		return 2;
+	if (x.error_prefix_arg) {
+		if (ts_template_parse(&x.eprefix, x.error_prefix_arg, TS_TPL_ALLOW_ERRTYPE, err,
+				      sizeof(err)) < 0)
+			return ts_usage_error(&cmd, "--error-prefix '%s': %s", x.error_prefix_arg, err), 2;
+		for (size_t i = 0; i < x.eprefix.n; i++)
+			if (x.eprefix.parts[i].kind == TS_TPL_KEY)
+				return ts_usage_error(&cmd, "--error-prefix cannot use partition keys: "
+						      "the records there may not have them"), 2;
+		if (!x.eprefix.has_time && !x.no_default_time)
+			ts_template_add_default_time(&x.eprefix);
+	}
+	struct stat st;
+	if (mkdir(x.dir, 0777) < 0 && errno != EEXIST) {
+		ts_error("cannot create output directory '%s': %s", x.dir, strerror(errno));
+		return 2;
+	}
+	if (stat(x.dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		ts_error("'%s' is not a directory", x.dir);
+		return 2;
+	}
+	if (x.clean_temp) {
+		uint64_t removed;
+		if (ts_part_clean_temp(x.dir, &removed) < 0)
+			ts_warn("could not remove every temporary file under '%s'", x.dir);
+		else if (removed)
+			ts_warn("removed %llu temporary file%s a previous run left under '%s'",
+				(unsigned long long)removed, removed == 1 ? "" : "s", x.dir);
+	}
+
+	x.po.dir = x.dir;
+	x.po.manifest = &x.run.out;
+	x.part = ts_part_new(&x.po);
+	x.kvals = calloc(x.nkeys + 1, sizeof(*x.kvals));
+	x.pcache = calloc(x.prefix.n + 1, sizeof(*x.pcache));
+	x.ecache = calloc(x.eprefix.n + 1, sizeof(*x.ecache));
+	if (!x.part || !x.kvals || !x.pcache || !x.ecache) {
+		ts_error("out of memory");
+		return 2;
+	}
+	for (size_t i = 0; i < x.prefix.n; i++)
+		ts_buf_init(&x.pcache[i].text, 0);
+	for (size_t i = 0; i < x.eprefix.n; i++)
+		ts_buf_init(&x.ecache[i].text, 0);
+	ts_buf_init(&x.pbuf, 0);
+	ts_buf_init(&x.vbuf, 0);
+	ts_buf_init(&x.ebuf, 0);
+	ts_reader_init(&x.rd, source, NULL, x.run.max_record, x.run.max_depth);
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal; /* no SA_RESTART: a blocked read returns */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+
+	char *dash[] = {(char *)"-", NULL};
+	int rc = 0;
+	for (char **f = first < argc ? argv + first : dash; *f && !stop && rc == 0; f++)
+		rc = do_file(&x, *f);
+	if (rc == 0)
+		rc = ts_part_close_all(x.part);
+	if (rc < 0) {
+		ts_error("%s", ts_part_error(x.part));
+		ts_part_abort(x.part);
+		ts_run_fail(&x.run, 2);
+	}
+	x.run.records_out = (int64_t)x.written;
+	*ts_run_counter(&x.run, "files") = ts_part_files(x.part);
+	*ts_run_counter(&x.run, "partitions") = ts_part_count(x.part);
+
+	ts_part_free(x.part);
+	ts_reader_release(&x.rd);
+	for (size_t i = 0; i < x.prefix.n; i++)
+		ts_buf_release(&x.pcache[i].text);
+	for (size_t i = 0; i < x.eprefix.n; i++)
+		ts_buf_release(&x.ecache[i].text);
+	free(x.pcache);
+	free(x.ecache);
+	free(x.kvals);
+	ts_buf_release(&x.pbuf);
+	ts_buf_release(&x.vbuf);
+	ts_buf_release(&x.ebuf);
+	ts_template_release(&x.prefix);
+	ts_template_release(&x.eprefix);
+	for (size_t k = 0; k < x.nkeys; k++) {
+		free(x.keys[k].name);
+		ts_jpath_release(&x.keys[k].path);
+	}
+	free(x.keys);
+	if (x.have_time)
+		ts_jpath_release(&x.time);
+	return ts_run_finish(&x.run);
+}
