@@ -215,7 +215,7 @@ static void add_unless_present(struct ex *x, const char *name, size_t n, struct 
 static int has_member(struct ts_span obj, const struct ts_json_keys *keys,
 		      const char *name, size_t n)
 {
-	if (keys->n < TS_JSON_KEYS_MAX) {
+	if (!keys->overflow) {
 		for (size_t i = 0; i < keys->n; i++)
 			if (ts_json_key_eq(keys->k[i], name, n))
 				return 1;

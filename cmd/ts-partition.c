@@ -104,6 +104,7 @@ struct pt {
 	struct ts_reader rd;
 	struct ts_buf pbuf, vbuf, ebuf;
 	struct ts_span *kvals;
+	struct ts_json_keys idx; /* the record's members, noted by the reader */
 	const char *name; /* current input */
 	uint64_t written;
 };
@@ -226,18 +227,25 @@ static int render(struct pt *x, const struct ts_template *t, struct tpl_cache *c
 		case TS_TPL_ERRTYPE:
 			ts_buf_addstr(out, errtype);
 			break;
-		case TS_TPL_TIME:
-			if (cache[i].sec != sec || !cache[i].text.len) {
+		case TS_TPL_TIME: {
+			/* Records come in time order more or less: format once a
+			 * second (once a millisecond for patterns with S). */
+			int64_t key = sec;
+			for (size_t j = 0; j < p->fmt.n; j++)
+				if (p->fmt.parts[j].field == 'S')
+					key = ms;
+			if (cache[i].sec != key || !cache[i].text.len) {
 				if (!have_civil) {
 					ts_tz_civil(&x->tz, ms, &c);
 					have_civil = 1;
 				}
 				ts_buf_reset(&cache[i].text);
 				ts_timefmt_format(&p->fmt, &c, &cache[i].text);
-				cache[i].sec = sec;
+				cache[i].sec = key;
 			}
 			ts_buf_add(out, cache[i].text.data, cache[i].text.len);
 			break;
+		}
 		case TS_TPL_KEY: {
 			size_t k = 0;
 			while (strcmp(x->keys[k].name, p->text) != 0)
@@ -345,7 +353,7 @@ static void do_record(struct pt *x, const struct ts_item *it)
 
 	for (size_t k = 0; k < x->nkeys; k++) {
 		struct ts_span *v = &x->kvals[k];
-		if (!ts_jpath_get(&x->keys[k].path, it->v, v)) {
+		if (!ts_jpath_get_indexed(&x->keys[k].path, it->v, &x->idx, v)) {
 			reject(x, "missing_key", it, "partition key %s: no %s in record",
 			       x->keys[k].name, x->keys[k].path.text);
 			return;
@@ -360,7 +368,7 @@ static void do_record(struct pt *x, const struct ts_item *it)
 	}
 	if (x->have_time) {
 		struct ts_span tv;
-		if (!ts_jpath_get(&x->time, it->v, &tv)) {
+		if (!ts_jpath_get_indexed(&x->time, it->v, &x->idx, &tv)) {
 			reject(x, "missing_time", it, "no time %s in record", x->time.text);
 			return;
 		}
@@ -524,6 +532,8 @@ int main(int argc, char **argv)
 	ts_buf_init(&x.vbuf, 0);
 	ts_buf_init(&x.ebuf, 0);
 	ts_reader_init(&x.rd, source, NULL, x.run.max_record, x.run.max_depth);
+	x.rd.scan = ts_json_scan_keys_hook;
+	x.rd.scan_ctx = &x.idx;
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));

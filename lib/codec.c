@@ -132,7 +132,11 @@ int ts_inflate_mem(struct libdeflate_decompressor *d, enum ts_format f,
 				*why = "decompression bomb: output over the size limit";
 				goto fail;
 			}
+			/* The buffer may have more room than the limit leaves
+			 * (capacity rounds up, or it was used before). */
 			size_t room = out->cap - out->len - 1;
+			if (room > max - (out->len - start))
+				room = (size_t)(max - (out->len - start));
 			enum libdeflate_result r =
 				f == TS_FMT_GZIP
 					? libdeflate_gzip_decompress_ex(d, in, n, out->data + out->len,

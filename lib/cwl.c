@@ -85,7 +85,7 @@ int ts_cwl_message_object(struct ts_span msg, struct ts_buf *tmp,
 	const char *p = ts_json_skip_ws(tmp->data, e);
 	if (p == e || *p != '{')
 		return 0;
-	if (ts_json_scan_keys(p, e, max_depth, keys, &sc) != TS_JSON_OK ||
+	if (ts_json_scan_keys(p, e, 1, max_depth, keys, &sc) != TS_JSON_OK ||
 	    ts_json_skip_ws(sc.end, e) != e)
 		return 0;
 	obj->p = p;

@@ -217,3 +217,16 @@ int ts_jpath_get(const struct ts_jpath *jp, struct ts_span v, struct ts_span *ou
 {
 	return each(jp, 0, v, first, out) == 1;
 }
+
+int ts_jpath_get_indexed(const struct ts_jpath *jp, struct ts_span v,
+			 const struct ts_json_keys *idx, struct ts_span *out)
+{
+	struct ts_span first_val;
+
+	if (!jp->n || jp->steps[0].kind != TS_JP_KEY || idx->overflow || !v.n ||
+	    v.p[0] != '{')
+		return ts_jpath_get(jp, v, out);
+	if (!ts_json_keys_get(idx, jp->steps[0].key, jp->steps[0].keylen, &first_val))
+		return 0;
+	return each(jp, 1, first_val, first, out) == 1;
+}

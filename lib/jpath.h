@@ -53,6 +53,10 @@ const char *ts_jpath_last_key(const struct ts_jpath *jp, size_t *len);
 typedef int (*ts_jpath_fn)(void *ud, struct ts_span v);
 int ts_jpath_each(const struct ts_jpath *jp, struct ts_span v, ts_jpath_fn fn,
 		  void *ud);
+/* The same, looking the first key up in an index of the record's members
+ * (ts_json_scan_keys) instead of walking the record. */
+int ts_jpath_get_indexed(const struct ts_jpath *jp, struct ts_span v,
+			 const struct ts_json_keys *idx, struct ts_span *out);
 /* The first value selected: 1 and *out, or 0 when nothing is selected. */
 int ts_jpath_get(const struct ts_jpath *jp, struct ts_span v,
 		 struct ts_span *out);

@@ -268,6 +268,8 @@ static enum ts_json_status scan(const char *start, const char *end, int eof,
 
 value:
 	NEED(p);
+	if (keys && keys->pending && depth == 1)
+		keys->v[keys->n].p = (const char *)p;
 	switch (*p) {
 	case '{':
 	case '[':
@@ -331,8 +333,14 @@ key:
 		st = scan_string(p, e, &p, r);
 		if (st != TS_JSON_OK)
 			return st;
-		if (keys && depth == 1 && keys->n < TS_JSON_KEYS_MAX)
-			keys->k[keys->n++] = (struct ts_span){(const char *)k, (size_t)(p - k)};
+		if (keys && depth == 1) {
+			if (keys->n < TS_JSON_KEYS_MAX) {
+				keys->k[keys->n] = (struct ts_span){(const char *)k, (size_t)(p - k)};
+				keys->pending = 1;
+			} else {
+				keys->overflow = 1;
+			}
+		}
 	}
 	SKIP_WS();
 	if (*p != ':')
@@ -342,6 +350,11 @@ key:
 	goto value;
 
 after:
+	if (keys && keys->pending && depth == 1) {
+		keys->v[keys->n].n = (size_t)((const char *)p - keys->v[keys->n].p);
+		keys->n++;
+		keys->pending = 0;
+	}
 	if (depth == 0) {
 		/* A scalar must be followed by a delimiter, not glued to more
 		 * text ("truex", "2024-05-01"); containers and strings end
@@ -385,12 +398,33 @@ enum ts_json_status ts_json_scan(const char *start, const char *end, int eof,
 	return scan(start, end, eof, max_depth, 0, NULL, r);
 }
 
-enum ts_json_status ts_json_scan_keys(const char *start, const char *end,
+enum ts_json_status ts_json_scan_keys(const char *start, const char *end, int eof,
 				      int max_depth, struct ts_json_keys *keys,
 				      struct ts_json_scan *r)
 {
 	keys->n = 0;
-	return scan(start, end, 1, max_depth, 0, keys, r);
+	keys->pending = 0;
+	keys->overflow = 0;
+	return scan(start, end, eof, max_depth, 0, keys, r);
+}
+
+enum ts_json_status ts_json_scan_keys_hook(void *keys, const char *start,
+					   const char *end, int eof, int max_depth,
+					   struct ts_json_scan *r)
+{
+	return ts_json_scan_keys(start, end, eof, max_depth, keys, r);
+}
+
+int ts_json_keys_get(const struct ts_json_keys *keys, const char *name, size_t n,
+		     struct ts_span *val)
+{
+	/* the last duplicate wins, as in ts_json_obj_get() */
+	for (size_t i = keys->n; i-- > 0;)
+		if (ts_json_key_eq(keys->k[i], name, n)) {
+			*val = keys->v[i];
+			return 1;
+		}
+	return 0;
 }
 
 enum ts_json_status ts_json_scan_nested(const char *start, const char *end,

@@ -53,16 +53,30 @@ struct ts_json_scan {
 enum ts_json_status ts_json_scan(const char *p, const char *end, int eof,
 				 int max_depth, struct ts_json_scan *r);
 
-/* The same, noting the keys of a top-level object (up to TS_JSON_KEYS_MAX;
- * keys->n says how many, quoted spans).  Input ends at end (eof). */
+/*
+ * The same, noting the members of a top-level object as it goes: keys->k[i]
+ * (quoted) and keys->v[i] for i < keys->n, in order.  Past TS_JSON_KEYS_MAX
+ * members keys->overflow is set and the rest are not noted.  An index of the
+ * first level costs nothing extra, and makes looking up a few fields of a
+ * record free of a second pass over it.
+ */
 #define TS_JSON_KEYS_MAX 64
 struct ts_json_keys {
 	struct ts_span k[TS_JSON_KEYS_MAX];
+	struct ts_span v[TS_JSON_KEYS_MAX];
 	size_t n;
+	int pending, overflow;
 };
-enum ts_json_status ts_json_scan_keys(const char *p, const char *end,
+enum ts_json_status ts_json_scan_keys(const char *p, const char *end, int eof,
 				      int max_depth, struct ts_json_keys *keys,
 				      struct ts_json_scan *r);
+/* The same shaped as a reader scan hook (reader.h); ctx is the keys. */
+enum ts_json_status ts_json_scan_keys_hook(void *keys, const char *p,
+					   const char *end, int eof, int max_depth,
+					   struct ts_json_scan *r);
+/* Look a member up in the index: 1 and *val when there. */
+int ts_json_keys_get(const struct ts_json_keys *keys, const char *name, size_t n,
+		     struct ts_span *val);
 
 /* The same for a value inside a container: no check of what follows it. */
 enum ts_json_status ts_json_scan_nested(const char *p, const char *end,
