@@ -520,9 +520,11 @@ int ts_part_write(struct ts_partitioner *p, const char *prefix, size_t plen,
 		t->buf[t->blen + n] = '\n';
 		t->blen += n + 1;
 	}
-	if (!t->records)
+	/* first/last: the earliest and latest record time in the file */
+	if (!t->records || time_ms < t->first_ms)
 		t->first_ms = time_ms;
-	t->last_ms = time_ms;
+	if (!t->records || time_ms > t->last_ms)
+		t->last_ms = time_ms;
 	t->records++;
 	if ((p->o.max_records && t->records >= p->o.max_records) ||
 	    (p->o.max_bytes && t->bytes + (p->gz ? t->blen / 4 : t->blen) >= p->o.max_bytes))
