@@ -172,6 +172,13 @@ static int set_opt(void *ud, int id, const char *arg)
 		if (ts_jpath_parse(&x->records, arg, err, sizeof(err)) < 0)
 			return ts_usage_error(&cmd, "--records: %s", err), -1;
 		x->have_records = 1;
+		/* ".Records[]" means ".Records": the array's elements, with the
+		 * same errors for a missing array or one that is not */
+		if (x->records.n && x->records.steps[x->records.n - 1].kind == TS_JP_ITER) {
+			x->records.n--;
+			if (ts_jpath_is_multi(&x->records))
+				x->records.n++;
+		}
 		return 0;
 	case OPT_KEEP_PARENT: return split_list(arg, add_parent, x);
 	case OPT_FIELDS: return split_list(arg, add_field, x);

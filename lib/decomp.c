@@ -35,6 +35,8 @@ struct ts_decomp {
 	struct libdeflate_decompressor *ld;
 	z_stream z;
 	int z_inited, z_active;
+	int z_hold;  /* holding a damaged member's output back (z_step) */
+	size_t held;
 
 	struct archive *ar;
 	int ar_raw;
@@ -334,17 +336,27 @@ static int z_start(struct ts_decomp *d)
 	return 0;
 }
 
-/* Stream the current member/stream through zlib: bytes produced, 0 at its
- * end, -1 on error. */
+/*
+ * Stream the current member/stream through zlib: bytes produced, 0 at its
+ * end, -1 on error.
+ *
+ * A gzip member libdeflate found damaged is decoded while holding its output
+ * back (up to OUT_MAX): if only its CRC or length check fails at the end, the
+ * damage could be anywhere in it, so none of it is passed on.  Structural
+ * damage and truncation release what decoded before them.
+ */
 static long z_step(struct ts_decomp *d)
 {
 	for (;;) {
+		size_t base = d->z_hold ? d->held : 0;
 		if (d->in_pos == d->in_len) {
 			if (d->in_eof) {
 				set_error(d, (int64_t)ts_decomp_bytes_in(d),
 					  "unexpected end of %s data: input is truncated",
 					  ts_format_name(d->fmt));
-				return -1;
+				d->z_hold = 0;
+				d->held = 0;
+				return base > 0 ? (long)base : -1;
 			}
 			if (top_up(d) < 0)
 				return -1;
@@ -352,25 +364,51 @@ static long z_step(struct ts_decomp *d)
 		}
 		d->z.next_in = (Bytef *)d->in + d->in_pos;
 		d->z.avail_in = (uInt)(d->in_len - d->in_pos);
-		d->z.next_out = (Bytef *)d->out;
-		d->z.avail_out = (uInt)d->out_cap;
+		d->z.next_out = (Bytef *)d->out + base;
+		d->z.avail_out = (uInt)(d->out_cap - base);
 		int r = inflate(&d->z, Z_NO_FLUSH);
 		d->in_pos = d->in_len - d->z.avail_in;
-		long got = (long)(d->out_cap - d->z.avail_out);
+		size_t got = d->out_cap - d->z.avail_out;
 		if (r == Z_STREAM_END) {
 			d->z_active = 0;
-			return got;
+			d->z_hold = 0;
+			d->held = 0;
+			return (long)got;
 		}
-		if (r == Z_OK || (r == Z_BUF_ERROR && got > 0) ||
-		    (r == Z_BUF_ERROR && d->z.avail_in == 0)) {
+		if (r == Z_OK || r == Z_BUF_ERROR) {
+			if (d->z_hold) {
+				d->held = got;
+				if (got < d->out_cap)
+					continue;
+				if (d->out_cap < OUT_MAX) {
+					char *n = realloc(d->out, d->out_cap * 2);
+					if (n) {
+						d->out = n;
+						d->out_cap *= 2;
+						continue;
+					}
+				}
+				d->z_hold = 0; /* too large to hold back */
+				d->held = 0;
+				return (long)got;
+			}
 			if (got > 0)
-				return got;
+				return (long)got;
 			continue;
+		}
+		int check = d->z_hold && d->z.msg && strstr(d->z.msg, "check");
+		d->z_hold = 0;
+		d->held = 0;
+		if (check) {
+			set_error(d, (int64_t)ts_decomp_bytes_in(d),
+				  "corrupt %s data: %s (the member's %zu decoded bytes are dropped)",
+				  ts_format_name(d->fmt), d->z.msg, got);
+			return -1;
 		}
 		/* Damage: hand back what was decoded; the next call reports. */
 		set_error(d, (int64_t)ts_decomp_bytes_in(d), "corrupt %s data: %s",
 			  ts_format_name(d->fmt), d->z.msg ? d->z.msg : "invalid stream");
-		return got > 0 ? got : -1;
+		return got > 0 ? (long)got : -1;
 	}
 }
 
@@ -425,6 +463,8 @@ static long gzip_step(struct ts_decomp *d)
 			 * damage exactly. */
 			if (z_start(d) < 0)
 				return -1;
+			d->z_hold = r == LIBDEFLATE_BAD_DATA;
+			d->held = 0;
 			return z_step(d);
 		}
 	}

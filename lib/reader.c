@@ -86,6 +86,7 @@ static int fill(struct ts_reader *r, size_t keep)
 		ts_buf_consume(&r->buf, keep);
 		r->base += keep;
 		r->pos -= keep;
+		r->lstart = r->lstart >= keep ? r->lstart - keep : 0;
 	}
 	size_t want = READ_CHUNK;
 	if (r->buf.len >= READ_CHUNK) /* a long value: double the room */
@@ -116,7 +117,7 @@ static int fill(struct ts_reader *r, size_t keep)
 			    memcmp(r->buf.data, "\xef\xbb\xbf", r->buf.len) != 0)) {
 		r->started = 1;
 		if (r->buf.len >= 3 && memcmp(r->buf.data, "\xef\xbb\xbf", 3) == 0)
-			r->pos = 3;
+			r->pos = r->lstart = 3;
 	}
 	return 1;
 }
@@ -289,13 +290,15 @@ enum ts_item_kind ts_reader_next(struct ts_reader *r, struct ts_item *it)
 			if (*p == '\n') {
 				r->line++;
 				r->bol = 1;
+				r->lstart = (size_t)(p + 1 - r->buf.data);
 			}
 			p++;
 		}
 		r->pos = (size_t)(p - r->buf.data);
 		if (p < e)
 			break;
-		int f = fill(r, r->pos);
+		/* text mode keeps a line's leading blanks: they are its text */
+		int f = fill(r, r->text && r->bol ? r->lstart : r->pos);
 		if (f < 0)
 			return io_error(r, it);
 		if (f == 0) {
@@ -316,11 +319,12 @@ enum ts_item_kind ts_reader_next(struct ts_reader *r, struct ts_item *it)
 		const char *eol = NULL;
 
 		if (r->text && r->bol) {
+			const char *ls = r->buf.data + r->lstart;
 			eol = memchr(s, '\n', (size_t)(e - s));
 			if (!eol && !r->eof) {
 				if (r->buf.len - start > r->max_record)
 					return too_large(r, it, start);
-				if (fill(r, start) < 0)
+				if (fill(r, r->lstart) < 0)
 					return io_error(r, it);
 				continue;
 			}
@@ -333,11 +337,12 @@ enum ts_item_kind ts_reader_next(struct ts_reader *r, struct ts_item *it)
 				if (end > s && end[-1] == '\r')
 					end--;
 				it->kind = TS_ITEM_TEXT;
-				it->v.p = s;
-				it->v.n = (size_t)(end - s);
+				it->v.p = ls;
+				it->v.n = (size_t)(end - ls);
 				it->line = r->line;
-				it->offset = r->base + start;
+				it->offset = r->base + r->lstart;
 				r->pos = (size_t)(eol - r->buf.data) + (eol < e);
+				r->lstart = r->pos;
 				r->line += eol < e;
 				r->bol = 1;
 				return it->kind;
@@ -390,7 +395,22 @@ enum ts_item_kind ts_reader_next(struct ts_reader *r, struct ts_item *it)
 		if ((size_t)(eol - s) > r->max_record)
 			return too_large(r, it, start);
 		it->err_line = r->line + count_nl(s, at);
-		if (!r->text) {
+		/* A value that starts a line and breaks on a later one: if a line
+		 * in between starts with '{' or '[', that is the next NDJSON
+		 * record, not part of this one.  The error ends before it. */
+		int cut = 0;
+		if (r->bol && at > s) {
+			for (const char *q = memchr(s, '\n', (size_t)(at - s)); q;
+			     q = q + 1 < at ? memchr(q + 1, '\n', (size_t)(at - q - 1)) : NULL) {
+				if (q + 1 < e && (q[1] == '{' || q[1] == '[')) {
+					eol = q;
+					it->err_line = r->line + count_nl(s, q);
+					cut = 1;
+					break;
+				}
+			}
+		}
+		if (!r->text && !cut) {
 			size_t lo = start, hi = (size_t)(eol - r->buf.data);
 			if (extend_error(r, &lo, &hi) < 0)
 				return io_error(r, it);
@@ -407,10 +427,12 @@ enum ts_item_kind ts_reader_next(struct ts_reader *r, struct ts_item *it)
 		it->v.n = (size_t)(end - s);
 		it->line = r->line;
 		it->offset = r->base + start;
-		it->err = st == TS_JSON_ERROR ? sc.err
-					      : "unexpected end of input inside a value";
+		it->err = cut ? "value not complete at the end of its line"
+		       : st == TS_JSON_ERROR ? sc.err
+					     : "unexpected end of input inside a value";
 		r->line += count_nl(s, eol) + (eol < e);
 		r->pos = (size_t)(eol - r->buf.data) + (eol < e);
+		r->lstart = r->pos;
 		r->bol = 1;
 		return it->kind;
 	}

@@ -73,6 +73,7 @@ struct ts_reader {
 	int text;           /* text mode */
 	int eof;
 	int bol;            /* pos is at the beginning of a line */
+	size_t lstart;      /* ... which starts here (text mode keeps blanks) */
 	int started;
 	int io_errno;       /* the source failed: reported after the data */
 	char prefix[TS_READER_RAW_PREFIX]; /* of a too-large record */

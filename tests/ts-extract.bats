@@ -1,0 +1,465 @@
+#!/usr/bin/env bats
+# ts-extract: CloudWatch Logs payloads from AWS SDK test suites and the
+# CloudTrail documentation examples, checked against jq.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+# to_files CMD...: CMD's standard output in ./out, standard error in ./err.
+to_files() {
+	"$@" > out 2> err
+}
+
+CWL="$BATS_TEST_DIRNAME/data/cloudwatch_logs"
+CT="$BATS_TEST_DIRNAME/data/cloudtrail/awsdocs"
+LAMBDA_EVENT="$CWL/aws-lambda-go/cloudwatch-logs-event.json"
+
+# --- usage ------------------------------------------------------------------
+
+@test "--help prints usage on stdout and exits 0" {
+	run -0 --separate-stderr ts-extract --help
+	assert_line --index 0 --regexp '^Usage: ts-extract '
+	for o in --cwl --meta --meta-name --raw --records --keep-parent --fields --rename \
+		--errors --stats --max-record --max-depth --help --version; do
+		assert_output --partial -- "$o"
+	done
+	[ -z "$stderr" ]
+}
+
+@test "--version prints name and version" {
+	run -0 ts-extract --version
+	assert_output --regexp '^ts-extract \(ts toolkit\) [0-9]+\.[0-9]+\.[0-9]+$'
+}
+
+@test "an unknown option exits 2 with a message on stderr only" {
+	run -2 --separate-stderr ts-extract --frobnicate
+	[ -z "$output" ]
+	assert_equal "$(head -n 1 <<< "$stderr")" "ts-extract: unknown option '--frobnicate'"
+}
+
+@test "usage errors exit 2 and write nothing on stdout" {
+	printf '{}\n' > in.json
+	for args in "--meta" "--raw" "--cwl --records .Records" "--cwl --raw --meta" \
+		"--cwl --raw --fields a" "--meta-name nosuch=x --cwl" "--rename a" "--rename =b" \
+		"--fields a[]" "--max-depth 0" "--records .a["; do
+		run -2 --separate-stderr ts-extract $args in.json
+		[ -z "$output" ] || fail "$args: wrote $output"
+		[[ "$stderr" == ts-extract:* ]] || fail "$args: stderr: $stderr"
+	done
+}
+
+# --- --cwl: real CloudWatch Logs deliveries -----------------------------------------
+
+@test "aws-lambda-go event: ts-decompress --field awslogs.data | ts-extract --cwl gives its two log events" {
+	run -0 to_files bash -c 'set -o pipefail; ts-decompress --field awslogs.data "$1" | ts-extract --cwl' _ "$LAMBDA_EVENT"
+	printf '%s\n' '{"message":"[ERROR] First test message"}' '{"message":"[ERROR] Second test message"}' > want
+	cmp want out
+	[ ! -s err ]
+}
+
+@test "--meta adds logGroup, logStream, owner, id and timestamp after the message fields" {
+	ts-decompress --field awslogs.data "$LAMBDA_EVENT" > payload.ndjson
+	run -0 to_files ts-extract --cwl --meta payload.ndjson
+	printf '%s\n' \
+		'{"message":"[ERROR] First test message","logGroup":"testLogGroup","logStream":"testLogStream","owner":"123456789123","id":"eventId1","timestamp":1440442987000}' \
+		'{"message":"[ERROR] Second test message","logGroup":"testLogGroup","logStream":"testLogStream","owner":"123456789123","id":"eventId2","timestamp":1440442987001}' > want
+	cmp want out
+}
+
+@test "--meta-name: an empty name drops a field, another name renames it (and implies --meta)" {
+	ts-decompress --field awslogs.data "$LAMBDA_EVENT" > payload.ndjson
+	run -0 to_files ts-extract --cwl --meta-name owner= --meta-name logGroup=group payload.ndjson
+	printf '%s\n' \
+		'{"message":"[ERROR] First test message","group":"testLogGroup","logStream":"testLogStream","id":"eventId1","timestamp":1440442987000}' \
+		'{"message":"[ERROR] Second test message","group":"testLogGroup","logStream":"testLogStream","id":"eventId2","timestamp":1440442987001}' > want
+	cmp want out
+	run -0 to_files ts-extract --cwl --meta --meta-name id=eventId --meta-name timestamp=@ts \
+		--meta-name logStream= --meta-name logGroup= --meta-name owner= payload.ndjson
+	printf '%s\n' '{"message":"[ERROR] First test message","eventId":"eventId1","@ts":1440442987000}' \
+		'{"message":"[ERROR] Second test message","eventId":"eventId2","@ts":1440442987001}' > want
+	cmp want out
+}
+
+@test "--raw writes the bare messages, each ending in a newline" {
+	ts-decompress --field awslogs.data "$LAMBDA_EVENT" > payload.ndjson
+	run -0 to_files ts-extract --cwl --raw payload.ndjson
+	printf '[ERROR] First test message\n[ERROR] Second test message\n' > want
+	cmp want out
+}
+
+@test "--raw does not double a newline the message already has, and unescapes JSON strings" {
+	k="$CWL/powertools-python/kinesisStreamCloudWatchLogsEvent.decoded-records.txt"
+	run -0 to_files ts-extract --cwl --raw "$k"
+	jq -j '.logEvents[].message | if endswith("\n") then . else . + "\n" end' "$k" > want
+	cmp want out
+	grep -q "$(printf '\tDuration: 9.14 ms\t')" out
+}
+
+@test "powertools cloudWatchLogEvent and the PolicyLevel variant (zlib, unknown field policyLevel) give the same events" {
+	for f in cloudWatchLogEvent cloudWatchLogEventWithPolicyLevel; do
+		ts-decompress --field awslogs.data "$CWL/powertools-python/$f.json" > "$f.ndjson"
+		run -0 to_files ts-extract --cwl --meta "$f.ndjson"
+		mv out "$f.out"
+		[ ! -s err ]
+	done
+	cmp cloudWatchLogEvent.out cloudWatchLogEventWithPolicyLevel.out
+	[ "$(wc -l < cloudWatchLogEvent.out)" -eq 2 ]
+	# the decoded pretty-printed payload is accepted as it is
+	run -0 to_files ts-extract --cwl --meta "$CWL/powertools-python/cloudWatchLogEventWithPolicyLevel.decoded.json"
+	cmp cloudWatchLogEvent.out out
+}
+
+@test "Kinesis capture: one record per log event, equal to jq's" {
+	k="$CWL/powertools-python/kinesisStreamCloudWatchLogsEvent.decoded-records.txt"
+	run -0 to_files ts-extract --cwl "$k"
+	jq -c '.logEvents[] | {message}' "$k" > want
+	cmp want out
+	run -0 to_files ts-extract --cwl --meta "$k"
+	jq -c '. as $p | .logEvents[] | {message, logGroup: $p.logGroup, logStream: $p.logStream,
+		owner: $p.owner, id, timestamp}' "$k" > want
+	cmp want out
+}
+
+@test "Firehose test event: the CONTROL_MESSAGE is dropped and counted in --stats" {
+	ev="$CWL/sam-firehose-cwl-processor/testEvent.json"
+	run -0 to_files bash -c 'set -o pipefail; ts-decompress --field "records[].data" "$1" | ts-extract --cwl --stats' _ "$ev"
+	jq -c 'select(.messageType == "DATA_MESSAGE") | .logEvents[] | {message}' \
+		"$CWL/sam-firehose-cwl-processor/testEvent.decoded-records.txt" > want
+	cmp want out
+	run -1 grep -q CONTROL out
+	[ "$(wc -l < err)" -eq 1 ]
+	grep -q '"dropped":1' err
+	[ "$(stat_field err records_in)" -eq 4 ]
+	[ "$(stat_field err records_out)" -eq "$(wc -l < want)" ]
+	[ "$(stat_field err events)" -eq "$(wc -l < want)" ]
+	[ "$(stat_field err rejected)" -eq 0 ]
+}
+
+@test "--cwl: a JSON message becomes the record, other messages {\"message\": ...}, cut-short JSON stays a string" {
+	cat > payload.json <<-'EOF'
+	{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":[],"logEvents":[
+	 {"id":"1","timestamp":1,"message":"plain text"},
+	 {"id":"2","timestamp":2,"message":"{\"k\":\"v\",\"n\":[1, 2]}"},
+	 {"id":"3","timestamp":3,"message":"{\"cut\":"},
+	 {"id":"4","timestamp":4,"message":"[1,2]"},
+	 {"id":"5","timestamp":5,"message":"caf\u00e9 \"q\"\n"}]}
+	EOF
+	run -0 to_files ts-extract --cwl payload.json
+	printf '%s\n' '{"message":"plain text"}' '{"k":"v","n":[1,2]}' '{"message":"{\"cut\":"}' \
+		'{"message":"[1,2]"}' '{"message":"caf\u00e9 \"q\"\n"}' > want
+	cmp want out
+	# the CloudWatch Logs documentation's own payload, whose messages are cut-short JSON
+	run -0 to_files ts-extract --cwl "$CWL/awsdocs/decoded-payload-example1.json"
+	jq -c '.logEvents[] | {message}' "$CWL/awsdocs/decoded-payload-example1.json" > want
+	cmp want out
+}
+
+@test "--cwl with --meta: the message object's own fields win over the added ones" {
+	printf '%s\n' '{"messageType":"DATA_MESSAGE","owner":"o","logGroup":"g","logStream":"s","logEvents":[{"id":"1","timestamp":7,"message":"{\"id\":\"mine\",\"x\":1}"}]}' > p.json
+	run -0 to_files ts-extract --cwl --meta p.json
+	assert_equal "$(cat out)" '{"id":"mine","x":1,"logGroup":"g","logStream":"s","owner":"o","timestamp":7}'
+}
+
+@test "--cwl errors: bad events and payloads are error records; events = out + rejected events; dropped apart" {
+	cat > in.ndjson <<-'EOF'
+	{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","logEvents":[{"id":"1","timestamp":1,"message":"a"},{"id":"2","timestamp":2,"message":42},{"id":"3","timestamp":3},{"id":"4","timestamp":4,"message":"b"}]}
+	{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","logEvents":[{"id":"","timestamp":1,"message":"CWL CONTROL MESSAGE: Checking health"},{"id":"","timestamp":2,"message":"again"}]}
+	{"not":"a payload"}
+	{"logEvents":"nope"}
+	{broken
+	EOF
+	run -1 to_files ts-extract --cwl --stats --errors errs.ndjson in.ndjson
+	printf '%s\n' '{"message":"a"}' '{"message":"b"}' > want
+	cmp want out
+	assert_error_records errs.ndjson 5
+	assert_error errs.ndjson 0 '.error == "bad_log_event" and .line == 1 and .raw == "{\"id\":\"2\",\"timestamp\":2,\"message\":42}"'
+	assert_error errs.ndjson 1 '.error == "bad_log_event" and .raw == "{\"id\":\"3\",\"timestamp\":3}"'
+	assert_error errs.ndjson 2 '.error == "not_cwl" and .line == 3 and .raw == "{\"not\":\"a payload\"}"'
+	assert_error errs.ndjson 3 '.error == "not_cwl" and .line == 4'
+	assert_error errs.ndjson 4 '.error == "bad_json" and .line == 5 and .raw == "{broken" and .file == "in.ndjson"'
+	bad_events=$(jq -s 'map(select(.error == "bad_log_event")) | length' errs.ndjson)
+	[ "$(stat_field err events)" -eq $(( $(stat_field err records_out) + bad_events )) ]
+	[ "$(stat_field err records_out)" -eq 2 ]
+	[ "$(stat_field err dropped)" -eq 2 ]
+	[ "$(stat_field err rejected)" -eq 5 ]
+	[ "$(stat_field err records_in)" -eq 5 ]
+	grep -qx 'ts-extract: 5 records rejected, see errs.ndjson' err
+}
+
+# --- --records: CloudTrail log files -------------------------------------------
+
+@test "CloudTrail examples explode with --records .Records into exactly their records" {
+	n=0
+	for f in "$CT"/0*.json; do
+		case $f in */07-iam-CreateRole.json) continue ;; esac
+		run -0 to_files ts-extract --records .Records "$f"
+		[ ! -s err ] || fail "$f: $(cat err)"
+		[ "$(wc -l < out)" -eq "$(jq '.Records | length' "$f")" ] || fail "$f: count"
+		# same values as jq's (ts-extract keeps escapes such as \u003c as written)
+		jq -c . out > got
+		jq -c '.Records[]' "$f" > want
+		cmp want got || fail "$f: content"
+		n=$((n + 1))
+	done
+	[ "$n" -eq 7 ]
+}
+
+@test "CloudTrail records keep their bytes: compact output, key order and escapes as in the file" {
+	f="$CT/04-ec2-CreateKeyPair.json"
+	run -0 to_files ts-extract --records .Records "$f"
+	grep -qF '"keyMaterial":"\u003csensitiveDataRemoved\u003e"' out
+	# compact: no whitespace outside strings, the same as jq -c modulo escapes
+	[ "$(jq -c . out)" = "$(jq -c '.Records[]' "$f")" ]
+	[ "$(jq -r 'keys_unsorted | join(",")' out)" = "$(jq -r '.Records[0] | keys_unsorted | join(",")' "$f")" ]
+}
+
+@test "07-iam-CreateRole.json, invalid JSON as printed in the docs: one bad_json error record with the file's exact bytes" {
+	f="$CT/07-iam-CreateRole.json"
+	run ! jq . "$f"
+	run -1 to_files ts-extract --records .Records "$f"
+	[ ! -s out ]
+	assert_error_records err 1
+	assert_error err 0 ".error == \"bad_json\" and .file == \"$f\" and .line == 1"
+	if [ "$(tail -c 1 "$f" | od -An -c | tr -d ' ')" = '\n' ]; then
+		head -c -1 "$f" > want
+	else
+		cp "$f" want
+	fi
+	assert_raw err 0 want
+}
+
+@test "all CloudTrail examples in one run: the good ones flow, the bad one is one error record, exit 1" {
+	run -1 to_files ts-extract --stats --records .Records "$CT"/0*.json
+	want=0
+	for f in "$CT"/0*.json; do
+		want=$((want + $(jq '.Records | length' "$f" 2> /dev/null || echo 0)))
+	done
+	[ "$(wc -l < out)" -eq "$want" ]
+	[ "$(grep -c '"error"' err)" -eq 1 ]
+	grep '"error"' err | jq -e '.error == "bad_json" and (.file | endswith("07-iam-CreateRole.json"))' > /dev/null
+	[ "$(stat_field err records_in)" -eq 8 ]
+	[ "$(stat_field err rejected)" -eq 1 ]
+}
+
+@test "--keep-parent copies parent fields after the record's own; the record's own field wins" {
+	printf '%s\n' '{"acct":"1","region":"eu","Records":[{"a":1},{"a":2,"region":"own"}]}' > env.json
+	run -0 to_files ts-extract --records .Records --keep-parent acct,region,absent env.json
+	printf '%s\n' '{"a":1,"acct":"1","region":"eu"}' '{"a":2,"region":"own","acct":"1"}' > want
+	cmp want out
+}
+
+@test "--keep-parent with CloudTrail: each record gets the file-level field" {
+	f="$CT/09-insights-UpdateInstanceInformation.json"
+	jq -c '. + {"digest":"d1"}' "$f" > with-digest.json
+	run -0 to_files ts-extract --records .Records --keep-parent digest --fields eventType,eventTime with-digest.json
+	jq -c '.Records[] | {eventType, eventTime, digest: "d1"}' "$f" > want
+	cmp want out
+}
+
+@test "--fields keeps only the named fields, in the order given, nested paths named by their last key" {
+	printf '%s\n' '{"a":1,"b":{"c":2,"d":3},"e":4}' '{"e":5}' > in.json
+	run -0 to_files ts-extract --fields e,b.c,a,zz in.json
+	printf '%s\n' '{"e":4,"c":2,"a":1}' '{"e":5}' > want
+	cmp want out
+}
+
+@test "--fields with CloudTrail: the usual columns" {
+	f="$CT/02-ec2-StartInstances.json"
+	run -0 to_files ts-extract --records .Records --fields eventTime,eventName,awsRegion,userIdentity.accountId "$f"
+	jq -c '.Records[] | {eventTime, eventName, awsRegion, accountId: .userIdentity.accountId}' "$f" > want
+	cmp want out
+}
+
+@test "--rename renames output fields, after --fields and --keep-parent" {
+	printf '%s\n' '{"p":"x","R":[{"a":1,"b":2}]}' > in.json
+	run -0 to_files ts-extract --records .R --keep-parent p --rename a=A,p=parent,nosuch=y in.json
+	assert_equal "$(cat out)" '{"A":1,"b":2,"parent":"x"}'
+	run -0 to_files ts-extract --fields b --rename b=beta in.json
+	assert_equal "$(cat out)" '{}'
+	printf '{"b":"v"}\n' > b.json
+	run -0 to_files ts-extract --fields b --rename b=beta b.json
+	assert_equal "$(cat out)" '{"beta":"v"}'
+}
+
+@test "not_an_object: a record that is not an object cannot have fields selected or added" {
+	printf '%s\n' '{"R":[{"a":1},5,"s",[1],null,{"a":2}]}' > in.json
+	run -1 to_files ts-extract --records .R --fields a in.json
+	printf '%s\n' '{"a":1}' '{"a":2}' > want
+	cmp want out
+	assert_error_records err 4
+	assert_error err 0 '.error == "not_an_object" and .raw == "5" and .line == 1'
+	assert_error err 1 '.error == "not_an_object" and .raw == "\"s\""'
+	assert_error err 2 '.error == "not_an_object" and .raw == "[1]"'
+	assert_error err 3 '.error == "not_an_object" and .raw == "null"'
+	# without field selection any value passes through
+	run -0 to_files ts-extract --records .R in.json
+	printf '%s\n' '{"a":1}' 5 '"s"' '[1]' null '{"a":2}' > want
+	cmp want out
+	# top-level values that are not objects, with --rename
+	printf '[1,2]\n{"a":1}\n' > top.json
+	run -1 to_files ts-extract --rename a=b top.json
+	assert_equal "$(cat out)" '{"b":1}'
+	assert_error err 0 '.error == "not_an_object" and .raw == "[1,2]"'
+}
+
+@test "--records: a missing array is missing_field, a value that is not an array not_an_array, [] is fine" {
+	printf '%s\n' '{"id":1,"Records":[{"x":1}]}' '{"id":2}' '{"id":3,"Records":"x"}' '{"id":4,"Records":[]}' > in.json
+	run -1 to_files ts-extract --records .Records in.json
+	assert_equal "$(cat out)" '{"x":1}'
+	assert_error_records err 2
+	assert_error err 0 '.error == "missing_field" and .line == 2 and .raw == "{\"id\":2}"'
+	assert_error err 1 '.error == "not_an_array" and .line == 3 and .raw == "{\"id\":3,\"Records\":\"x\"}"'
+}
+
+@test "--records with a pretty-printed multi-record file on standard input" {
+	f="$CT/09-insights-UpdateInstanceInformation.json"
+	run -0 to_files sh -c 'ts-extract --records .Records < "$1"' _ "$f"
+	jq -c . out > got
+	jq -c '.Records[]' "$f" > want
+	cmp want got
+	[ "$(wc -l < out)" -eq 2 ]
+}
+
+# --- malformed input and accounting ------------------------------------------------
+
+@test "malformed JSON lines: file, line and exact bytes in the error records; good records flow; counts add up" {
+	printf '{"a":1}\n{"b":2,,}\n{"c":3}\n{"d" 4}\r\n["e"}\n{"f":6}\n' > in.ndjson
+	run -1 to_files ts-extract --stats in.ndjson
+	printf '%s\n' '{"a":1}' '{"c":3}' '{"f":6}' > want
+	cmp want out
+	grep '"error"' err > errs.ndjson
+	assert_error_records errs.ndjson 3
+	assert_error errs.ndjson 0 '.error == "bad_json" and .file == "in.ndjson" and .line == 2 and .program == "ts-extract"'
+	assert_error errs.ndjson 1 '.line == 4'
+	assert_error errs.ndjson 2 '.line == 5'
+	for i in 0 1 2; do
+		line=$(jq -s ".[$i].line" errs.ndjson)
+		sed -n "${line}p" in.ndjson | tr -d '\r' | head -c -1 > want.raw
+		assert_raw errs.ndjson "$i" want.raw
+	done
+	[ "$(stat_field err records_in)" -eq 6 ]
+	[ "$(stat_field err records_in)" -eq $(( $(stat_field err records_out) + $(stat_field err rejected) )) ]
+}
+
+@test "a truncated NDJSON line does not swallow the good lines after it" {
+	printf '{"a":1}\n{"b":2,"cut":\n{"c":3}\n{"d":4}\n{"e":\n{"f":6}\n' > in.ndjson
+	run -1 to_files ts-extract in.ndjson
+	printf '%s\n' '{"a":1}' '{"c":3}' '{"d":4}' '{"f":6}' > want
+	cmp want out || fail "good records lost into error records: $(cat err)"
+	assert_error_records err 2
+	assert_error err 0 '.line == 2 and .raw == "{\"b\":2,\"cut\":"'
+	assert_error err 1 '.line == 5 and .raw == "{\"e\":"'
+}
+
+@test "--errors FILE appends and leaves one summary line on stderr" {
+	printf 'x\n{"ok":true}\ny\n' > in.ndjson
+	: > errs.ndjson
+	run -1 to_files ts-extract --errors errs.ndjson in.ndjson
+	assert_equal "$(cat out)" '{"ok":true}'
+	assert_equal "$(cat err)" "ts-extract: 2 records rejected, see errs.ndjson"
+	assert_error_records errs.ndjson 2
+	run -1 to_files ts-extract --errors errs.ndjson in.ndjson
+	assert_error_records errs.ndjson 4
+	run -2 to_files ts-extract --errors /nonexistent-dir/errs in.ndjson
+	grep -q "/nonexistent-dir/errs" err
+}
+
+@test "a 10 MB line passes; with --max-record 1M it is too_large, truncated, and the next line comes out" {
+	{ printf '{"a":1}\n{"big":"'; head -c 10000000 /dev/zero | tr '\0' a; printf '"}\n{"b":2}\n'; } > long.ndjson
+	run -0 to_files ts-extract long.ndjson
+	cmp long.ndjson out
+	run -1 to_files ts-extract --max-record 1M long.ndjson
+	printf '{"a":1}\n{"b":2}\n' > want
+	cmp want out
+	assert_error_records err 1
+	assert_error err 0 '.error == "too_large" and .truncated == true and .line == 2'
+}
+
+@test "--max-depth: nesting deeper than the limit is an error record" {
+	printf '{"a":[[[1]]]}\n{"b":1}\n' > in.json
+	run -1 to_files ts-extract --max-depth 3 in.json
+	assert_equal "$(cat out)" '{"b":1}'
+	assert_error err 0 '.error == "bad_json" and .line == 1'
+	run -0 to_files ts-extract --max-depth 4 in.json
+}
+
+@test "empty input: no output, exit 0" {
+	: > empty
+	for args in "" "--cwl" "--records .Records" "--cwl --raw"; do
+		run -0 to_files ts-extract $args empty
+		[ ! -s out ]
+		[ ! -s err ]
+		run -0 to_files sh -c "ts-extract $args < /dev/null"
+		[ ! -s out ]
+		[ ! -s err ]
+	done
+}
+
+@test "CRLF line endings are accepted and a UTF-8 BOM at the start is skipped" {
+	printf '\xef\xbb\xbf{"a":1}\r\n{"b":"\xc3\xa9"}\r\n' > in.json
+	run -0 to_files ts-extract in.json
+	printf '{"a":1}\n{"b":"\xc3\xa9"}\n' > want
+	cmp want out
+	printf '\xef\xbb\xbf{"R":[{"x":1}]}\r\n' > r.json
+	run -0 to_files ts-extract --records .R r.json
+	assert_equal "$(cat out)" '{"x":1}'
+}
+
+@test "binary garbage does not crash: exit 0 or 1, never more" {
+	garbage 100000 > g.bin
+	{ printf '{"Records":['; garbage 50000; } > g2.bin
+	for f in g.bin g2.bin; do
+		for args in "" "--cwl" "--cwl --raw" "--cwl --meta" "--records .Records" "--fields a --rename a=b"; do
+			run to_files ts-extract $args "$f"
+			[ "$status" -le 1 ] || fail "$f $args: exit $status: $(head -c 300 err)"
+			case $args in *--raw*) continue ;; esac
+			[ ! -s out ] || jq -e -s . out > /dev/null || fail "$f $args: output is not JSON"
+		done
+	done
+}
+
+@test "a missing file exits 2 with a message naming it; other files are still read" {
+	printf '{"a":1}\n' > ok.json
+	run -2 to_files ts-extract ok.json missing.json
+	assert_equal "$(cat out)" '{"a":1}'
+	grep -q "missing.json" err
+}
+
+@test "writing to a closed pipe is quiet" {
+	ndjson_lines 300000 > big.ndjson
+	run -0 bash -c 'ts-extract big.ndjson 2> err | head -n 1 > first; echo "${PIPESTATUS[0]}" > st'
+	assert_equal "$(cat first)" '{"n":1,"s":"record 1"}'
+	[ ! -s err ] || fail "stderr: $(cat err)"
+	st=$(cat st)
+	[ "$st" -eq 141 ] || [ "$st" -eq 0 ]
+	run -0 bash -c 'trap "" PIPE; ts-extract big.ndjson 2> err | head -n 1 > /dev/null; echo "${PIPESTATUS[0]}" > st'
+	[ ! -s err ] || fail "stderr: $(cat err)"
+	assert_equal "$(cat st)" 0
+}
+
+@test "output to /dev/full exits 2 with a write error on stderr" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	printf '{"a":1}\n' > in.json
+	run -2 --separate-stderr sh -c 'ts-extract in.json > /dev/full'
+	assert_equal "$stderr" "ts-extract: write error on standard output: No space left on device"
+	ndjson_lines 100000 > big.ndjson
+	run -2 --separate-stderr sh -c 'ts-extract big.ndjson > /dev/full'
+	[[ "$stderr" == *"write error"* ]]
+	run -2 --separate-stderr sh -c 'printf "x\n" | ts-extract --errors /dev/full'
+	[[ "$stderr" == *"write error on error output /dev/full"* ]]
+}
+
+@test "the pipeline is deterministic: same input, same bytes" {
+	ev="$CWL/sam-firehose-cwl-processor/testEvent.json"
+	ts-decompress --field 'records[].data' "$ev" | ts-extract --cwl --meta > one
+	ts-decompress --field 'records[].data' "$ev" | ts-extract --cwl --meta > two
+	cmp one two
+	[ -s one ]
+}
+
+@test "--records .Records[] is the same as .Records: empty arrays give nothing, a string is not_an_array" {
+	printf '{"Records":[]}\n{"Records":"x"}\n{"a":1}\n{"Records":[{"b":1}]}\n' > in.json
+	run -1 to_files ts-extract --records '.Records[]' in.json
+	assert_equal "$(cat out)" '{"b":1}'
+	assert_equal "$(jq -r .error err | tr '\n' ' ')" "not_an_array missing_field "
+}
