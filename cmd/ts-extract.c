@@ -364,11 +364,11 @@ static void do_cwl(struct ex *x, struct ts_span v)
 			continue;
 		}
 		if (x->raw) {
+			/* message and newline, as jq -r writes it: a message
+			 * ending in a newline leaves an empty line */
 			struct ts_buf *b = &x->run.out.buf;
-			size_t before = b->len;
 			ts_json_unescape(b, ev->message);
-			if (b->len == before || b->data[b->len - 1] != '\n')
-				ts_buf_addch(b, '\n');
+			ts_buf_addch(b, '\n');
 			x->run.out.records++;
 			if (b->len >= TS_OUT_CHUNK)
 				ts_out_flush(&x->run.out);
