@@ -77,6 +77,7 @@ demo: all
 bench: all
 	scripts/setup --bench
 	scripts/bench
+	scripts/bench-partition
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
