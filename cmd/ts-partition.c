@@ -3,13 +3,16 @@
  * it, as a delivery stream's dynamic partitioning does.
  * See man/ts-partition.1.
  */
+#define _GNU_SOURCE /* ppoll */
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -110,6 +113,8 @@ struct pt {
 };
 
 static volatile sig_atomic_t stop;
+static sigset_t wait_mask; /* while waiting for input: SIGTERM, SIGINT let in */
+static uint64_t reads; /* successful reads of the input so far */
 
 static void on_signal(int sig)
 {
@@ -394,11 +399,21 @@ static void do_record(struct pt *x, const struct ts_item *it)
 static long source(void *ctx, char *dst, size_t n)
 {
 	int fd = *(int *)ctx;
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
 
 	for (;;) {
 		if (stop)
 			return 0;
+		/* SIGTERM and SIGINT are blocked but while waiting here: one that
+		 * comes after the test above still ends the wait */
+		if (ppoll(&pfd, 1, NULL, &wait_mask) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
 		ssize_t r = read(fd, dst, n);
+		if (r > 0)
+			reads++;
 		if (r >= 0)
 			return (long)r;
 		if (errno != EINTR)
@@ -410,6 +425,7 @@ static int do_file(struct pt *x, const char *path)
 {
 	int fd = ts_open_input(path);
 	struct ts_item it;
+	uint64_t ticked = reads;
 
 	x->name = ts_input_name(path);
 	if (fd < 0) {
@@ -424,6 +440,13 @@ static int do_file(struct pt *x, const char *path)
 			ts_run_fail(&x->run, 2);
 			break;
 		}
+		/* --max-seconds is checked as records arrive (after each read
+		 * of the input, and every 256 records), before the record is
+		 * written: a file past its time takes no more records */
+		if ((reads != ticked || (x->run.records_in & 255) == 0) &&
+		    ts_part_tick(x->part) < 0)
+			break;
+		ticked = reads;
 		x->run.records_in++;
 		if (it.kind == TS_ITEM_ERROR)
 			reject(x, "bad_json", &it, "%s", it.err);
@@ -432,8 +455,6 @@ static int do_file(struct pt *x, const char *path)
 			       x->rd.max_record);
 		else
 			do_record(x, &it);
-		if ((x->run.records_in & 255) == 0)
-			ts_part_tick(x->part);
 		ts_run_tick(&x->run);
 	}
 	x->run.bytes_in += x->rd.base + x->rd.pos;
@@ -514,6 +535,15 @@ int main(int argc, char **argv)
 				(unsigned long long)removed, removed == 1 ? "" : "s", x.dir);
 	}
 
+	/* Open files stay within the descriptor limit, whatever --max-open says:
+	 * room for the standard streams, the input, --errors, a directory being
+	 * fsync'ed and a file being finished. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		size_t room = rl.rlim_cur > 32 ? (size_t)rl.rlim_cur - 16 : (size_t)rl.rlim_cur / 4;
+		if (x.po.max_open > room)
+			x.po.max_open = room ? room : 1;
+	}
 	x.po.dir = x.dir;
 	x.po.manifest = &x.run.out;
 	x.part = ts_part_new(&x.po);
@@ -537,9 +567,14 @@ int main(int argc, char **argv)
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal; /* no SA_RESTART: a blocked read returns */
+	sa.sa_handler = on_signal; /* no SA_RESTART: a blocked wait returns */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigset_t block;
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &wait_mask);
 
 	char *dash[] = {(char *)"-", NULL};
 	int rc = 0;

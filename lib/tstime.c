@@ -178,17 +178,35 @@ int ts_tz_parse(struct ts_tz *tz, const char *s, char *err, size_t errlen)
 	if (!strncmp(p, "UTC", 3) || !strncmp(p, "GMT", 3))
 		p += 3;
 	if (*p == '+' || *p == '-') {
-		int sign = *p == '-' ? -1 : 1, hh = 0, mm = 0;
-		if (sscanf(p + 1, "%2d:%2d", &hh, &mm) >= 1 && hh <= 23 && mm <= 59) {
+		/* +H, +HH, +HH:MM or +HHMM, nothing after: "+0530" is not +05:00 */
+		int sign = *p == '-' ? -1 : 1, hh = 0, mm = 0, nd = 0;
+		const char *q = p + 1;
+		for (; nd < 2 && *q >= '0' && *q <= '9'; q++, nd++)
+			hh = hh * 10 + (*q - '0');
+		if (nd && *q) {
+			if (*q == ':')
+				q++;
+			if (q[0] >= '0' && q[0] <= '9' && q[1] >= '0' && q[1] <= '9') {
+				mm = (q[0] - '0') * 10 + (q[1] - '0');
+				q += 2;
+			} else {
+				nd = 0;
+			}
+		}
+		if (nd && !*q && hh <= 23 && mm <= 59) {
 			tz->offset_s = sign * (hh * 3600 + mm * 60);
 			return 0;
 		}
 	}
-	/* A zoneinfo name: check it exists, then let the C library use it. */
-	char path[512];
+	/* A zoneinfo name: check it is a zoneinfo file (not a directory such
+	 * as "Asia", which the C library would quietly take for UTC), then
+	 * let the C library use it. */
+	char path[512], magic[4];
 	snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", s);
 	FILE *f = strstr(s, "..") ? NULL : fopen(path, "rb");
-	if (!f) {
+	if (!f || fread(magic, 1, 4, f) != 4 || memcmp(magic, "TZif", 4) != 0) {
+		if (f)
+			fclose(f);
 		snprintf(err, errlen, "unknown time zone '%s' (use UTC, +HH:MM or a zoneinfo name)", s);
 		return -1;
 	}
