@@ -342,7 +342,7 @@ static void reject(struct pt *x, const char *code, const struct ts_item *it,
 	}
 	ts_buf_add(b, "\"}", 2);
 	if (render(x, &x->eprefix, x->ecache, ms, "processing-failed", &x->pbuf, &why) < 0 ||
-	    ts_part_write(x->part, x->pbuf.data, x->pbuf.len, b->data, b->len, 0, ms) < 0) {
+	    ts_part_write(x->part, x->pbuf.data, x->pbuf.len, b->data, b->len, 0, ms, 1) < 0) {
 		if (!ts_part_error(x->part)) {
 			struct ts_where w = {.file = x->name, .line = it->line, .offset = -1};
 			ts_reject(&x->run, code, &w, it->v.p, it->v.n, 0, "%s:%llu: %s",
@@ -390,7 +390,7 @@ static void do_record(struct pt *x, const struct ts_item *it)
 			   : "the prefix would leave the output directory");
 		return;
 	}
-	if (ts_part_write(x->part, x->pbuf.data, x->pbuf.len, it->v.p, it->v.n, it->has_ws, ms) < 0)
+	if (ts_part_write(x->part, x->pbuf.data, x->pbuf.len, it->v.p, it->v.n, it->has_ws, ms, 0) < 0)
 		return;
 	x->written++;
 }
@@ -518,7 +518,7 @@ int main(int argc, char **argv)
 			ts_template_add_default_time(&x.eprefix);
 	}
 	struct stat st;
-	if (mkdir(x.dir, 0777) < 0 && errno != EEXIST) {
+	if (ts_mkdir_p(x.dir) < 0) {
 		ts_error("cannot create output directory '%s': %s", x.dir, strerror(errno));
 		return 2;
 	}
@@ -587,7 +587,9 @@ int main(int argc, char **argv)
 		ts_part_abort(x.part);
 		ts_run_fail(&x.run, 2);
 	}
-	x.run.records_out = (int64_t)x.written;
+	/* records in published files: after a fatal error the unpublished
+	 * ones were removed and are not out */
+	x.run.records_out = (int64_t)ts_part_records(x.part);
 	*ts_run_counter(&x.run, "files") = ts_part_files(x.part);
 	*ts_run_counter(&x.run, "partitions") = ts_part_count(x.part);
 

@@ -4,6 +4,35 @@
 #include <errno.h>
 #include <libdeflate.h>
 #include <string.h>
+#include <zlib.h>
+
+/*
+ * Two header bytes are a weak magic: one plain-text start in 31 passes the
+ * checksum ("x marks", "80 GET", "hCat").  Believe them only when the first
+ * bytes also inflate without error.  A preset dictionary (FDICT) could not
+ * be decoded anyway, and "x " sets that bit.
+ */
+static int zlib_plausible(const unsigned char *p, size_t n)
+{
+	unsigned char out[4096];
+	z_stream z;
+	int r = Z_OK;
+
+	if (p[1] & 0x20)
+		return 0;
+	memset(&z, 0, sizeof(z));
+	if (inflateInit(&z) != Z_OK)
+		return 1; /* cannot tell: trust the header */
+	z.next_in = (Bytef *)(uintptr_t)p;
+	z.avail_in = (uInt)(n < 512 ? n : 512);
+	for (int i = 0; i < 16 && r == Z_OK && z.avail_in > 0; i++) {
+		z.next_out = out;
+		z.avail_out = sizeof(out);
+		r = inflate(&z, Z_NO_FLUSH);
+	}
+	inflateEnd(&z);
+	return r == Z_OK || r == Z_STREAM_END || r == Z_BUF_ERROR;
+}
 
 enum ts_format ts_format_detect(const unsigned char *p, size_t n)
 {
@@ -11,7 +40,7 @@ enum ts_format ts_format_detect(const unsigned char *p, size_t n)
 		return TS_FMT_GZIP;
 	/* zlib: CM 8, window <= 32K, header checksum */
 	if (n >= 2 && (p[0] & 0x0f) == 8 && (p[0] >> 4) <= 7 &&
-	    ((p[0] << 8) | p[1]) % 31 == 0)
+	    ((p[0] << 8) | p[1]) % 31 == 0 && zlib_plausible(p, n))
 		return TS_FMT_ZLIB;
 	if (n >= 3 && memcmp(p, "BZh", 3) == 0)
 		return TS_FMT_BZIP2;

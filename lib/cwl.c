@@ -204,6 +204,7 @@ enum ts_json_status ts_cwl_scan(void *ctx, const char *start, const char *end,
 			KEY();
 			if (*p == '[' && IS(key, "logEvents")) {
 				const char *arr = p++;
+				x->nev = 0; /* a duplicate key: the last one wins */
 				SKIP_WS();
 				if (*p != ']') {
 					for (;;) {
@@ -266,7 +267,10 @@ enum ts_json_status ts_cwl_scan(void *ctx, const char *start, const char *end,
 				SUB(max_depth - 1);
 				val = (struct ts_span){p, (size_t)(sub.end - p)};
 				p = sub.end;
-				if (IS(key, "messageType"))
+				if (IS(key, "logEvents")) { /* not an array */
+					x->env.log_events = (struct ts_span){NULL, 0};
+					x->nev = 0;
+				} else if (IS(key, "messageType"))
 					x->env.message_type = val;
 				else if (IS(key, "logGroup"))
 					x->env.log_group = val;

@@ -30,6 +30,7 @@ struct part {
 	uint64_t hash;
 	int fd;         /* -1 when closed */
 	int active;     /* a file is being written (maybe closed for now) */
+	int is_error;   /* it holds rejected records (--error-prefix) */
 	char *rel;      /* final path relative to the root */
 	char *tmp;      /* temporary path, absolute */
 	char *buf;
@@ -48,7 +49,7 @@ struct ts_partitioner {
 	struct part *lru_head, *lru_tail;
 	struct part *age_head, *age_tail;
 	size_t nopen, bufcap;
-	uint64_t files;
+	uint64_t files, records; /* published */
 	struct libdeflate_compressor *gz;
 	char *zbuf;
 	size_t zcap;
@@ -90,6 +91,11 @@ const char *ts_part_error(const struct ts_partitioner *p)
 uint64_t ts_part_files(const struct ts_partitioner *p)
 {
 	return p->files;
+}
+
+uint64_t ts_part_records(const struct ts_partitioner *p)
+{
+	return p->records;
 }
 
 uint64_t ts_part_count(const struct ts_partitioner *p)
@@ -257,19 +263,20 @@ static int close_fd(struct ts_partitioner *p, struct part *t)
 	return rc;
 }
 
+/* Create the directories of a file's path. */
 static int mkdirs(struct ts_partitioner *p, char *path)
 {
-	for (char *s = path + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		int rc = mkdir(path, 0777);
-		*s = '/';
-		if (rc < 0 && errno != EEXIST)
-			return fail(p, "cannot create directory '%.*s': %s", (int)(s - path),
-				    path, strerror(errno));
-	}
-	return 0;
+	char *slash = strrchr(path, '/');
+	int rc;
+
+	if (!slash)
+		return 0;
+	*slash = '\0';
+	rc = ts_mkdir_p(path);
+	if (rc < 0)
+		fail(p, "cannot create directory '%s': %s", path, strerror(errno));
+	*slash = '/';
+	return rc;
 }
 
 static void random_bytes(unsigned char *out, size_t n)
@@ -474,12 +481,14 @@ static int finish(struct ts_partitioner *p, struct part *t)
 	age_unlink(p, t);
 	t->active = 0;
 	p->files++;
+	if (!t->is_error)
+		p->records += t->records;
 	manifest(p, t);
 	return 0;
 }
 
 int ts_part_write(struct ts_partitioner *p, const char *prefix, size_t plen,
-		  const char *rec, size_t n, int has_ws, int64_t time_ms)
+		  const char *rec, size_t n, int has_ws, int64_t time_ms, int is_error)
 {
 	struct part *t;
 
@@ -488,6 +497,7 @@ int ts_part_write(struct ts_partitioner *p, const char *prefix, size_t plen,
 	t = lookup(p, prefix, plen);
 	if (!t)
 		return fail(p, "out of memory");
+	t->is_error = is_error;
 	if (ensure_open(p, t) < 0)
 		return -1;
 	if (t->blen + n + 1 > p->bufcap) {

@@ -48,7 +48,7 @@ struct ts_partitioner *ts_part_new(const struct ts_part_opts *o);
  * manifest's first/last).  0, or -1 on an I/O error: ts_part_error() says
  * what, and the caller should ts_part_abort(). */
 int ts_part_write(struct ts_partitioner *p, const char *prefix, size_t plen,
-		  const char *rec, size_t n, int has_ws, int64_t time_ms);
+		  const char *rec, size_t n, int has_ws, int64_t time_ms, int is_error);
 /* Roll files open longer than max_seconds. */
 int ts_part_tick(struct ts_partitioner *p);
 /* Roll every file.  0 or -1. */
@@ -57,7 +57,10 @@ int ts_part_close_all(struct ts_partitioner *p);
 void ts_part_abort(struct ts_partitioner *p);
 void ts_part_free(struct ts_partitioner *p);
 const char *ts_part_error(const struct ts_partitioner *p);
+/* Files published, records in them (not counting rejected records),
+ * partitions seen. */
 uint64_t ts_part_files(const struct ts_partitioner *p);
+uint64_t ts_part_records(const struct ts_partitioner *p);
 uint64_t ts_part_count(const struct ts_partitioner *p);
 
 /* Remove temporary files a killed run left under dir.  Count in *removed. */

@@ -139,7 +139,7 @@ static int skip_line(struct ts_reader *r)
 	for (;;) {
 		char *nl = memchr(r->buf.data + r->pos, '\n', r->buf.len - r->pos);
 		if (nl) {
-			r->pos = (size_t)(nl - r->buf.data) + 1;
+			r->pos = r->lstart = (size_t)(nl - r->buf.data) + 1;
 			r->line++;
 			r->bol = 1;
 			return 0;
@@ -288,6 +288,13 @@ enum ts_item_kind ts_reader_next(struct ts_reader *r, struct ts_item *it)
 		char *p = r->buf.data + r->pos, *e = r->buf.data + r->buf.len;
 		while (p < e && ts_json_is_ws(*p)) {
 			if (*p == '\n') {
+				/* text mode: a blank line is a line too, and as
+				 * long as any other it is too large */
+				if (r->text && r->bol &&
+				    (size_t)(p - r->buf.data) - r->lstart > r->max_record) {
+					r->pos = (size_t)(p - r->buf.data);
+					return too_large(r, it, r->lstart);
+				}
 				r->line++;
 				r->bol = 1;
 				r->lstart = (size_t)(p + 1 - r->buf.data);
@@ -297,6 +304,8 @@ enum ts_item_kind ts_reader_next(struct ts_reader *r, struct ts_item *it)
 		r->pos = (size_t)(p - r->buf.data);
 		if (p < e)
 			break;
+		if (r->text && r->bol && r->buf.len - r->lstart > r->max_record)
+			return too_large(r, it, r->lstart);
 		/* text mode keeps a line's leading blanks: they are its text */
 		int f = fill(r, r->text && r->bol ? r->lstart : r->pos);
 		if (f < 0)
@@ -322,16 +331,16 @@ enum ts_item_kind ts_reader_next(struct ts_reader *r, struct ts_item *it)
 			const char *ls = r->buf.data + r->lstart;
 			eol = memchr(s, '\n', (size_t)(e - s));
 			if (!eol && !r->eof) {
-				if (r->buf.len - start > r->max_record)
-					return too_large(r, it, start);
+				if (r->buf.len - r->lstart > r->max_record)
+					return too_large(r, it, r->lstart);
 				if (fill(r, r->lstart) < 0)
 					return io_error(r, it);
 				continue;
 			}
 			if (!eol)
 				eol = e;
-			if ((size_t)(eol - s) > r->max_record)
-				return too_large(r, it, start);
+			if ((size_t)(eol - ls) > r->max_record)
+				return too_large(r, it, r->lstart);
 			if (!line_is_json(r, eol)) {
 				const char *end = eol;
 				if (end > s && end[-1] == '\r')

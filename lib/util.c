@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -137,4 +139,28 @@ int ts_write_all(int fd, const char *buf, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+int ts_mkdir_p(const char *dir)
+{
+	char *d = strdup(dir);
+	int rc = 0;
+
+	if (!d)
+		return -1;
+	for (char *s = d + 1;; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(d, 0777) < 0 && errno != EEXIST) {
+			rc = -1;
+			break;
+		}
+		*s = c;
+		if (!c)
+			break;
+	}
+	free(d);
+	return rc;
 }

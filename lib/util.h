@@ -35,4 +35,7 @@ long ts_read_full(int fd, char *buf, size_t n);
 /* write(2) all n bytes, retrying on EINTR/short writes.  0 or -1/errno. */
 int ts_write_all(int fd, const char *buf, size_t n);
 
+/* mkdir -p: create dir and its missing parents.  0, or -1 with errno. */
+int ts_mkdir_p(const char *dir);
+
 #endif

@@ -1,0 +1,216 @@
+/*
+ * fuzz_reader.c — the value-stream reader (reader.h) and the JSON scanner.
+ *
+ * Input: byte 0 sets max_record (1..256), byte 1 the size of the small reads
+ * (1..16); the rest is the stream.  For normal and text mode it checks that
+ *   - reading it all at once, in small reads, and with the CloudWatch Logs
+ *     or the first-level index scanner installed gives the same items (and
+ *     the index agrees with walking the object);
+ *   - each VALUE item scans as one value on its own, minifies to valid JSON
+ *     (unchanged when it had no whitespace), and jansson accepts it unless
+ *     it is one of the documented differences (lone surrogates, numbers too
+ *     big for jansson);
+ *   - items cover the stream in order, within it, and raw prefixes of
+ *     too-large records stay within the limit.
+ * And with the whole input: when jansson accepts it as one value,
+ * ts_json_scan() does too.
+ */
+#include <jansson.h>
+#include <string.h>
+
+#include "cwl.h"
+#include "fuzz.h"
+#include "reader.h"
+
+struct src {
+	const char *p;
+	size_t n, chunk;
+};
+
+static long src_read(void *ctx, char *dst, size_t n)
+{
+	struct src *s = ctx;
+
+	if (n > s->chunk)
+		n = s->chunk;
+	if (n > s->n)
+		n = s->n;
+	memcpy(dst, s->p, n);
+	s->p += n;
+	s->n -= n;
+	return (long)n;
+}
+
+static void check_value(struct ts_span v, int has_ws)
+{
+	struct ts_json_scan sc;
+	struct ts_buf m;
+
+	FUZZ_CHECK(ts_json_scan(v.p, v.p + v.n, 1, 0, &sc) == TS_JSON_OK);
+	FUZZ_CHECK(sc.end == v.p + v.n);
+	FUZZ_CHECK(sc.has_ws == has_ws);
+	ts_buf_init(&m, 0);
+	FUZZ_CHECK(ts_json_minify(&m, v) == 0);
+	FUZZ_CHECK(ts_json_scan(m.data, m.data + m.len, 1, 0, &sc) == TS_JSON_OK);
+	FUZZ_CHECK(sc.end == m.data + m.len && !sc.has_ws && sc.newlines == 0);
+	if (!has_ws)
+		FUZZ_CHECK(m.len == v.n && memcmp(m.data, v.p, v.n) == 0);
+	ts_buf_release(&m);
+
+	json_error_t err;
+	json_t *j = json_loadb(v.p, v.n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+	if (!j && !strstr(err.text, "Unicode") && !strstr(err.text, "too big") &&
+	    !strstr(err.text, "overflow") && !strstr(err.text, "depth")) {
+		fprintf(stderr, "jansson rejects a value ts_json_scan accepts: %s\n",
+			err.text);
+		FUZZ_CHECK(!"jansson agrees");
+	}
+	json_decref(j);
+}
+
+/* The index of a value's first level lists its members in order. */
+static void check_index(struct ts_span v, const struct ts_json_keys *keys)
+{
+	struct ts_json_iter it;
+	struct ts_span k, val;
+	size_t i = 0;
+
+	if (v.p[0] != '{') {
+		FUZZ_CHECK(keys->n == 0);
+		return;
+	}
+	ts_json_iter_init(&it, v);
+	while (ts_json_obj_next(&it, &k, &val)) {
+		if (i == TS_JSON_KEYS_MAX) {
+			FUZZ_CHECK(keys->overflow);
+			return;
+		}
+		FUZZ_CHECK(i < keys->n);
+		FUZZ_CHECK(k.p == keys->k[i].p && k.n == keys->k[i].n);
+		FUZZ_CHECK(val.p == keys->v[i].p && val.n == keys->v[i].n);
+		i++;
+	}
+	FUZZ_CHECK(i == keys->n && !keys->overflow);
+}
+
+/* All items as text; checks each item on the way. */
+static void transcript(struct ts_buf *out, const char *in, size_t n, size_t chunk,
+		       size_t max_record, int text, int cwl)
+{
+	struct src s = {in, n, chunk};
+	struct ts_reader r;
+	struct ts_item it;
+	struct ts_cwl_index x;
+	struct ts_json_keys keys;
+	enum ts_item_kind k;
+	uint64_t last_off = 0;
+	size_t lim = max_record ? max_record : TS_READER_DEFAULT_MAX_RECORD;
+
+	ts_cwl_index_init(&x);
+	ts_reader_init(&r, src_read, &s, max_record, 0);
+	r.text = text;
+	if (cwl == 1) {
+		r.scan = ts_cwl_scan;
+		r.scan_ctx = &x;
+	} else if (cwl == 2) {
+		r.scan = ts_json_scan_keys_hook;
+		r.scan_ctx = &keys;
+	}
+	while ((k = ts_reader_next(&r, &it)) != TS_ITEM_EOF) {
+		FUZZ_CHECK(k != TS_ITEM_IO_ERROR);
+		FUZZ_CHECK(it.offset >= last_off && it.offset <= n);
+		last_off = it.offset;
+		if (k == TS_ITEM_TOO_LARGE) {
+			FUZZ_CHECK(it.v.n <= lim + 1 && it.v.n > 0);
+			FUZZ_CHECK(it.v.n <= TS_READER_RAW_PREFIX);
+			FUZZ_CHECK(memcmp(it.v.p, in + it.offset, it.v.n) == 0);
+		} else {
+			FUZZ_CHECK(it.offset + it.v.n <= n);
+			FUZZ_CHECK(memcmp(it.v.p, in + it.offset, it.v.n) == 0);
+		}
+		if (k == TS_ITEM_VALUE) {
+			FUZZ_CHECK(it.v.n <= lim);
+			check_value(it.v, it.has_ws);
+			if (cwl == 2)
+				check_index(it.v, &keys);
+		}
+		if (k == TS_ITEM_TEXT)
+			FUZZ_CHECK(text && it.v.n <= lim);
+		if (k == TS_ITEM_ERROR) {
+			FUZZ_CHECK(it.err != NULL && it.err_line >= it.line);
+			FUZZ_CHECK(it.v.n <= lim);
+		}
+		ts_buf_addf(out, "%d %llu %llu %llu %d %zu:", (int)k,
+			    (unsigned long long)it.line, (unsigned long long)it.offset,
+			    (unsigned long long)it.err_line, it.has_ws, it.v.n);
+		ts_buf_add(out, it.v.p, it.v.n);
+		ts_buf_addch(out, '\n');
+	}
+	FUZZ_CHECK(ts_reader_next(&r, &it) == TS_ITEM_EOF);
+	ts_reader_release(&r);
+	ts_cwl_index_release(&x);
+}
+
+static void same(const struct ts_buf *a, const struct ts_buf *b, const char *what)
+{
+	if (a->len == b->len && memcmp(a->data, b->data, a->len) == 0)
+		return;
+	fprintf(stderr, "items differ (%s):\n--- all at once\n%s\n--- other\n%s\n",
+		what, a->data, b->data);
+	FUZZ_CHECK(!"same items");
+}
+
+/* When jansson takes the whole input as one value, so must the scanner. */
+static void whole_input(const char *in, size_t n)
+{
+	json_error_t err;
+	json_t *j = json_loadb(in, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+	struct ts_json_scan sc;
+
+	if (!j)
+		return;
+	json_decref(j);
+	const char *p = ts_json_skip_ws(in, in + n);
+	enum ts_json_status st = ts_json_scan(p, in + n, 1, 0, &sc);
+	if (st == TS_JSON_ERROR && strstr(sc.err, "deep"))
+		return; /* jansson allows 2048 levels, we allow 512 */
+	FUZZ_CHECK(st == TS_JSON_OK);
+	FUZZ_CHECK(ts_json_skip_ws(sc.end, in + n) == in + n);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 2)
+		return 0;
+	size_t max_record = 1 + data[0];
+	size_t chunk = 1 + (data[1] & 15);
+	const char *in = (const char *)data + 2;
+	size_t n = size - 2;
+	struct ts_buf a, b;
+
+	ts_buf_init(&a, 0);
+	ts_buf_init(&b, 0);
+	for (int text = 0; text < 2; text++) {
+		ts_buf_reset(&a);
+		transcript(&a, in, n, n + 1, max_record, text, 0);
+		ts_buf_reset(&b);
+		transcript(&b, in, n, chunk, max_record, text, 0);
+		same(&a, &b, "small reads");
+		ts_buf_reset(&b);
+		transcript(&b, in, n, text ? 1 : n + 1, max_record, text, 1);
+		same(&a, &b, "cwl scanner");
+		ts_buf_reset(&b);
+		transcript(&b, in, n, chunk, max_record, text, 2);
+		same(&a, &b, "index scanner");
+		/* the default limit, where the raw prefix is 4096 bytes */
+		ts_buf_reset(&a);
+		transcript(&a, in, n, n + 1, 0, text, 0);
+		ts_buf_reset(&b);
+		transcript(&b, in, n, 64, 0, text, 0);
+		same(&a, &b, "default limit");
+	}
+	ts_buf_release(&a);
+	ts_buf_release(&b);
+	whole_input(in, n);
+	return 0;
+}
