@@ -101,7 +101,7 @@ int ts_base64_decode(struct ts_buf *out, const char *s, size_t n, size_t *bad)
 	const unsigned char *p = (const unsigned char *)s;
 	unsigned acc = 0;
 	int nbits = 0;
-	size_t i, pad = 0;
+	size_t i, pad = 0, nchars = 0;
 
 	if (ts_buf_grow(out, n / 4 * 3 + 3) < 0)
 		return -1;
@@ -119,14 +119,16 @@ int ts_base64_decode(struct ts_buf *out, const char *s, size_t n, size_t *bad)
 			return -1;
 		}
 		acc = (acc << 6) | (unsigned)(b64val[c] - 1);
+		nchars++;
 		nbits += 6;
 		if (nbits >= 8) {
 			nbits -= 8;
 			out->data[out->len++] = (char)(acc >> nbits);
 		}
 	}
-	/* 6 leftover bits cannot encode a byte: a truncated quantum */
-	if (nbits >= 6 || pad > 2) {
+	/* 6 leftover bits cannot encode a byte: a truncated quantum; padding
+	 * only completes a quantum that has data ("=" alone is not base64) */
+	if (nbits >= 6 || pad > 2 || (pad && nchars % 4 == 0)) {
 		*bad = n;
 		errno = EINVAL;
 		ts_buf_setlen(out, out->len);

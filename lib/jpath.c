@@ -53,6 +53,11 @@ int ts_jpath_parse(struct ts_jpath *jp, const char *s, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	if (*p == '\0') {
+		snprintf(err, errlen, "empty path (use . for the whole record)");
+		ts_jpath_release(jp);
+		return -1;
+	}
 	if (*p == '.' && p[1] == '\0')
 		return 0;
 	int bare = *p != '.' && *p != '['; /* "a.b" is read as ".a.b" */

@@ -73,6 +73,8 @@ static void test_base64(void)
 
 	B64_BAD("aGV*", 3);
 	B64_BAD("aGVsbG8=aGVs", 8);       /* data after padding */
+	B64_BAD("=", 1);                  /* padding with no data before it */
+	B64_BAD("aGVs=", 5);
 	B64_BAD("aGVsbA==x", 8);
 	B64_BAD("a", 1);                  /* 6 bits: not a byte */
 	B64_BAD("aGVsb", 5);
