@@ -85,17 +85,14 @@ struct key {
 	struct ts_jpath path;
 };
 
-struct tpl_cache { /* the last rendering of a timestamp part */
-	int64_t sec;
-	struct ts_buf text;
-};
-
 struct pt {
 	struct ts_run run;
 	const char *dir;
 	const char *prefix_arg, *error_prefix_arg;
 	struct ts_template prefix, eprefix;
-	struct tpl_cache *pcache, *ecache;
+	struct ts_tpl_render prender, erender;
+	struct ts_tpl_env env;
+	char **names; /* the keys' names, for env */
 	struct key *keys;
 	size_t nkeys;
 	struct ts_jpath time;
@@ -105,7 +102,7 @@ struct pt {
 
 	struct ts_partitioner *part;
 	struct ts_reader rd;
-	struct ts_buf pbuf, vbuf, ebuf;
+	struct ts_buf pbuf, ebuf;
 	struct ts_span *kvals;
 	struct ts_json_keys idx; /* the record's members, noted by the reader */
 	const char *name; /* current input */
@@ -208,89 +205,6 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/*
- * Render a template into out.  kvals are the keys' values (spans into the
- * record), errtype the !{firehose:error-output-type}.  0, or -1 with *why.
- */
-static int render(struct pt *x, const struct ts_template *t, struct tpl_cache *cache,
-		  int64_t ms, const char *errtype, struct ts_buf *out, const char **why)
-{
-	struct ts_civil c;
-	int have_civil = 0;
-	int64_t sec = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
-
-	ts_buf_reset(out);
-	for (size_t i = 0; i < t->n; i++) {
-		const struct ts_tpl_part *p = &t->parts[i];
-		switch (p->kind) {
-		case TS_TPL_LIT:
-			ts_buf_addstr(out, p->text);
-			break;
-		case TS_TPL_RANDOM:
-			ts_buf_addch(out, TS_PART_RANDOM_MARK);
-			break;
-		case TS_TPL_ERRTYPE:
-			ts_buf_addstr(out, errtype);
-			break;
-		case TS_TPL_TIME: {
-			/* Records come in time order more or less: format once a
-			 * second (once a millisecond for patterns with S). */
-			int64_t key = sec;
-			for (size_t j = 0; j < p->fmt.n; j++)
-				if (p->fmt.parts[j].field == 'S')
-					key = ms;
-			if (cache[i].sec != key || !cache[i].text.len) {
-				if (!have_civil) {
-					ts_tz_civil(&x->tz, ms, &c);
-					have_civil = 1;
-				}
-				ts_buf_reset(&cache[i].text);
-				ts_timefmt_format(&p->fmt, &c, &cache[i].text);
-				cache[i].sec = key;
-			}
-			ts_buf_add(out, cache[i].text.data, cache[i].text.len);
-			break;
-		}
-		case TS_TPL_KEY: {
-			size_t k = 0;
-			while (strcmp(x->keys[k].name, p->text) != 0)
-				k++;
-			struct ts_span v = x->kvals[k];
-			if (v.p[0] == '"') {
-				ts_buf_reset(&x->vbuf);
-				ts_json_unescape(&x->vbuf, v);
-				v = (struct ts_span){x->vbuf.data, x->vbuf.len};
-			}
-			if (ts_part_encode_value(out, v.p, v.n) < 0) {
-				*why = "key_too_long";
-				return -1;
-			}
-			break;
-		}
-		}
-	}
-	/* Every path component fits a file system name, none climbs out. */
-	const char *s = out->data, *e = out->data + out->len;
-	while (s < e) {
-		const char *slash = memchr(s, '/', (size_t)(e - s));
-		size_t n = (size_t)((slash ? slash : e) - s);
-		if (n > TS_PART_MAX_COMPONENT) {
-			*why = "key_too_long";
-			return -1;
-		}
-		if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.')) {
-			*why = "bad_prefix";
-			return -1;
-		}
-		s += n + 1;
-	}
-	if (out->len + strlen(x->dir) + 128 > PATH_MAX) {
-		*why = "key_too_long";
-		return -1;
-	}
-	return 0;
-}
-
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /* A rejected record: to the error output, or under --error-prefix in the
@@ -341,7 +255,8 @@ static void reject(struct pt *x, const char *code, const struct ts_item *it,
 		ts_buf_add(b, q, 4);
 	}
 	ts_buf_add(b, "\"}", 2);
-	if (render(x, &x->eprefix, x->ecache, ms, "processing-failed", &x->pbuf, &why) < 0 ||
+	x->env.errtype = "processing-failed";
+	if (ts_template_render(&x->eprefix, &x->erender, &x->env, ms, &x->pbuf, &why) < 0 ||
 	    ts_part_write(x->part, x->pbuf.data, x->pbuf.len, b->data, b->len, 0, ms, 1) < 0) {
 		if (!ts_part_error(x->part)) {
 			struct ts_where w = {.file = x->name, .line = it->line, .offset = -1};
@@ -384,7 +299,8 @@ static void do_record(struct pt *x, const struct ts_item *it)
 	} else {
 		ms = now_ms();
 	}
-	if (render(x, &x->prefix, x->pcache, ms, "", &x->pbuf, &why) < 0) {
+	x->env.errtype = NULL;
+	if (ts_template_render(&x->prefix, &x->prender, &x->env, ms, &x->pbuf, &why) < 0) {
 		reject(x, why, it, "%s", !strcmp(why, "key_too_long")
 			   ? "a partition value makes a path component longer than 255 bytes"
 			   : "the prefix would leave the output directory");
@@ -548,18 +464,17 @@ int main(int argc, char **argv)
 	x.po.manifest = &x.run.out;
 	x.part = ts_part_new(&x.po);
 	x.kvals = calloc(x.nkeys + 1, sizeof(*x.kvals));
-	x.pcache = calloc(x.prefix.n + 1, sizeof(*x.pcache));
-	x.ecache = calloc(x.eprefix.n + 1, sizeof(*x.ecache));
-	if (!x.part || !x.kvals || !x.pcache || !x.ecache) {
+	x.names = calloc(x.nkeys + 1, sizeof(*x.names));
+	if (!x.part || !x.kvals || !x.names || ts_tpl_render_init(&x.prender, &x.prefix) < 0 ||
+	    ts_tpl_render_init(&x.erender, &x.eprefix) < 0) {
 		ts_error("out of memory");
 		return 2;
 	}
-	for (size_t i = 0; i < x.prefix.n; i++)
-		ts_buf_init(&x.pcache[i].text, 0);
-	for (size_t i = 0; i < x.eprefix.n; i++)
-		ts_buf_init(&x.ecache[i].text, 0);
+	for (size_t k = 0; k < x.nkeys; k++)
+		x.names[k] = x.keys[k].name;
+	x.env = (struct ts_tpl_env){.tz = &x.tz, .nkeys = x.nkeys, .names = x.names,
+				    .vals = x.kvals, .max_len = PATH_MAX - 128 - strlen(x.dir)};
 	ts_buf_init(&x.pbuf, 0);
-	ts_buf_init(&x.vbuf, 0);
 	ts_buf_init(&x.ebuf, 0);
 	ts_reader_init(&x.rd, source, NULL, x.run.max_record, x.run.max_depth);
 	x.rd.scan = ts_json_scan_keys_hook;
@@ -595,15 +510,11 @@ int main(int argc, char **argv)
 
 	ts_part_free(x.part);
 	ts_reader_release(&x.rd);
-	for (size_t i = 0; i < x.prefix.n; i++)
-		ts_buf_release(&x.pcache[i].text);
-	for (size_t i = 0; i < x.eprefix.n; i++)
-		ts_buf_release(&x.ecache[i].text);
-	free(x.pcache);
-	free(x.ecache);
+	ts_tpl_render_release(&x.prender);
+	ts_tpl_render_release(&x.erender);
 	free(x.kvals);
+	free(x.names);
 	ts_buf_release(&x.pbuf);
-	ts_buf_release(&x.vbuf);
 	ts_buf_release(&x.ebuf);
 	ts_template_release(&x.prefix);
 	ts_template_release(&x.eprefix);

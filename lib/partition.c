@@ -641,30 +641,3 @@ int ts_part_clean_temp(const char *dir, uint64_t *removed)
 	ts_buf_release(&path);
 	return rc;
 }
-
-int ts_part_encode_value(struct ts_buf *out, const char *v, size_t n)
-{
-	static const char hx[] = "0123456789ABCDEF";
-	size_t start = out->len;
-
-	if (n == 0)
-		return ts_buf_addstr(out, "__HIVE_DEFAULT_PARTITION__");
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)v[i];
-		int safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			   (c >= '0' && c <= '9') || c == '-' || c == '~' || c >= 0x80 ||
-			   ((c == '.' || c == '_') && i > 0);
-		if (safe) {
-			ts_buf_addch(out, (char)c);
-		} else {
-			char e[3] = {'%', hx[c >> 4], hx[c & 15]};
-			ts_buf_add(out, e, 3);
-		}
-	}
-	/* "." and ".." are already gone: a leading '.' is always encoded */
-	if (out->len - start > TS_PART_MAX_COMPONENT) {
-		ts_buf_setlen(out, start);
-		return -1;
-	}
-	return 0;
-}

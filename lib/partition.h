@@ -26,7 +26,7 @@
 #include "template.h"
 
 #define TS_PART_TMP_SUFFIX ".ts-tmp"
-#define TS_PART_RANDOM_MARK '\x01' /* where !{firehose:random-string} goes */
+#define TS_PART_RANDOM_MARK TS_TPL_RANDOM_MARK /* replaced per file */
 
 struct ts_part_opts {
 	const char *dir;       /* output root */
@@ -66,14 +66,6 @@ uint64_t ts_part_count(const struct ts_partitioner *p);
 /* Remove temporary files a killed run left under dir.  Count in *removed. */
 int ts_part_clean_temp(const char *dir, uint64_t *removed);
 
-/*
- * Rendering a prefix.  A partition value is data: it is percent-encoded
- * (Hive-style) so that it cannot contain '/', NUL or control characters,
- * cannot be "." or "..", and cannot start with '.' or '_' (which would hide
- * it from query engines); "" becomes __HIVE_DEFAULT_PARTITION__.
- * -1 when the encoded value would be longer than TS_PART_MAX_COMPONENT.
- */
-#define TS_PART_MAX_COMPONENT 255
-int ts_part_encode_value(struct ts_buf *out, const char *v, size_t n);
+
 
 #endif

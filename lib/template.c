@@ -1,6 +1,7 @@
 /* template.c — see template.h. */
 #include "template.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,4 +193,140 @@ int ts_template_add_default_time(struct ts_template *t)
 	}
 	t->has_time = 1;
 	return add(t, part) < 0 ? -1 : add_lit(t, "/", 1);
+}
+
+int ts_template_encode_value(struct ts_buf *out, const char *v, size_t n)
+{
+	static const char hx[] = "0123456789ABCDEF";
+	size_t start = out->len;
+
+	if (n == 0)
+		return ts_buf_addstr(out, "__HIVE_DEFAULT_PARTITION__");
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+		int safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			   (c >= '0' && c <= '9') || c == '-' || c == '~' || c >= 0x80 ||
+			   ((c == '.' || c == '_') && i > 0);
+		if (safe) {
+			ts_buf_addch(out, (char)c);
+		} else {
+			char e[3] = {'%', hx[c >> 4], hx[c & 15]};
+			ts_buf_add(out, e, 3);
+		}
+	}
+	/* "." and ".." are already gone: a leading '.' is always encoded */
+	if (out->len - start > TS_TPL_MAX_COMPONENT) {
+		ts_buf_setlen(out, start);
+		return -1;
+	}
+	return 0;
+}
+
+int ts_tpl_render_init(struct ts_tpl_render *r, const struct ts_template *t)
+{
+	ts_buf_init(&r->scratch, 0);
+	r->n = t->n;
+	r->cache = calloc(t->n + 1, sizeof(*r->cache));
+	if (!r->cache)
+		return -1;
+	for (size_t i = 0; i < t->n; i++) {
+		r->cache[i].key = INT64_MIN;
+		ts_buf_init(&r->cache[i].text, 0);
+	}
+	return 0;
+}
+
+void ts_tpl_render_release(struct ts_tpl_render *r)
+{
+	for (size_t i = 0; r->cache && i < r->n; i++)
+		ts_buf_release(&r->cache[i].text);
+	free(r->cache);
+	ts_buf_release(&r->scratch);
+	r->cache = NULL;
+	r->n = 0;
+}
+
+int ts_template_render(const struct ts_template *t, struct ts_tpl_render *r,
+		       const struct ts_tpl_env *env, int64_t ms, struct ts_buf *out,
+		       const char **code)
+{
+	struct ts_civil c;
+	int have_civil = 0;
+	int64_t sec = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+
+	ts_buf_reset(out);
+	for (size_t i = 0; i < t->n; i++) {
+		const struct ts_tpl_part *p = &t->parts[i];
+		switch (p->kind) {
+		case TS_TPL_LIT:
+			ts_buf_addstr(out, p->text);
+			break;
+		case TS_TPL_RANDOM:
+			ts_buf_addch(out, TS_TPL_RANDOM_MARK);
+			break;
+		case TS_TPL_ERRTYPE:
+			ts_buf_addstr(out, env->errtype ? env->errtype : "");
+			break;
+		case TS_TPL_TIME: {
+			/* Records come more or less in time order: format once a
+			 * second (a millisecond for patterns with S). */
+			int64_t key = sec;
+			for (size_t j = 0; j < p->fmt.n; j++)
+				if (p->fmt.parts[j].field == 'S')
+					key = ms;
+			struct ts_tpl_cached *k = &r->cache[i];
+			if (k->key != key) {
+				if (!have_civil) {
+					ts_tz_civil(env->tz, ms, &c);
+					have_civil = 1;
+				}
+				ts_buf_reset(&k->text);
+				ts_timefmt_format(&p->fmt, &c, &k->text);
+				k->key = key;
+			}
+			ts_buf_add(out, k->text.data, k->text.len);
+			break;
+		}
+		case TS_TPL_KEY: {
+			size_t k = 0;
+			while (k < env->nkeys && strcmp(env->names[k], p->text) != 0)
+				k++;
+			if (k == env->nkeys) { /* the caller checked: never */
+				*code = "missing_key";
+				return -1;
+			}
+			struct ts_span v = env->vals[k];
+			if (v.n && v.p[0] == '"') {
+				ts_buf_reset(&r->scratch);
+				ts_json_unescape(&r->scratch, v);
+				v = (struct ts_span){r->scratch.data, r->scratch.len};
+			}
+			if (ts_template_encode_value(out, v.p, v.n) < 0) {
+				*code = "key_too_long";
+				return -1;
+			}
+			break;
+		}
+		}
+	}
+	/* Every path component fits a file system name, none climbs out. */
+	const char *s = out->data, *e = out->data + out->len;
+	while (s < e) {
+		const char *slash = memchr(s, '/', (size_t)(e - s));
+		size_t n = (size_t)((slash ? slash : e) - s);
+		if (n > TS_TPL_MAX_COMPONENT) {
+			*code = "key_too_long";
+			return -1;
+		}
+		if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.')) {
+			*code = "bad_prefix";
+			return -1;
+		}
+		s += n + 1;
+	}
+	if (env->max_len && out->len > env->max_len) {
+		*code = "key_too_long";
+		return -1;
+	}
+	return 0;
 }

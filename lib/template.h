@@ -37,6 +37,50 @@ struct ts_template {
 int ts_template_parse(struct ts_template *t, const char *s, int flags,
 		      char *err, size_t errlen);
 void ts_template_release(struct ts_template *t);
+/*
+ * Rendering, for each record.  A partition value is data: it is
+ * percent-encoded (Hive-style) so that it cannot contain '/', NUL or control
+ * characters, cannot be "." or "..", and cannot start with '.' or '_' (which
+ * would hide it from query engines); "" becomes __HIVE_DEFAULT_PARTITION__.
+ * !{firehose:random-string} renders as TS_TPL_RANDOM_MARK, which the file
+ * writer replaces per file.
+ */
+#define TS_TPL_RANDOM_MARK '\x01'
+#define TS_TPL_MAX_COMPONENT 255
+
+struct ts_tpl_env {
+	const struct ts_tz *tz;
+	size_t nkeys;
+	char *const *names;         /* partition key names ... */
+	const struct ts_span *vals; /* ... and their values: JSON strings,
+				     * numbers or booleans from the record */
+	const char *errtype;        /* !{firehose:error-output-type} */
+	size_t max_len;             /* longest prefix allowed */
+};
+
+/* Per-template state: formatted times are reused within the same second. */
+struct ts_tpl_render {
+	struct ts_buf scratch;
+	struct ts_tpl_cached {
+		int64_t key;
+		struct ts_buf text;
+	} *cache;
+	size_t n;
+};
+int ts_tpl_render_init(struct ts_tpl_render *r, const struct ts_template *t);
+void ts_tpl_render_release(struct ts_tpl_render *r);
+
+/*
+ * Render t for a record of time ms into out.  0, or -1 with *code:
+ * "key_too_long" (a path component over TS_TPL_MAX_COMPONENT bytes, or the
+ * prefix over max_len) or "bad_prefix" (a "." or ".." component).
+ */
+int ts_template_render(const struct ts_template *t, struct ts_tpl_render *r,
+		       const struct ts_tpl_env *env, int64_t ms, struct ts_buf *out,
+		       const char **code);
+/* Percent-encode one value (see above); -1 when longer than a component. */
+int ts_template_encode_value(struct ts_buf *out, const char *v, size_t n);
+
 /* Append the default time part "!{timestamp:yyyy/MM/dd/HH}/" (the service's
  * behaviour when a prefix has no timestamp). */
 int ts_template_add_default_time(struct ts_template *t);
