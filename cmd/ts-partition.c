@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "codec.h"
 #include "jpath.h"
 #include "opt.h"
 #include "partition.h"
@@ -205,8 +206,6 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 /* A rejected record: to the error output, or under --error-prefix in the
  * service's processing-failed layout. */
 static void reject(struct pt *x, const char *code, const struct ts_item *it,
@@ -242,18 +241,7 @@ static void reject(struct pt *x, const char *code, const struct ts_item *it,
 	if (ts_json_escape(b, full, strlen(full)) < 0)
 		ts_buf_add(b, "\"\"", 2);
 	ts_buf_add(b, ",\"rawData\":\"", 12);
-	for (size_t i = 0; i < it->v.n; i += 3) {
-		const unsigned char *p = (const unsigned char *)it->v.p + i;
-		unsigned v = (unsigned)p[0] << 16;
-		if (i + 1 < it->v.n)
-			v |= (unsigned)p[1] << 8;
-		if (i + 2 < it->v.n)
-			v |= p[2];
-		char q[4] = {b64[v >> 18], b64[(v >> 12) & 63],
-			     i + 1 < it->v.n ? b64[(v >> 6) & 63] : '=',
-			     i + 2 < it->v.n ? b64[v & 63] : '='};
-		ts_buf_add(b, q, 4);
-	}
+	ts_base64_encode(b, it->v.p, it->v.n);
 	ts_buf_add(b, "\"}", 2);
 	x->env.errtype = "processing-failed";
 	if (ts_template_render(&x->eprefix, &x->erender, &x->env, ms, &x->pbuf, &why) < 0 ||

@@ -96,6 +96,28 @@ static const signed char b64val[256] = {
 	['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64,
 }; /* value + 1; 0 = not base64 */
 
+int ts_base64_encode(struct ts_buf *out, const char *s, size_t n)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (ts_buf_grow(out, (n + 2) / 3 * 4) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)p[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned)p[i + 1] << 8;
+		if (i + 2 < n)
+			v |= p[i + 2];
+		char q[4] = {b64[v >> 18], b64[(v >> 12) & 63],
+			     i + 1 < n ? b64[(v >> 6) & 63] : '=',
+			     i + 2 < n ? b64[v & 63] : '='};
+		ts_buf_add(out, q, 4);
+	}
+	return 0;
+}
+
 int ts_base64_decode(struct ts_buf *out, const char *s, size_t n, size_t *bad)
 {
 	const unsigned char *p = (const unsigned char *)s;

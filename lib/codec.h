@@ -30,6 +30,9 @@ const char *ts_format_name(enum ts_format f);
 /* "gzip", "zlib", "deflate", "bzip2", "xz", "zstd", "lz4", "archive", "plain". */
 int ts_format_parse(const char *name, enum ts_format *f);
 
+/* Append standard base64 of s, padded.  0 or -1 (buffer limit). */
+int ts_base64_encode(struct ts_buf *out, const char *s, size_t n);
+
 /*
  * Decode standard base64 (RFC 4648; padding optional, CR/LF ignored) and
  * append to out.  -1 when s is not base64, with *bad = offset of the first

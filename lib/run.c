@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "codec.h"
 #include "util.h"
 
 void ts_run_init(struct ts_run *run, const char *prog)
@@ -51,26 +52,13 @@ uint64_t *ts_run_counter(struct ts_run *run, const char *name)
 	return &run->extra[run->nextra++].value;
 }
 
-static const char b64chars[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 static json_t *base64_json(const char *p, size_t n)
 {
 	struct ts_buf b;
 	json_t *s;
 
 	ts_buf_init(&b, 0);
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned char)p[i] << 16;
-		if (i + 1 < n)
-			v |= (unsigned char)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= (unsigned char)p[i + 2];
-		char q[4] = {b64chars[v >> 18], b64chars[(v >> 12) & 63],
-			     i + 1 < n ? b64chars[(v >> 6) & 63] : '=',
-			     i + 2 < n ? b64chars[v & 63] : '='};
-		ts_buf_add(&b, q, 4);
-	}
+	ts_base64_encode(&b, p, n);
 	s = json_stringn(b.data, b.len);
 	ts_buf_release(&b);
 	return s;
