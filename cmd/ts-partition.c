@@ -299,21 +299,31 @@ static void do_record(struct pt *x, const struct ts_item *it)
 	x->written++;
 }
 
+/* With --max-seconds, files also roll while the input is idle. */
+static struct ts_partitioner *idle_part;
+
 /* Standard input stops at SIGTERM/SIGINT as if it had ended. */
 static long source(void *ctx, char *dst, size_t n)
 {
 	int fd = *(int *)ctx;
 	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	struct timespec second = {1, 0};
 
 	for (;;) {
 		if (stop)
 			return 0;
 		/* SIGTERM and SIGINT are blocked but while waiting here: one that
 		 * comes after the test above still ends the wait */
-		if (ppoll(&pfd, 1, NULL, &wait_mask) < 0) {
+		int ready = ppoll(&pfd, 1, idle_part ? &second : NULL, &wait_mask);
+		if (ready < 0) {
 			if (errno == EINTR)
 				continue;
 			return -1;
+		}
+		if (ready == 0) { /* a quiet second: roll what is due */
+			if (ts_part_tick(idle_part) < 0)
+				return 0; /* do_file() reports the error */
+			continue;
 		}
 		ssize_t r = read(fd, dst, n);
 		if (r > 0)
@@ -466,6 +476,8 @@ int main(int argc, char **argv)
 	ts_buf_init(&x.ebuf, 0);
 	ts_reader_init(&x.rd, source, NULL, x.run.max_record, x.run.max_depth);
 	x.rd.scan = ts_json_scan_keys_hook;
+	if (x.po.max_seconds)
+		idle_part = x.part;
 	x.rd.scan_ctx = &x.idx;
 
 	struct sigaction sa;

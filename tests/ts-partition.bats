@@ -984,3 +984,12 @@ unprivileged() {
 	cmp files.1 files.3
 	cmp files.1 files.128
 }
+
+@test "--max-seconds rolls a file while the input is idle, not only when the next record comes" {
+	( echo '{"k":1}'; sleep 3; find out -name 'ts-partition-*' ! -name '.*' > seen; echo '{"k":2}' ) |
+		ts-partition -o out --prefix 'k=!{partitionKeyFromQuery:k}/' --key k=.k \
+			--no-default-time --max-seconds 1 --no-fsync > man
+	[ "$(wc -l < seen)" -eq 1 ]
+	grep -q '^out/k=1/' seen
+	[ "$(wc -l < man)" -eq 2 ]
+}
