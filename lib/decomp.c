@@ -412,11 +412,20 @@ static long z_step(struct ts_decomp *d)
 	}
 }
 
-static long gzip_step(struct ts_decomp *d)
+/*
+ * The next member (or the next part of a large one).  *dst/cap is where a
+ * whole member may be decoded directly (the reader's own buffer, saving a
+ * copy); when it does not fit there, or zlib takes over, the data is in
+ * d->out instead and *dst says so.
+ */
+static long gzip_step(struct ts_decomp *d, char **dst, size_t cap)
 {
 	for (;;) {
-		if (d->z_active)
-			return z_step(d);
+		if (d->z_active) {
+			long k = z_step(d); /* may move d->out */
+			*dst = d->out;
+			return k;
+		}
 		if (d->in_len - d->in_pos < IN_CAP / 2 && top_up(d) < 0)
 			return -1;
 		if (d->in_pos == d->in_len)
@@ -432,13 +441,17 @@ static long gzip_step(struct ts_decomp *d)
 		int retried = 0;
 		for (;;) {
 			enum libdeflate_result r = libdeflate_gzip_decompress_ex(
-				d->ld, d->in + d->in_pos, d->in_len - d->in_pos, d->out,
-				d->out_cap, &ain, &aout);
+				d->ld, d->in + d->in_pos, d->in_len - d->in_pos, *dst,
+				*dst == d->out ? d->out_cap : cap, &ain, &aout);
 			if (r == LIBDEFLATE_SUCCESS) {
 				d->in_pos += ain;
 				if (aout)
 					return (long)aout;
 				break; /* an empty member */
+			}
+			if (r == LIBDEFLATE_INSUFFICIENT_SPACE && *dst != d->out) {
+				*dst = d->out; /* does not fit there: ours, then copy */
+				continue;
 			}
 			if (r == LIBDEFLATE_INSUFFICIENT_SPACE && d->out_cap < OUT_MAX) {
 				char *n = realloc(d->out, d->out_cap * 2);
@@ -448,6 +461,7 @@ static long gzip_step(struct ts_decomp *d)
 				}
 				d->out = n;
 				d->out_cap *= 2;
+				*dst = d->out;
 				continue;
 			}
 			/* Bad data may only mean the member runs past the
@@ -465,7 +479,9 @@ static long gzip_step(struct ts_decomp *d)
 				return -1;
 			d->z_hold = r == LIBDEFLATE_BAD_DATA;
 			d->held = 0;
-			return z_step(d);
+			long k = z_step(d);
+			*dst = d->out;
+			return k;
 		}
 	}
 }
@@ -513,7 +529,8 @@ static long plain_step(struct ts_decomp *d)
 	return n;
 }
 
-long ts_decomp_chunk(struct ts_decomp *d, const char **p)
+/* The next decompressed bytes, in *dst (cap bytes there) or in d->out. */
+static long next_chunk(struct ts_decomp *d, char **dst, size_t cap)
 {
 	long n;
 
@@ -521,17 +538,20 @@ long ts_decomp_chunk(struct ts_decomp *d, const char **p)
 		return -1; /* the data before the damage was returned already */
 	switch (d->fmt) {
 	case TS_FMT_GZIP:
-		n = gzip_step(d);
+		n = gzip_step(d, dst, cap);
 		break;
 	case TS_FMT_ZLIB:
 	case TS_FMT_DEFLATE:
 		n = zlib_step(d);
+		*dst = d->out;
 		break;
 	case TS_FMT_PLAIN:
 	case TS_FMT_AUTO:
+		*dst = d->out;
 		n = plain_step(d);
 		break;
 	default:
+		*dst = d->out;
 		n = archive_read_data(d->ar, d->out, d->out_cap);
 		if (n < 0)
 			set_error(d, archive_filter_bytes(d->ar, -1), "%s",
@@ -542,8 +562,16 @@ long ts_decomp_chunk(struct ts_decomp *d, const char **p)
 		d->total_out += (uint64_t)n;
 		if (check_limits(d) < 0)
 			return -1;
-		*p = d->out;
 	}
+	return n;
+}
+
+long ts_decomp_chunk(struct ts_decomp *d, const char **p)
+{
+	char *dst = d->out;
+	long n = next_chunk(d, &dst, d->out_cap);
+
+	*p = dst;
 	return n;
 }
 
@@ -552,9 +580,13 @@ long ts_decomp_read(void *ctx, char *dst, size_t n)
 	struct ts_decomp *d = ctx;
 
 	if (!d->pend_n) {
-		long got = ts_decomp_chunk(d, &d->pend);
-		if (got <= 0)
+		/* A whole gzip member goes straight into the caller's buffer
+		 * when it fits: the hot path makes no copy here. */
+		char *p = dst;
+		long got = next_chunk(d, &p, n);
+		if (got <= 0 || p == dst)
 			return got;
+		d->pend = p;
 		d->pend_n = (size_t)got;
 	}
 	if (n > d->pend_n)
