@@ -708,29 +708,38 @@ int ts_json_unescape(struct ts_buf *out, struct ts_span s)
 		return -1;
 	char *w = out->data + out->len;
 	while (p < e) {
-		const unsigned char *q = p;
 #if defined(__SSE2__)
+		/* Copy sixteen bytes at a time up to the next backslash.  The
+		 * store may run past it: w never gets ahead of p, and there
+		 * are s.n bytes of room, so it stays inside the buffer. */
 		const __m128i bslash = _mm_set1_epi8('\\');
-		while (e - q >= 16) {
-			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+		while (e - p >= 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+			_mm_storeu_si128((__m128i *)(void *)w, v);
 			unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, bslash));
 			if (mask) {
-				q += __builtin_ctz(mask);
-				goto found;
+				unsigned i = (unsigned)__builtin_ctz(mask);
+				p += i;
+				w += i;
+				goto escape;
 			}
-			q += 16;
+			p += 16;
+			w += 16;
 		}
 #endif
-		while (q < e && *q != '\\')
-			q++;
+		{
+			const unsigned char *q = p;
+			while (q < e && *q != '\\')
+				q++;
+			memcpy(w, p, (size_t)(q - p));
+			w += q - p;
+			p = q;
+			if (p >= e)
+				break;
+		}
 #if defined(__SSE2__)
-	found:
+	escape:
 #endif
-		memcpy(w, p, (size_t)(q - p));
-		w += q - p;
-		p = q;
-		if (p >= e)
-			break;
 		switch (p[1]) {
 		case 'b': *w++ = '\b'; break;
 		case 'f': *w++ = '\f'; break;
