@@ -367,7 +367,7 @@ static void do_cwl(struct ex *x, struct ts_span v)
 			/* message and newline, as jq -r writes it: a message
 			 * ending in a newline leaves an empty line */
 			struct ts_buf *b = &x->run.out.buf;
-			ts_json_unescape(b, ev->message);
+			ts_buf_add(b, ix->dec.data + ev->dec_off, ev->dec_len);
 			ts_buf_addch(b, '\n');
 			x->run.out.records++;
 			if (b->len >= TS_OUT_CHUNK)
@@ -376,7 +376,7 @@ static void do_cwl(struct ex *x, struct ts_span v)
 		}
 		struct ts_span obj;
 		int has_ws = 0;
-		if (ts_cwl_message_object(ev->message, &x->tmp, &obj, &has_ws,
+		if (ts_cwl_decoded_object(ix->dec.data + ev->dec_off, ev->dec_len, &obj, &has_ws,
 					  x->rd.max_depth, &x->keys))
 			emit(x, obj, 0, has_ws, v, &ix->env, ev);
 		else
@@ -512,6 +512,7 @@ int main(int argc, char **argv)
 	if (x.cwl) {
 		x.rd.scan = ts_cwl_scan;
 		x.rd.scan_ctx = &x.cwlx;
+		x.cwlx.decode = 1; /* messages are read once, decoded as checked */
 	}
 	ts_members_init(&x.mem);
 	ts_buf_init(&x.tmp, 0);

@@ -68,21 +68,13 @@ int ts_cwl_next_event(struct ts_json_iter *it, struct ts_cwl_event *ev,
 	return 1;
 }
 
-int ts_cwl_message_object(struct ts_span msg, struct ts_buf *tmp,
-			  struct ts_span *obj, int *has_ws, int max_depth,
-			  struct ts_json_keys *keys)
+int ts_cwl_decoded_object(const char *d, size_t n, struct ts_span *obj,
+			  int *has_ws, int max_depth, struct ts_json_keys *keys)
 {
 	struct ts_json_scan sc;
-	char c = msg.n > 2 ? msg.p[1] : 0;
+	const char *e = d + n;
+	const char *p = ts_json_skip_ws(d, e);
 
-	/* An object starts with '{', maybe after blanks ("\n" escaped). */
-	if (c != '{' && c != ' ' && c != '\\' && c != '\t')
-		return 0;
-	ts_buf_reset(tmp);
-	if (ts_json_unescape(tmp, msg) < 0)
-		return 0;
-	const char *e = tmp->data + tmp->len;
-	const char *p = ts_json_skip_ws(tmp->data, e);
 	if (p == e || *p != '{')
 		return 0;
 	if (ts_json_scan_keys(p, e, 1, max_depth, keys, &sc) != TS_JSON_OK ||
@@ -94,17 +86,34 @@ int ts_cwl_message_object(struct ts_span msg, struct ts_buf *tmp,
 	return 1;
 }
 
+int ts_cwl_message_object(struct ts_span msg, struct ts_buf *tmp,
+			  struct ts_span *obj, int *has_ws, int max_depth,
+			  struct ts_json_keys *keys)
+{
+	char c = msg.n > 2 ? msg.p[1] : 0;
+
+	/* An object starts with '{', maybe after blanks ("\n" escaped). */
+	if (c != '{' && c != ' ' && c != '\\' && c != '\t')
+		return 0;
+	ts_buf_reset(tmp);
+	if (ts_json_unescape(tmp, msg) < 0)
+		return 0;
+	return ts_cwl_decoded_object(tmp->data, tmp->len, obj, has_ws, max_depth, keys);
+}
+
 /* --- one-pass scan and index ------------------------------------------ */
 
 void ts_cwl_index_init(struct ts_cwl_index *x)
 {
 	memset(x, 0, sizeof(*x));
+	ts_buf_init(&x->dec, 0);
 }
 
 void ts_cwl_index_release(struct ts_cwl_index *x)
 {
 	free(x->ev);
 	free(x->why);
+	ts_buf_release(&x->dec);
 	ts_cwl_index_init(x);
 }
 
@@ -146,6 +155,7 @@ enum ts_json_status ts_cwl_scan(void *ctx, const char *start, const char *end,
 	memset(&x->env, 0, sizeof(x->env));
 	x->is_cwl = 0;
 	x->nev = 0;
+	ts_buf_reset(&x->dec);
 	if (max_depth <= 0 || max_depth > TS_JSON_MAX_DEPTH)
 		max_depth = TS_JSON_MAX_DEPTH;
 	if (*p != '{' || max_depth < 4)
@@ -223,6 +233,20 @@ enum ts_json_status ts_cwl_scan(void *ctx, const char *start, const char *end,
 							if (*p != '}') {
 								for (;;) {
 									KEY();
+									if (x->decode && *p == '"' && IS(key, "message")) {
+										/* read the message once: check and decode */
+										size_t at = x->dec.len;
+										st = ts_json_scan_string_dec(p, e, &x->dec, &sub);
+										if (st == TS_JSON_ERROR)
+											FAIL(sub.err_at, sub.err);
+										if (st != TS_JSON_OK)
+											return st;
+										ev->message = (struct ts_span){p, (size_t)(sub.end - p)};
+										ev->dec_off = at;
+										ev->dec_len = x->dec.len - at;
+										p = sub.end;
+										goto member_done;
+									}
 									SUB(max_depth - 3);
 									val = (struct ts_span){p, (size_t)(sub.end - p)};
 									p = sub.end;
@@ -232,6 +256,7 @@ enum ts_json_status ts_cwl_scan(void *ctx, const char *start, const char *end,
 										ev->timestamp = val;
 									else if (IS(key, "id"))
 										ev->id = val;
+								member_done:
 									SKIP_WS();
 									if (*p == ',') {
 										p++;

@@ -25,6 +25,8 @@ struct ts_cwl {
 struct ts_cwl_event {
 	struct ts_span raw; /* the whole event object */
 	struct ts_span id, timestamp, message; /* len 0: absent */
+	size_t dec_off, dec_len; /* ts_cwl_index with decode: the decoded
+				  * message in its dec buffer */
 };
 
 /*
@@ -42,6 +44,8 @@ struct ts_cwl_index {
 	struct ts_cwl_event *ev;
 	const char **why; /* per event: NULL, or what is wrong with it */
 	size_t nev, cap;
+	int decode;         /* set by the caller: decode messages into dec ... */
+	struct ts_buf dec;  /* ... in the same pass as validating them */
 };
 void ts_cwl_index_init(struct ts_cwl_index *x);
 void ts_cwl_index_release(struct ts_cwl_index *x);
@@ -66,5 +70,8 @@ int ts_cwl_next_event(struct ts_json_iter *it, struct ts_cwl_event *ev,
 int ts_cwl_message_object(struct ts_span msg, struct ts_buf *tmp,
 			  struct ts_span *obj, int *has_ws, int max_depth,
 			  struct ts_json_keys *keys);
+/* The same for a message already decoded (d, n bytes). */
+int ts_cwl_decoded_object(const char *d, size_t n, struct ts_span *obj,
+			  int *has_ws, int max_depth, struct ts_json_keys *keys);
 
 #endif

@@ -126,6 +126,12 @@ static inline int ts_json_str_has_escape(struct ts_span s)
 	return s.n > 2 && memchr(s.p + 1, '\\', s.n - 2) != NULL;
 }
 
+/* Validate the string value at p (a '"') and append its decoded bytes to
+ * out in one pass; on OK r->end is past the closing quote.  Anything but
+ * OK leaves out as it was.  Decodes exactly as ts_json_unescape(). */
+enum ts_json_status ts_json_scan_string_dec(const char *p, const char *end,
+					    struct ts_buf *out, struct ts_json_scan *r);
+
 /* Append the decoded bytes of a quoted, validated string span to out.
  * Lone surrogates decode as U+FFFD, as jq does.  0 or -1 (buffer limit). */
 int ts_json_unescape(struct ts_buf *out, struct ts_span s);

@@ -38,6 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *why;
 
 	ts_cwl_index_init(&x);
+	x.decode = size & 1; /* both ways: the index is the same */
 	for (int eof = 0; eof < 2; eof++) {
 		enum ts_json_status sa = ts_json_scan(in, e, eof, 0, &a);
 		enum ts_json_status sb = size ? ts_cwl_scan(&x, in, e, eof, 0, &b) : sa;
@@ -81,6 +82,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					   ev.id.p == x.ev[i].id.p &&
 					   ev.timestamp.p == x.ev[i].timestamp.p);
 				message(ev.message, &tmp);
+				if (x.decode) { /* decoded in the scan = unescaped after */
+					ts_buf_reset(&tmp);
+					ts_json_unescape(&tmp, ev.message);
+					FUZZ_CHECK(tmp.len == x.ev[i].dec_len &&
+						   !memcmp(tmp.data, x.dec.data + x.ev[i].dec_off, tmp.len));
+				}
 			}
 			i++;
 		}
