@@ -80,7 +80,7 @@ static void print_help(const struct ts_cmd *cmd)
 	if (cmd->footer)
 		printf("\n%s", cmd->footer);
 	printf("\nExit status: 0 all records went through, 1 some were rejected "
-	       "(see the error output),\n2 trouble (usage, unreadable input, "
+	       "(see the error\noutput), 2 trouble (usage, unreadable input, "
 	       "unwritable output).\nSee %s(1) and ts-toolkit(7).\n", cmd->name);
 }
 
@@ -104,6 +104,14 @@ static size_t count_opts(const struct ts_option *o)
 	while (o[n].name)
 		n++;
 	return n;
+}
+
+static const char *opt_name(const struct ts_option *o, int id)
+{
+	for (; o->name; o++)
+		if (o->id == id)
+			return o->name;
+	return NULL;
 }
 
 static void add_opts(const struct ts_option *o, struct option *lo, size_t *nl,
@@ -133,6 +141,7 @@ int ts_opt_parse(const struct ts_cmd *cmd, struct ts_run *run, int argc,
 	size_t nl = 0, ns = 0;
 	int rc = 0, c;
 	uint64_t v;
+	const char *name;
 
 	if (!lo || !so) {
 		free(lo);
@@ -143,7 +152,7 @@ int ts_opt_parse(const struct ts_cmd *cmd, struct ts_run *run, int argc,
 	add_opts(cmd->opts, lo, &nl, so, &ns);
 	add_opts(common_opts, lo, &nl, so, &ns);
 	opterr = 0;
-	optind = 1;
+	optind = 0; /* 0, not 1: glibc then forgets the last parse (a half-read cluster) */
 	while (rc == 0 && (c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
 		switch (c) {
 		case OPT_HELP:
@@ -178,7 +187,13 @@ int ts_opt_parse(const struct ts_cmd *cmd, struct ts_run *run, int argc,
 					    argv[optind - 1]);
 			break;
 		case '?':
-			if (optopt)
+			/* getopt_long sets optopt to a known option's id when
+			 * its long form was given "=ARG" it does not take */
+			if (optopt && (name = opt_name(cmd->opts, optopt)) != NULL)
+				rc = ts_usage_error(cmd, "option '--%s' takes no argument", name);
+			else if (optopt && (name = opt_name(common_opts, optopt)) != NULL)
+				rc = ts_usage_error(cmd, "option '--%s' takes no argument", name);
+			else if (optopt)
 				rc = ts_usage_error(cmd, "unknown option '-%c'", optopt);
 			else
 				rc = ts_usage_error(cmd, "unknown option '%s'",

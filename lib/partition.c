@@ -546,6 +546,8 @@ int ts_part_tick(struct ts_partitioner *p)
 {
 	double now = ts_now();
 
+	if (p->failed)
+		return -1;
 	if (!p->o.max_seconds)
 		return 0;
 	while (p->age_head && now - p->age_head->opened_at >= p->o.max_seconds)
@@ -569,6 +571,9 @@ void ts_part_abort(struct ts_partitioner *p)
 	for (struct part *t = p->age_head; t; t = t->age_next)
 		if (t->tmp)
 			unlink(t->tmp);
+	/* publish nothing more: later writes, ticks and closes fail instead
+	 * of creating temp files that nothing would remove */
+	fail(p, "aborted");
 }
 
 void ts_part_free(struct ts_partitioner *p)
