@@ -35,6 +35,10 @@ int ts_out_write(struct ts_out *o, const char *p, size_t n);
 /* Finish a record appended to o->buf: add '\n', count it, flush if due. */
 static inline int ts_out_end_record(struct ts_out *o)
 {
+	if (o->err) { /* output is gone: count nothing more */
+		ts_buf_reset(&o->buf);
+		return -1;
+	}
 	if (ts_buf_addch(&o->buf, '\n') < 0)
 		return -1;
 	o->records++;
