@@ -143,15 +143,9 @@ static void normalise_stream(struct dz *z, struct ts_decomp *d, const char *name
 					  (unsigned long long)it.line);
 			break;
 		case TS_ITEM_ERROR:
-			z->run.records_in++;
-			ts_reject(&z->run, "bad_json", &w, it.v.p, it.v.n, 0,
-				  "%s:%llu: %s", name, (unsigned long long)it.err_line, it.err);
-			break;
 		case TS_ITEM_TOO_LARGE:
 			z->run.records_in++;
-			ts_reject(&z->run, "too_large", &w, it.v.p, it.v.n, 1,
-				  "%s:%llu: record longer than %zu bytes (--max-record)",
-				  name, (unsigned long long)it.line, z->rd.max_record);
+			ts_reject_item(&z->run, name, &z->rd, &it);
 			break;
 		case TS_ITEM_IO_ERROR: /* reported by the caller from d */
 		case TS_ITEM_EOF:
@@ -376,17 +370,8 @@ static void field_stream(struct dz *z, struct ts_decomp *d, const char *name)
 			return;
 		z->run.records_in++;
 		ts_run_tick(&z->run);
-		if (it.kind == TS_ITEM_ERROR) {
-			ts_reject(&z->run, "bad_json", &w, it.v.p, it.v.n, 0, "%s:%llu: %s",
-				  name, (unsigned long long)it.err_line, it.err);
+		if (ts_reject_item(&z->run, name, &z->rd, &it))
 			continue;
-		}
-		if (it.kind == TS_ITEM_TOO_LARGE) {
-			ts_reject(&z->run, "too_large", &w, it.v.p, it.v.n, 1,
-				  "%s:%llu: record longer than %zu bytes (--max-record)",
-				  name, (unsigned long long)it.line, z->rd.max_record);
-			continue;
-		}
 		fc.rec = &it;
 		fc.matches = 0;
 		fc.mark = z->run.out.buf.len;

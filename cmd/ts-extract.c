@@ -456,18 +456,8 @@ static void do_file(struct ex *x, const char *path)
 		}
 		x->run.records_in++;
 		ts_run_tick(&x->run);
-		if (it.kind == TS_ITEM_ERROR) {
-			struct ts_where w = {.file = x->name, .line = it.line, .offset = -1};
-			ts_reject(&x->run, "bad_json", &w, it.v.p, it.v.n, 0, "%s:%llu: %s",
-				  x->name, (unsigned long long)it.err_line, it.err);
-		} else if (it.kind == TS_ITEM_TOO_LARGE) {
-			struct ts_where w = {.file = x->name, .line = it.line, .offset = -1};
-			ts_reject(&x->run, "too_large", &w, it.v.p, it.v.n, 1,
-				  "%s:%llu: record longer than %zu bytes (--max-record)",
-				  x->name, (unsigned long long)it.line, x->rd.max_record);
-		} else {
+		if (!ts_reject_item(&x->run, x->name, &x->rd, &it))
 			do_value(x, &it);
-		}
 	}
 	x->run.bytes_in += x->rd.base + x->rd.pos;
 	if (fd > 0)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "codec.h"
+#include "reader.h"
 #include "util.h"
 
 void ts_run_init(struct ts_run *run, const char *prog)
@@ -110,6 +111,25 @@ void ts_reject(struct ts_run *run, const char *code, const struct ts_where *w,
 			ts_out_flush(&run->errs);
 		free(line);
 	}
+}
+
+int ts_reject_item(struct ts_run *run, const char *name, const struct ts_reader *rd,
+		   const struct ts_item *it)
+{
+	struct ts_where w = {.file = name, .line = it->line, .offset = -1};
+
+	if (it->kind == TS_ITEM_ERROR) {
+		ts_reject(run, "bad_json", &w, it->v.p, it->v.n, 0, "%s:%llu: %s", name,
+			  (unsigned long long)it->err_line, it->err);
+		return 1;
+	}
+	if (it->kind == TS_ITEM_TOO_LARGE) {
+		ts_reject(run, "too_large", &w, it->v.p, it->v.n, 1,
+			  "%s:%llu: record longer than %zu bytes (--max-record)", name,
+			  (unsigned long long)it->line, rd->max_record);
+		return 1;
+	}
+	return 0;
 }
 
 void ts_run_progress(struct ts_run *run)

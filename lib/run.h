@@ -78,6 +78,13 @@ void ts_reject(struct ts_run *run, const char *code, const struct ts_where *w,
 	       const char *raw, size_t rawn, int truncated, const char *fmt, ...)
 	__attribute__((format(printf, 7, 8)));
 
+/* The reader's malformed (bad_json) or oversized (too_large) item from
+ * input name, as an error record; 1 when it was one of those, 0 otherwise. */
+struct ts_reader;
+struct ts_item;
+int ts_reject_item(struct ts_run *run, const char *name, const struct ts_reader *rd,
+		   const struct ts_item *it);
+
 /* Call once per record: progress on a terminal, cheap otherwise. */
 void ts_run_progress(struct ts_run *run);
 static inline void ts_run_tick(struct ts_run *run)
