@@ -52,7 +52,11 @@ void ts_cwl_index_release(struct ts_cwl_index *x);
 enum ts_json_status ts_cwl_scan(void *ctx, const char *p, const char *end,
 				int eof, int max_depth, struct ts_json_scan *r);
 
-/* 0, or -1 with *why when v is not a CloudWatch Logs payload. */
+/*
+ * Walking a payload that is already validated, a second way to the same
+ * answers: the unit tests and fuzz_cwl hold ts_cwl_scan() to these.
+ * 0, or -1 with *why when v is not a CloudWatch Logs payload.
+ */
 int ts_cwl_parse(struct ts_cwl *c, struct ts_span v, const char **why);
 
 /* Iterate events: it from ts_json_iter_init(&it, c->log_events).  1 with an
