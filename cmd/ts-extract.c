@@ -439,6 +439,7 @@ static void do_file(struct ex *x, const char *path)
 {
 	int fd = ts_open_input(path);
 	struct ts_item it;
+	uint64_t done = x->run.bytes_in; /* bytes of the inputs before this one */
 
 	x->name = ts_input_name(path);
 	if (fd < 0) {
@@ -455,11 +456,12 @@ static void do_file(struct ex *x, const char *path)
 			break;
 		}
 		x->run.records_in++;
+		x->run.bytes_in = done + x->rd.base + x->rd.pos; /* progress */
 		ts_run_tick(&x->run);
 		if (!ts_reject_item(&x->run, x->name, &x->rd, &it))
 			do_value(x, &it);
 	}
-	x->run.bytes_in += x->rd.base + x->rd.pos;
+	x->run.bytes_in = done + x->rd.base + x->rd.pos;
 	if (fd > 0)
 		close(fd);
 }

@@ -339,6 +339,7 @@ static int do_file(struct pt *x, const char *path)
 {
 	int fd = ts_open_input(path);
 	struct ts_item it;
+	uint64_t done = x->run.bytes_in; /* bytes of the inputs before this one */
 	uint64_t ticked = reads;
 
 	x->name = ts_input_name(path);
@@ -369,9 +370,10 @@ static int do_file(struct pt *x, const char *path)
 			       x->rd.max_record);
 		else
 			do_record(x, &it);
+		x->run.bytes_in = done + x->rd.base + x->rd.pos; /* progress */
 		ts_run_tick(&x->run);
 	}
-	x->run.bytes_in += x->rd.base + x->rd.pos;
+	x->run.bytes_in = done + x->rd.base + x->rd.pos;
 	if (fd > 0)
 		close(fd);
 	return ts_part_error(x->part) ? -1 : 0;
