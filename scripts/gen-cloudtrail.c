@@ -43,21 +43,7 @@ static const char *prog = "gen-cloudtrail";
 
 /* ---- PRNG --------------------------------------------------------------- */
 
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-/* uniform in [0, n), n > 0 */
-static uint32_t below(uint32_t n)
-{
-	return (uint32_t)(((rnd() >> 32) * (uint64_t)n) >> 32);
-}
+#include "prng.h"
 
 /* true with probability num/den */
 static int chance(uint32_t num, uint32_t den)
