@@ -10,7 +10,7 @@ O        ?= build
 BINDIR   ?= bin
 
 PROGS    = ts-decompress ts-extract ts-partition
-PKGS     = jansson zlib libcurl openssl libarchive libdeflate
+PKGS     = jansson zlib libcurl openssl libarchive libdeflate liblzma libzstd
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
