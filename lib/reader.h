@@ -29,8 +29,13 @@
 #define TS_READER_DEFAULT_MAX_RECORD ((size_t)64 << 20)
 #define TS_READER_RAW_PREFIX 4096
 
-/* Fill dst with up to n bytes: count, 0 at end of input, -1 with errno. */
+/*
+ * Fill dst with up to n bytes: count, 0 at end of input, -1 with errno, or
+ * TS_SOURCE_BREAK: the data is damaged here and more may follow (see
+ * TS_ITEM_BREAK).
+ */
 typedef long (*ts_source_fn)(void *ctx, char *dst, size_t n);
+#define TS_SOURCE_BREAK (-2)
 
 enum ts_item_kind {
 	TS_ITEM_EOF = 0,
@@ -40,6 +45,8 @@ enum ts_item_kind {
 	TS_ITEM_TOO_LARGE, /* longer than max_record; raw is a prefix */
 	TS_ITEM_IO_ERROR,  /* the source failed (errno in item.sys_errno); comes
 			    * after every item read before the failure */
+	TS_ITEM_BREAK,     /* the source returned TS_SOURCE_BREAK here: line and
+			    * offset say where; v is empty */
 };
 
 struct ts_item {
