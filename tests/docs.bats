@@ -55,3 +55,27 @@ man_options() { sed -n '/^\.SH OPTIONS/,/^\.SH /p' "$ROOT/man/$1.1" | grep -oE '
 		[ "$status" -eq 0 ] || { echo "README example failed ($status): $cmd"; echo "$output"; return 1; }
 	done < "$BATS_TEST_TMPDIR/examples"
 }
+
+# man_examples PAGE: each .EX/.EE block of the page's EXAMPLES section as one
+# shell command (roff escapes undone), NUL-terminated.
+man_examples() {
+	sed -n '/^\.SH EXAMPLES/,/^\.SH /p' "$1" | sed 's/\\e/\\/g; s/\\-/-/g' |
+		awk '/^\.EX/ {on = 1; cmd = ""; next}
+		     /^\.EE/ {on = 0; printf "%s%c", cmd, 0; next}
+		     on {cmd = cmd (cmd == "" ? "" : "\n") $0}'
+}
+
+@test "every man page example runs, from the top of the tree" {
+	work="$BATS_TEST_TMPDIR/work"
+	mkdir -p "$work"
+	ln -s "$ROOT/scripts" "$work/scripts"
+	for page in "$ROOT"/man/*.1; do
+		n=0
+		while IFS= read -r -d '' cmd; do
+			n=$((n + 1))
+			run bash -o pipefail -c "cd '$work' && $cmd"
+			[ "$status" -eq 0 ] || { echo "$page example $n failed ($status): $cmd"; echo "$output"; return 1; }
+		done < <(man_examples "$page")
+		[ "$n" -gt 0 ] || { echo "$page: no examples"; return 1; }
+	done
+}
