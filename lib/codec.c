@@ -121,12 +121,16 @@ int ts_base64_encode(struct ts_buf *out, const char *s, size_t n)
 int ts_base64_decode(struct ts_buf *out, const char *s, size_t n, size_t *bad)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	size_t start = out->len;
 	unsigned acc = 0;
 	int nbits = 0;
 	size_t i, pad = 0, nchars = 0;
 
 	if (ts_buf_grow(out, n / 4 * 3 + 3) < 0)
 		return -1;
+	/* Bytes are stored as they come (no NUL after each); every return
+	 * below ends the buffer with its NUL again, and a failure takes back
+	 * what this call appended, so out is as it was. */
 	for (i = 0; i < n; i++) {
 		unsigned c = p[i];
 		if (c == '\n' || c == '\r')
@@ -135,11 +139,8 @@ int ts_base64_decode(struct ts_buf *out, const char *s, size_t n, size_t *bad)
 			pad++;
 			continue;
 		}
-		if (pad || !b64val[c]) { /* data after padding, or a stray byte */
-			*bad = i;
-			errno = EINVAL;
-			return -1;
-		}
+		if (pad || !b64val[c]) /* data after padding, or a stray byte */
+			goto fail;
 		acc = (acc << 6) | (unsigned)(b64val[c] - 1);
 		nchars++;
 		nbits += 6;
@@ -150,14 +151,15 @@ int ts_base64_decode(struct ts_buf *out, const char *s, size_t n, size_t *bad)
 	}
 	/* 6 leftover bits cannot encode a byte: a truncated quantum; padding
 	 * only completes a quantum that has data ("=" alone is not base64) */
-	if (nbits >= 6 || pad > 2 || (pad && nchars % 4 == 0)) {
-		*bad = n;
-		errno = EINVAL;
-		ts_buf_setlen(out, out->len);
-		return -1;
-	}
+	if (nbits >= 6 || pad > 2 || (pad && nchars % 4 == 0))
+		goto fail;
 	ts_buf_setlen(out, out->len);
 	return 0;
+fail:
+	*bad = i;
+	ts_buf_setlen(out, start);
+	errno = EINVAL;
+	return -1;
 }
 
 int ts_inflate_mem(struct libdeflate_decompressor *d, enum ts_format f,

@@ -36,7 +36,8 @@ int ts_base64_encode(struct ts_buf *out, const char *s, size_t n);
 /*
  * Decode standard base64 (RFC 4648; padding optional, CR/LF ignored) and
  * append to out.  -1 when s is not base64, with *bad = offset of the first
- * bad character, or errno EFBIG at out's limit.
+ * bad character (n when the end is), or errno EFBIG at out's limit; out is
+ * then as it was.
  */
 int ts_base64_decode(struct ts_buf *out, const char *s, size_t n, size_t *bad);
 

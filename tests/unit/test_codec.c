@@ -370,10 +370,54 @@ static void test_inflate(void)
 	libdeflate_free_decompressor(d);
 }
 
+/*
+ * A decode that fails, midway or at the end, leaves the buffer as it was:
+ * the same length, the NUL after it (buf.h), the bytes before untouched.
+ * The room past the end is filled with junk first, so a missing NUL shows.
+ */
+static void test_base64_failure_keeps_buffer(void)
+{
+	static const char *const bad_inputs[] = {
+		"aGVsbG8gd29ybGQ!",  /* stray byte after 11 decoded bytes */
+		"aGVsbG8gd29ybGQhX", /* truncated quantum at the end */
+		"aGVsbG8=d29y",      /* data after padding */
+		"aGVsbG8gd29ybGQ===", /* too much padding */
+		"!",                 /* stray first byte */
+	};
+	struct ts_buf b;
+	size_t at;
+
+	ts_buf_init(&b, 0);
+	for (size_t i = 0; i < sizeof(bad_inputs) / sizeof(bad_inputs[0]); i++) {
+		const char *in = bad_inputs[i];
+		ts_buf_reset(&b);
+		ts_buf_addstr(&b, "XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX");
+		ts_buf_setlen(&b, 1);
+		b.data[0] = '>';
+		at = (size_t)-1;
+		errno = 0;
+		CHECK(ts_base64_decode(&b, in, strlen(in), &at) == -1 && errno == EINVAL);
+		CHECK(at <= strlen(in));
+		CHECK(b.len == 1 && b.data[0] == '>');
+		CHECK(b.data[b.len] == '\0');
+		/* the buffer goes on working */
+		CHECK(ts_base64_decode(&b, "eA==", 4, &at) == 0);
+		CHECK_STR(b.data, ">x");
+	}
+	ts_buf_release(&b);
+
+	/* the same on a buffer that had no allocation yet */
+	ts_buf_init(&b, 0);
+	CHECK(ts_base64_decode(&b, "aGVsbG8gd29ybGQ!", 16, &at) == -1 && at == 15);
+	CHECK(b.len == 0 && b.data[0] == '\0');
+	ts_buf_release(&b);
+}
+
 int main(void)
 {
 	test_base64();
 	test_detect();
 	test_inflate();
+	test_base64_failure_keeps_buffer();
 	return check_done();
 }
