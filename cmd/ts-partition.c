@@ -32,6 +32,7 @@ enum {
 	OPT_KEY = 'k',
 	OPT_TIME = 't',
 	OPT_TZ = 0x100,
+	OPT_TIME_UNIT,
 	OPT_ERROR_PREFIX,
 	OPT_NO_DEFAULT_TIME,
 	OPT_NAME,
@@ -52,20 +53,24 @@ static const struct ts_option options[] = {
 	{"key", OPT_KEY, "NAME=PATH", "partition key NAME is the value at PATH (repeatable)"},
 	{"time", OPT_TIME, "PATH", "the record time: epoch seconds or milliseconds, or ISO 8601 "
 				   "(default: arrival time)"},
-	{"time-zone", OPT_TZ, "TZ", "time zone of !{timestamp:...}: UTC (default), +HH:MM, or a "
-				    "zoneinfo name"},
+	{"time-unit", OPT_TIME_UNIT, "s|ms|auto", "unit of a numeric --time (default auto: "
+						  "above 10^11 it is milliseconds)"},
+	{"time-zone", OPT_TZ, "TZ", "time zone of !{timestamp:...} and of the time in file names: "
+				    "UTC (default), +HH:MM, or a zoneinfo name"},
 	{"error-prefix", OPT_ERROR_PREFIX, "TEMPLATE", "write rejected records under this prefix "
 						       "instead of to the error output"},
 	{"no-default-time", OPT_NO_DEFAULT_TIME, NULL, "do not append yyyy/MM/dd/HH/ to a prefix "
 						       "without a timestamp"},
 	{"name", OPT_NAME, "NAME", "first part of file names (default ts-partition)"},
 	{"compress", OPT_COMPRESS, "gzip|none", "compress the files (default none)"},
-	{"max-bytes", OPT_MAX_BYTES, "SIZE", "roll a file when it reaches SIZE (default 128M)"},
-	{"max-records", OPT_MAX_RECORDS, "N", "roll a file when it holds N records (default: no limit)"},
+	{"max-bytes", OPT_MAX_BYTES, "SIZE", "roll a file when it reaches SIZE (default 128M; not 0)"},
+	{"max-records", OPT_MAX_RECORDS, "N", "roll a file when it holds N records (default: no "
+					      "limit; not 0)"},
 	{"max-seconds", OPT_MAX_SECONDS, "N", "roll a file open N seconds (default 300; 0: never)"},
 	{"fsync", OPT_FSYNC, NULL, "fsync each file before publishing it (default)"},
 	{"no-fsync", OPT_NO_FSYNC, NULL, "do not fsync: faster, not crash-safe"},
-	{"clean-temp", OPT_CLEAN_TEMP, NULL, "first remove temporary files a killed run left under DIR"},
+	{"clean-temp", OPT_CLEAN_TEMP, NULL, "first remove the temporary files that runs no longer "
+					     "alive left under DIR"},
 	{"max-open", OPT_MAX_OPEN, "N", "keep at most N files open (default 128)"},
 	{0},
 };
@@ -97,6 +102,7 @@ struct pt {
 	struct key *keys;
 	size_t nkeys;
 	struct ts_jpath time;
+	enum ts_time_unit time_unit;
 	int have_time, no_default_time, clean_temp;
 	struct ts_tz tz;
 	struct ts_part_opts po;
@@ -111,7 +117,7 @@ struct pt {
 };
 
 static volatile sig_atomic_t stop;
-static sigset_t wait_mask; /* while waiting for input: SIGTERM, SIGINT let in */
+static sigset_t wait_mask; /* while waiting for input: the stopping signals let in */
 static uint64_t reads; /* successful reads of the input so far */
 
 static void on_signal(int sig)
@@ -159,10 +165,16 @@ static int set_opt(void *ud, int id, const char *arg)
 		if (ts_tz_parse(&x->tz, arg, err, sizeof(err)) < 0)
 			return ts_usage_error(&cmd, "--time-zone: %s", err), -1;
 		return 0;
+	case OPT_TIME_UNIT:
+		if (ts_time_unit_parse(arg, &x->time_unit) < 0)
+			return ts_usage_error(&cmd, "--time-unit: s, ms or auto, not '%s'", arg), -1;
+		return 0;
 	case OPT_NO_DEFAULT_TIME: x->no_default_time = 1; return 0;
 	case OPT_NAME:
-		if (!*arg || strchr(arg, '/') || arg[0] == '.' || arg[0] == '_')
-			return ts_usage_error(&cmd, "--name: a file name part, not starting with '.' or '_'"), -1;
+		if (!*arg || strchr(arg, '/') || arg[0] == '.' || arg[0] == '_' ||
+		    strlen(arg) > TS_PART_MAX_NAME)
+			return ts_usage_error(&cmd, "--name: a file name part of at most %d bytes, "
+					      "not starting with '.' or '_'", TS_PART_MAX_NAME), -1;
 		x->po.name = arg;
 		return 0;
 	case OPT_COMPRESS:
@@ -173,13 +185,16 @@ static int set_opt(void *ud, int id, const char *arg)
 		else
 			return ts_usage_error(&cmd, "--compress: gzip or none, not '%s'", arg), -1;
 		return 0;
+	/* A file of at most 0 bytes or records can hold nothing: an error, as
+	 * split -b 0 is (the defaults already mean "no limit" where there is
+	 * none). */
 	case OPT_MAX_BYTES:
-		if (ts_parse_size(arg, &x->po.max_bytes) < 0)
-			return ts_usage_error(&cmd, "invalid --max-bytes '%s'", arg), -1;
+		if (ts_parse_size(arg, &x->po.max_bytes) < 0 || x->po.max_bytes == 0)
+			return ts_usage_error(&cmd, "invalid --max-bytes '%s' (a size above 0)", arg), -1;
 		return 0;
 	case OPT_MAX_RECORDS:
-		if (ts_parse_u64(arg, &x->po.max_records) < 0)
-			return ts_usage_error(&cmd, "invalid --max-records '%s'", arg), -1;
+		if (ts_parse_u64(arg, &x->po.max_records) < 0 || x->po.max_records == 0)
+			return ts_usage_error(&cmd, "invalid --max-records '%s' (a count above 0)", arg), -1;
 		return 0;
 	case OPT_MAX_SECONDS:
 		if (ts_parse_u64(arg, &v) < 0)
@@ -206,52 +221,55 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A rejected record: to the error output, or under --error-prefix in the
- * service's processing-failed layout. */
-static void reject(struct pt *x, const char *code, const struct ts_item *it,
-		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void reject(struct pt *x, const char *code, const struct ts_item *it,
-		   const char *fmt, ...)
+/* A rejected record under --error-prefix, in the service's
+ * processing-failed layout.  0, or -1 when it cannot go there (its prefix
+ * renders too long, its path is unsafe, the disk is full): the caller
+ * writes it to the error output instead. */
+static int to_error_prefix(struct pt *x, const char *code, const struct ts_item *it,
+			   const char *message)
 {
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (!x->error_prefix_arg) {
-		struct ts_where w = {.file = x->name, .line = it->line, .offset = -1};
-		ts_reject(&x->run, code, &w, it->v.p, it->v.n,
-			  it->kind == TS_ITEM_TOO_LARGE, "%s:%llu: %s", x->name,
-			  (unsigned long long)it->line, msg);
-		return;
-	}
-	x->run.rejected++;
-	ts_run_fail(&x->run, 1);
 	int64_t ms = now_ms();
 	const char *why;
 	struct ts_buf *b = &x->ebuf;
+
 	ts_buf_reset(b);
 	ts_buf_addf(b, "{\"attemptsMade\":1,\"arrivalTimestamp\":%lld,\"errorCode\":",
 		    (long long)ms);
 	ts_json_escape(b, code, strlen(code));
 	ts_buf_add(b, ",\"errorMessage\":", 16);
-	char full[700];
-	snprintf(full, sizeof(full), "%s:%llu: %s", x->name, (unsigned long long)it->line, msg);
-	if (ts_json_escape(b, full, strlen(full)) < 0)
+	if (ts_json_escape(b, message, strlen(message)) < 0)
 		ts_buf_add(b, "\"\"", 2);
 	ts_buf_add(b, ",\"rawData\":\"", 12);
 	ts_base64_encode(b, it->v.p, it->v.n);
 	ts_buf_add(b, "\"}", 2);
 	x->env.errtype = "processing-failed";
-	if (ts_template_render(&x->eprefix, &x->erender, &x->env, ms, &x->pbuf, &why) < 0 ||
-	    ts_part_write(x->part, x->pbuf.data, x->pbuf.len, b->data, b->len, 0, ms, 1) < 0) {
-		if (!ts_part_error(x->part)) {
-			struct ts_where w = {.file = x->name, .line = it->line, .offset = -1};
-			ts_reject(&x->run, code, &w, it->v.p, it->v.n, 0, "%s:%llu: %s",
-				  x->name, (unsigned long long)it->line, msg);
-		}
+	if (ts_template_render(&x->eprefix, &x->erender, &x->env, ms, &x->pbuf, &why) < 0)
+		return -1;
+	return ts_part_write(x->part, x->pbuf.data, x->pbuf.len, b->data, b->len, 0, ms, 1) == 0
+		       ? 0 : -1;
+}
+
+/* A rejected record: under --error-prefix, or to the error output; counted
+ * once either way. */
+static void reject(struct pt *x, const char *code, const struct ts_item *it,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void reject(struct pt *x, const char *code, const struct ts_item *it,
+		   const char *fmt, ...)
+{
+	char msg[512], full[700];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(full, sizeof(full), "%s:%llu: %s", x->name, (unsigned long long)it->line, msg);
+	if (x->error_prefix_arg && to_error_prefix(x, code, it, full) == 0) {
+		x->run.rejected++;
+		ts_run_fail(&x->run, 1);
+		return;
 	}
+	struct ts_where w = {.file = x->name, .line = it->line, .offset = -1};
+	ts_reject(&x->run, code, &w, it->v.p, it->v.n, it->kind == TS_ITEM_TOO_LARGE, "%s", full);
 }
 
 static void do_record(struct pt *x, const struct ts_item *it)
@@ -280,7 +298,7 @@ static void do_record(struct pt *x, const struct ts_item *it)
 			reject(x, "missing_time", it, "no time %s in record", x->time.text);
 			return;
 		}
-		if (ts_time_from_json(tv, &ms, &why) < 0) {
+		if (ts_time_from_json_unit(tv, x->time_unit, &ms, &why) < 0) {
 			reject(x, "bad_time", it, "%s: %s", x->time.text, why);
 			return;
 		}
@@ -294,7 +312,16 @@ static void do_record(struct pt *x, const struct ts_item *it)
 			   : "the prefix would leave the output directory");
 		return;
 	}
-	if (ts_part_write(x->part, x->pbuf.data, x->pbuf.len, it->v.p, it->v.n, it->has_ws, ms, 0) < 0)
+	int rc = ts_part_write(x->part, x->pbuf.data, x->pbuf.len, it->v.p, it->v.n, it->has_ws,
+			       ms, 0);
+	if (rc == TS_PART_REJECTED) { /* a link in the way, a name too long */
+		const char *why_msg, *rcode = ts_part_rejection(x->part, &why_msg);
+		char m[512];
+		snprintf(m, sizeof(m), "%s", why_msg); /* reject() writes again */
+		reject(x, rcode, it, "%s", m);
+		return;
+	}
+	if (rc < 0)
 		return;
 	x->written++;
 }
@@ -395,10 +422,165 @@ static int check_keys(struct pt *x, const struct ts_template *t, const char *opt
 	return 0;
 }
 
+/* The templates: parsed, the default time appended, keys checked.  A
+ * minutes-for-month slip is worth a warning before any file is written. */
+static int parse_templates(struct pt *x)
+{
+	char err[512];
+
+	if (!x->prefix_arg)
+		x->prefix_arg = "";
+	if (ts_template_parse(&x->prefix, x->prefix_arg, 0, err, sizeof(err)) < 0)
+		return ts_usage_error(&cmd, "--prefix '%s': %s", x->prefix_arg, err), -1;
+	if (!x->prefix.has_time && !x->no_default_time)
+		ts_template_add_default_time(&x->prefix);
+	if (check_keys(x, &x->prefix, "--prefix") < 0)
+		return -1;
+	if (ts_template_check_minutes(&x->prefix, err, sizeof(err)))
+		ts_warn("--prefix %s", err);
+	if (!x->error_prefix_arg)
+		return 0;
+	if (ts_template_parse(&x->eprefix, x->error_prefix_arg, TS_TPL_ALLOW_ERRTYPE, err,
+			      sizeof(err)) < 0)
+		return ts_usage_error(&cmd, "--error-prefix '%s': %s", x->error_prefix_arg, err), -1;
+	for (size_t i = 0; i < x->eprefix.n; i++)
+		if (x->eprefix.parts[i].kind == TS_TPL_KEY)
+			return ts_usage_error(&cmd, "--error-prefix cannot use partition keys: "
+					      "the records there may not have them"), -1;
+	if (!x->eprefix.has_time && !x->no_default_time)
+		ts_template_add_default_time(&x->eprefix);
+	if (ts_template_check_minutes(&x->eprefix, err, sizeof(err)))
+		ts_warn("--error-prefix %s", err);
+	return 0;
+}
+
+/* The output directory: created, checked, cleaned if asked; the number of
+ * open files fitted to the descriptor limit. */
+static int prepare_output(struct pt *x)
+{
+	struct stat st;
+
+	if (ts_mkdir_p(x->dir) < 0) {
+		ts_error("cannot create output directory '%s': %s", x->dir, strerror(errno));
+		return -1;
+	}
+	if (stat(x->dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		ts_error("'%s' is not a directory", x->dir);
+		return -1;
+	}
+	if (x->clean_temp) {
+		uint64_t removed, kept;
+		if (ts_part_clean_temp(x->dir, &removed, &kept) < 0)
+			ts_warn("could not remove every temporary file under '%s'", x->dir);
+		else if (removed)
+			ts_warn("removed %llu temporary file%s a previous run left under '%s'",
+				(unsigned long long)removed, removed == 1 ? "" : "s", x->dir);
+		if (kept)
+			ts_warn("left %llu temporary file%s of runs still writing under '%s'",
+				(unsigned long long)kept, kept == 1 ? "" : "s", x->dir);
+	}
+	/* Open files stay within the descriptor limit, whatever --max-open
+	 * says: room for the standard streams, the input, --errors, the output
+	 * root, the run's lock file, two directories being walked and a file
+	 * being finished. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		size_t room = rl.rlim_cur > 32 ? (size_t)rl.rlim_cur - 16 : (size_t)rl.rlim_cur / 4;
+		if (x->po.max_open > room)
+			x->po.max_open = room ? room : 1;
+	}
+	x->po.dir = x->dir;
+	x->po.tz = &x->tz; /* the service names files in its custom zone too */
+	x->po.manifest = &x->run.out;
+	x->part = ts_part_new(&x->po);
+	if (x->part && ts_part_error(x->part)) {
+		ts_error("%s", ts_part_error(x->part));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Signals that would kill the process with records in temporary files end
+ * the input instead, so every file is published: SIGTERM, SIGINT, SIGHUP
+ * (a closed terminal or session) and SIGXCPU (the soft CPU limit).  They are
+ * blocked but while waiting for input.  A closed manifest pipe or a file
+ * over the size limit is an error on the write (EPIPE, EFBIG), not a death.
+ */
+static void install_signals(void)
+{
+	static const int stops[] = {SIGTERM, SIGINT, SIGHUP, SIGXCPU};
+	struct sigaction sa;
+	sigset_t block;
+
+	signal(SIGPIPE, SIG_IGN); /* until ts_run_init() does it for everyone */
+	signal(SIGXFSZ, SIG_IGN);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal; /* no SA_RESTART: a blocked wait returns */
+	sigemptyset(&block);
+	for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++) {
+		sigaction(stops[i], &sa, NULL);
+		sigaddset(&block, stops[i]);
+	}
+	sigprocmask(SIG_BLOCK, &block, &wait_mask);
+}
+
+/*
+ * The counts for --stats: records_out are the records in published files;
+ * after a fatal error those in removed temporary files are dropped_unpublished
+ * (rejected records among them leave "rejected"), so that records_in =
+ * records_out + rejected + dropped_unpublished.  bytes_out are the bytes of
+ * the published files, manifest_bytes those of the manifest.
+ */
+static void count(struct pt *x)
+{
+	uint64_t lost_err = ts_part_dropped(x->part, 1);
+	uint64_t dropped = ts_part_dropped(x->part, 0) + lost_err;
+
+	x->run.records_out = (int64_t)ts_part_records(x->part);
+	x->run.rejected -= lost_err < x->run.rejected ? lost_err : x->run.rejected;
+	*ts_run_counter(&x->run, "files") = ts_part_files(x->part);
+	*ts_run_counter(&x->run, "partitions") = ts_part_count(x->part);
+	if (dropped)
+		*ts_run_counter(&x->run, "dropped_unpublished") = dropped;
+	/* The manifest is flushed after every line: out.bytes is all of it.
+	 * (bytes_out shows run.out.bytes: until run.h has a field for the
+	 * program's own output, it is set to the files' bytes here, last.) */
+	*ts_run_counter(&x->run, "manifest_bytes") = x->run.out.bytes;
+	x->run.out.bytes = ts_part_bytes(x->part);
+	/* The manifest is not the data: its reader going away stops nothing,
+	 * but whoever reads it must know it is not whole. */
+	if (x->run.out.err) {
+		ts_error("the manifest on standard output is incomplete (%s): every file was "
+			 "still published under '%s'", strerror(x->run.out.err), x->dir);
+		ts_run_fail(&x->run, 2);
+	}
+}
+
+static void release(struct pt *x)
+{
+	ts_part_free(x->part);
+	ts_reader_release(&x->rd);
+	ts_tpl_render_release(&x->prender);
+	ts_tpl_render_release(&x->erender);
+	free(x->kvals);
+	free(x->names);
+	ts_buf_release(&x->pbuf);
+	ts_buf_release(&x->ebuf);
+	ts_template_release(&x->prefix);
+	ts_template_release(&x->eprefix);
+	for (size_t k = 0; k < x->nkeys; k++) {
+		free(x->keys[k].name);
+		ts_jpath_release(&x->keys[k].path);
+	}
+	free(x->keys);
+	if (x->have_time)
+		ts_jpath_release(&x->time);
+}
+
 int main(int argc, char **argv)
 {
 	static struct pt x;
-	char err[512];
 	int first;
 
 	ts_run_init(&x.run, cmd.name);
@@ -414,55 +596,10 @@ int main(int argc, char **argv)
 		return 2;
 	if (!x.dir)
 		return ts_usage_error(&cmd, "the output directory is required: -o DIR"), 2;
-	if (!x.prefix_arg)
-		x.prefix_arg = "";
-	if (ts_template_parse(&x.prefix, x.prefix_arg, 0, err, sizeof(err)) < 0)
-		return ts_usage_error(&cmd, "--prefix '%s': %s", x.prefix_arg, err), 2;
-	if (!x.prefix.has_time && !x.no_default_time)
-		ts_template_add_default_time(&x.prefix);
-	if (check_keys(&x, &x.prefix, "--prefix") < 0)
+	if (parse_templates(&x) < 0)
 		return 2;
-	if (x.error_prefix_arg) {
-		if (ts_template_parse(&x.eprefix, x.error_prefix_arg, TS_TPL_ALLOW_ERRTYPE, err,
-				      sizeof(err)) < 0)
-			return ts_usage_error(&cmd, "--error-prefix '%s': %s", x.error_prefix_arg, err), 2;
-		for (size_t i = 0; i < x.eprefix.n; i++)
-			if (x.eprefix.parts[i].kind == TS_TPL_KEY)
-				return ts_usage_error(&cmd, "--error-prefix cannot use partition keys: "
-						      "the records there may not have them"), 2;
-		if (!x.eprefix.has_time && !x.no_default_time)
-			ts_template_add_default_time(&x.eprefix);
-	}
-	struct stat st;
-	if (ts_mkdir_p(x.dir) < 0) {
-		ts_error("cannot create output directory '%s': %s", x.dir, strerror(errno));
+	if (prepare_output(&x) < 0)
 		return 2;
-	}
-	if (stat(x.dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		ts_error("'%s' is not a directory", x.dir);
-		return 2;
-	}
-	if (x.clean_temp) {
-		uint64_t removed;
-		if (ts_part_clean_temp(x.dir, &removed) < 0)
-			ts_warn("could not remove every temporary file under '%s'", x.dir);
-		else if (removed)
-			ts_warn("removed %llu temporary file%s a previous run left under '%s'",
-				(unsigned long long)removed, removed == 1 ? "" : "s", x.dir);
-	}
-
-	/* Open files stay within the descriptor limit, whatever --max-open says:
-	 * room for the standard streams, the input, --errors, a directory being
-	 * fsync'ed and a file being finished. */
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
-		size_t room = rl.rlim_cur > 32 ? (size_t)rl.rlim_cur - 16 : (size_t)rl.rlim_cur / 4;
-		if (x.po.max_open > room)
-			x.po.max_open = room ? room : 1;
-	}
-	x.po.dir = x.dir;
-	x.po.manifest = &x.run.out;
-	x.part = ts_part_new(&x.po);
 	x.kvals = calloc(x.nkeys + 1, sizeof(*x.kvals));
 	x.names = calloc(x.nkeys + 1, sizeof(*x.names));
 	if (!x.part || !x.kvals || !x.names || ts_tpl_render_init(&x.prender, &x.prefix) < 0 ||
@@ -481,17 +618,7 @@ int main(int argc, char **argv)
 	if (x.po.max_seconds)
 		idle_part = x.part;
 	x.rd.scan_ctx = &x.idx;
-
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal; /* no SA_RESTART: a blocked wait returns */
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigset_t block;
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigprocmask(SIG_BLOCK, &block, &wait_mask);
+	install_signals();
 
 	char *dash[] = {(char *)"-", NULL};
 	int rc = 0;
@@ -504,28 +631,7 @@ int main(int argc, char **argv)
 		ts_part_abort(x.part);
 		ts_run_fail(&x.run, 2);
 	}
-	/* records in published files: after a fatal error the unpublished
-	 * ones were removed and are not out */
-	x.run.records_out = (int64_t)ts_part_records(x.part);
-	*ts_run_counter(&x.run, "files") = ts_part_files(x.part);
-	*ts_run_counter(&x.run, "partitions") = ts_part_count(x.part);
-
-	ts_part_free(x.part);
-	ts_reader_release(&x.rd);
-	ts_tpl_render_release(&x.prender);
-	ts_tpl_render_release(&x.erender);
-	free(x.kvals);
-	free(x.names);
-	ts_buf_release(&x.pbuf);
-	ts_buf_release(&x.ebuf);
-	ts_template_release(&x.prefix);
-	ts_template_release(&x.eprefix);
-	for (size_t k = 0; k < x.nkeys; k++) {
-		free(x.keys[k].name);
-		ts_jpath_release(&x.keys[k].path);
-	}
-	free(x.keys);
-	if (x.have_time)
-		ts_jpath_release(&x.time);
+	count(&x);
+	release(&x);
 	return ts_run_finish(&x.run);
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -24,6 +25,8 @@
 #define BUF_BUDGET ((size_t)24 << 20) /* all open files' buffers together */
 #define BUF_MIN ((size_t)16 << 10)
 #define BUF_MAX ((size_t)1 << 20)
+#define NAME_MAX_BYTES 255 /* a path component, on every file system we meet */
+#define RUNID_LEN 16
 
 struct part {
 	char *key; /* the rendered prefix, random mark included */
@@ -33,7 +36,8 @@ struct part {
 	int active;     /* a file is being written (maybe closed for now) */
 	int is_error;   /* it holds rejected records (--error-prefix) */
 	char *rel;      /* final path relative to the root */
-	char *tmp;      /* temporary path, absolute */
+	size_t dirlen;  /* rel[0, dirlen) is its directory, '/' included */
+	char *tmpname;  /* the temporary file's name in that directory */
 	char *buf;
 	size_t blen;
 	uint64_t records, bytes;
@@ -50,13 +54,19 @@ struct ts_partitioner {
 	struct part *lru_head, *lru_tail;
 	struct part *age_head, *age_tail;
 	size_t nopen, bufcap;
-	uint64_t files, records; /* published */
+	uint64_t files, records, bytes; /* published */
+	uint64_t dropped[2];            /* data, rejected records */
 	struct libdeflate_compressor *gz;
 	char *zbuf;
 	size_t zcap;
 	struct ts_buf path;
+	int root;                       /* the output directory */
+	int lockfd;                     /* -1 until the first temporary file */
+	char runid[RUNID_LEN + 1];
 	char err[512];
 	int failed;
+	const char *rcode;              /* the last TS_PART_REJECTED */
+	char rmsg[512];
 };
 
 static uint64_t hash(const char *s, size_t n)
@@ -84,9 +94,36 @@ static int fail(struct ts_partitioner *p, const char *fmt, ...)
 	return -1;
 }
 
+/* This record cannot be written where its prefix says; the run goes on. */
+static int refuse(struct ts_partitioner *p, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int refuse(struct ts_partitioner *p, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p->rmsg, sizeof(p->rmsg), fmt, ap);
+	va_end(ap);
+	p->rcode = code;
+	return TS_PART_REJECTED;
+}
+
+/* A refusal where the run cannot go on (a file already holds records). */
+static int refusal_is_fatal(struct ts_partitioner *p, int rc)
+{
+	return rc == TS_PART_REJECTED ? fail(p, "%s", p->rmsg) : rc;
+}
+
 const char *ts_part_error(const struct ts_partitioner *p)
 {
 	return p->failed ? p->err : NULL;
+}
+
+const char *ts_part_rejection(const struct ts_partitioner *p, const char **message)
+{
+	if (message)
+		*message = p->rmsg;
+	return p->rcode;
 }
 
 uint64_t ts_part_files(const struct ts_partitioner *p)
@@ -99,9 +136,19 @@ uint64_t ts_part_records(const struct ts_partitioner *p)
 	return p->records;
 }
 
+uint64_t ts_part_bytes(const struct ts_partitioner *p)
+{
+	return p->bytes;
+}
+
 uint64_t ts_part_count(const struct ts_partitioner *p)
 {
 	return p->nparts;
+}
+
+uint64_t ts_part_dropped(const struct ts_partitioner *p, int is_error)
+{
+	return p->dropped[is_error ? 1 : 0];
 }
 
 struct ts_partitioner *ts_part_new(const struct ts_part_opts *o)
@@ -111,6 +158,7 @@ struct ts_partitioner *ts_part_new(const struct ts_part_opts *o)
 	if (!p)
 		return NULL;
 	p->o = *o;
+	p->root = p->lockfd = -1;
 	if (!p->o.max_open)
 		p->o.max_open = 128;
 	p->bufcap = BUF_BUDGET / p->o.max_open;
@@ -130,7 +178,172 @@ struct ts_partitioner *ts_part_new(const struct ts_part_opts *o)
 		ts_part_free(p);
 		return NULL;
 	}
+	/* The root is followed if it is a link: the user chose it, as with
+	 * cd.  Nothing below it is. */
+	p->root = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (p->root < 0)
+		fail(p, "cannot open output directory '%s': %s", o->dir, strerror(errno));
 	return p;
+}
+
+/* ---- the file system, from the root descriptor ------------------------ */
+
+/* "<dir>/<rel[0, n)><name>" for messages, in p->path. */
+static const char *shown(struct ts_partitioner *p, const char *rel, size_t n, const char *name)
+{
+	ts_buf_reset(&p->path);
+	ts_buf_addf(&p->path, "%s/%.*s%s", p->o.dir, (int)n, rel, name ? name : "");
+	return p->path.data;
+}
+
+static void close_dir(struct ts_partitioner *p, int fd)
+{
+	if (fd >= 0 && fd != p->root)
+		close(fd);
+}
+
+static int open_nofollow_dir(int at, const char *name)
+{
+	return openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/*
+ * Open the directory rel[0, n) under the root one component at a time,
+ * never through a symbolic link, creating missing ones when create.  *out
+ * is the root itself for "" (close it with close_dir()).  0; -1 on an I/O
+ * error; TS_PART_REJECTED when a link or a file is in the way.  A link
+ * planted between mkdirat() and openat() is caught by O_NOFOLLOW.
+ */
+static int walk(struct ts_partitioner *p, const char *rel, size_t n, int create, int *out)
+{
+	char name[NAME_MAX_BYTES + 1];
+	int cur = p->root;
+	size_t i = 0;
+
+	*out = -1;
+	while (i < n) {
+		size_t j = i;
+		while (j < n && rel[j] != '/')
+			j++;
+		size_t len = j - i;
+		if (len == 0) { /* "a//b" is "a/b", as a path */
+			i++;
+			continue;
+		}
+		if (len > NAME_MAX_BYTES) {
+			close_dir(p, cur);
+			return refuse(p, "key_too_long", "'%s' has a path component longer than %d bytes",
+				      shown(p, rel, n, NULL), NAME_MAX_BYTES);
+		}
+		memcpy(name, rel + i, len);
+		name[len] = '\0';
+		if (!strcmp(name, ".") || !strcmp(name, "..")) { /* templates never make one */
+			close_dir(p, cur);
+			return refuse(p, "bad_prefix", "'%s' has a '.' or '..' component",
+				      shown(p, rel, n, NULL));
+		}
+		int fd = open_nofollow_dir(cur, name);
+		if (fd < 0 && errno == ENOENT && create) {
+			if (mkdirat(cur, name, 0777) < 0 && errno != EEXIST) {
+				int e = errno;
+				close_dir(p, cur);
+				errno = e;
+				return fail(p, "cannot create directory '%s': %s", shown(p, rel, j, NULL),
+					    strerror(e));
+			}
+			fd = open_nofollow_dir(cur, name);
+		}
+		if (fd < 0) {
+			int e = errno;
+			struct stat st;
+			int is_link = fstatat(cur, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+			close_dir(p, cur);
+			if (e == ELOOP || e == ENOTDIR || is_link)
+				return refuse(p, "unsafe_path", "'%s' is %s: nothing is written through it",
+					      shown(p, rel, j, NULL),
+					      is_link ? "a symbolic link" : "not a directory");
+			errno = e;
+			return fail(p, "cannot open directory '%s': %s", shown(p, rel, j, NULL),
+				    strerror(e));
+		}
+		close_dir(p, cur);
+		cur = fd;
+		i = j + 1;
+	}
+	*out = cur;
+	return 0;
+}
+
+static void random_bytes(unsigned char *out, size_t n)
+{
+	if (getrandom(out, n, 0) == (ssize_t)n)
+		return;
+	/* never expected; names stay unique through time and pid */
+	static uint64_t x;
+	x ^= (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	for (size_t i = 0; i < n; i++) {
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		out[i] = (unsigned char)(x >> 56);
+	}
+}
+
+static void lock_name(char *out, size_t n, const char *runid)
+{
+	snprintf(out, n, TS_PART_LOCK_PREFIX "%s" TS_PART_LOCK_SUFFIX, runid);
+}
+
+/* Before the first temporary file: this run's lock file, locked for the
+ * life of the process (see partition.h). */
+static int take_lock(struct ts_partitioner *p)
+{
+	static const char hx[] = "0123456789abcdef";
+	char name[64];
+
+	if (p->lockfd >= 0)
+		return 0;
+	for (int tries = 0; tries < 16; tries++) {
+		unsigned char r[RUNID_LEN / 2];
+		random_bytes(r, sizeof(r));
+		for (size_t i = 0; i < sizeof(r); i++) {
+			p->runid[2 * i] = hx[r[i] >> 4];
+			p->runid[2 * i + 1] = hx[r[i] & 15];
+		}
+		p->runid[RUNID_LEN] = '\0';
+		lock_name(name, sizeof(name), p->runid);
+		int fd = openat(p->root, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+		if (fd < 0) {
+			if (errno == EEXIST)
+				continue;
+			return fail(p, "cannot create '%s': %s", shown(p, "", 0, name), strerror(errno));
+		}
+		/* Where the file system has no locks, go on unlocked: a cleaner
+		 * that cannot lock either takes the run for alive. */
+		while (flock(fd, LOCK_EX) < 0 && errno == EINTR)
+			;
+		struct stat st;
+		if (fstat(fd, &st) == 0 && st.st_nlink == 0) {
+			/* a cleaner took it for a dead run's between our
+			 * create and lock, and removed it */
+			close(fd);
+			continue;
+		}
+		p->lockfd = fd;
+		return 0;
+	}
+	return fail(p, "cannot create a lock file in '%s'", p->o.dir);
+}
+
+static void drop_lock(struct ts_partitioner *p)
+{
+	char name[64];
+
+	if (p->lockfd < 0)
+		return;
+	/* removed while still locked: a cleaner never sees it unlocked */
+	lock_name(name, sizeof(name), p->runid);
+	unlinkat(p->root, name, 0);
+	close(p->lockfd);
+	p->lockfd = -1;
 }
 
 static void lru_unlink(struct ts_partitioner *p, struct part *t)
@@ -226,6 +439,8 @@ static struct part *lookup(struct ts_partitioner *p, const char *k, size_t n)
 	return t;
 }
 
+/* ---- files ------------------------------------------------------------- */
+
 /* Write out the buffered records of an open file. */
 static int flush_part(struct ts_partitioner *p, struct part *t, const char *data, size_t n)
 {
@@ -244,7 +459,8 @@ static int flush_part(struct ts_partitioner *p, struct part *t, const char *data
 		data = p->zbuf;
 	}
 	if (ts_write_all(t->fd, data, n) < 0)
-		return fail(p, "cannot write '%s': %s", t->tmp, strerror(errno));
+		return fail(p, "cannot write '%s': %s", shown(p, t->rel, t->dirlen, t->tmpname),
+			    strerror(errno));
 	t->bytes += n;
 	return 0;
 }
@@ -257,47 +473,36 @@ static int close_fd(struct ts_partitioner *p, struct part *t)
 	free(t->buf);
 	t->buf = NULL;
 	if (close(t->fd) < 0 && rc == 0)
-		rc = fail(p, "cannot write '%s': %s", t->tmp, strerror(errno));
+		rc = fail(p, "cannot write '%s': %s", shown(p, t->rel, t->dirlen, t->tmpname),
+			  strerror(errno));
 	t->fd = -1;
 	lru_unlink(p, t);
 	p->nopen--;
 	return rc;
 }
 
-/* Create the directories of a file's path. */
-static int mkdirs(struct ts_partitioner *p, char *path)
+/* Open t's temporary file again, for appending. */
+static int reopen(struct ts_partitioner *p, struct part *t)
 {
-	char *slash = strrchr(path, '/');
-	int rc;
+	int d, rc = walk(p, t->rel, t->dirlen, 0, &d);
 
-	if (!slash)
-		return 0;
-	*slash = '\0';
-	rc = ts_mkdir_p(path);
-	if (rc < 0)
-		fail(p, "cannot create directory '%s': %s", path, strerror(errno));
-	*slash = '/';
-	return rc;
+	if (rc != 0) /* the directory became a link while we wrote in it */
+		return refusal_is_fatal(p, rc);
+	t->fd = openat(d, t->tmpname, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	int e = errno;
+	close_dir(p, d);
+	if (t->fd < 0)
+		return fail(p, "cannot reopen '%s': %s", shown(p, t->rel, t->dirlen, t->tmpname),
+			    strerror(e));
+	return 0;
 }
 
-static void random_bytes(unsigned char *out, size_t n)
-{
-	if (getrandom(out, n, 0) == (ssize_t)n)
-		return;
-	/* never expected; names stay unique through time and pid */
-	static uint64_t x;
-	x ^= (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
-	for (size_t i = 0; i < n; i++) {
-		x = x * 6364136223846793005ull + 1442695040888963407ull;
-		out[i] = (unsigned char)(x >> 56);
-	}
-}
-
-/* Start a new file for t: its directory, names, and the open temp file. */
+/* Start a new file for t: its names, its directory, the open temp file. */
 static int start_file(struct ts_partitioner *p, struct part *t)
 {
 	static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
 	static const char hx[] = "0123456789abcdef";
+	static const struct ts_tz utc;
 	char rnd[11], uuid[37], stamp[32];
 	unsigned char r[sizeof(rnd)], u[16];
 	struct ts_civil c;
@@ -318,10 +523,11 @@ static int start_file(struct ts_partitioner *p, struct part *t)
 	uuid[36] = '\0';
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
-	ts_civil_from_ms((int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, &c);
+	ts_tz_civil(p->o.tz ? p->o.tz : &utc, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, &c);
 	snprintf(stamp, sizeof(stamp), "%04d-%02d-%02d-%02d-%02d-%02d", c.year, c.month,
 		 c.day, c.hour, c.min, c.sec);
 
+	/* the prefix and the file name as they are: no '/' between */
 	ts_buf_init(&rel, 0);
 	for (size_t i = 0; i < t->keylen; i++) {
 		if (t->key[i] == TS_PART_RANDOM_MARK)
@@ -329,25 +535,43 @@ static int start_file(struct ts_partitioner *p, struct part *t)
 		else
 			ts_buf_addch(&rel, t->key[i]);
 	}
-	if (rel.len && rel.data[rel.len - 1] != '/')
-		ts_buf_addch(&rel, '/');
-	size_t dirlen = rel.len;
+	const char *slash = rel.len ? memrchr(rel.data, '/', rel.len) : NULL;
+	size_t dirlen = slash ? (size_t)(slash - rel.data) + 1 : 0;
 	ts_buf_addf(&rel, "%s-%s-%s%s", p->o.name, stamp, uuid, p->o.gzip ? ".gz" : "");
 	free(t->rel);
+	free(t->tmpname);
 	t->rel = ts_buf_detach(&rel, NULL);
-
-	ts_buf_reset(&p->path);
-	ts_buf_addf(&p->path, "%s/%.*s.%s" TS_PART_TMP_SUFFIX, p->o.dir, (int)dirlen, t->rel,
-		    t->rel + dirlen);
-	free(t->tmp);
-	t->tmp = strdup(p->path.data);
-	if (!t->rel || !t->tmp)
+	t->dirlen = dirlen;
+	t->tmpname = NULL;
+	if (!t->rel)
 		return fail(p, "out of memory");
-	if (mkdirs(p, t->tmp) < 0)
+	/* ".<file name>.<run id>.ts-tmp" must fit a directory entry */
+	size_t base = strlen(t->rel + dirlen);
+	if (base + 2 + RUNID_LEN + strlen(TS_PART_TMP_SUFFIX) > NAME_MAX_BYTES)
+		return refuse(p, "key_too_long", "the file name '%s' would be longer than %d bytes",
+			      shown(p, t->rel, strlen(t->rel), NULL),
+			      NAME_MAX_BYTES - 2 - RUNID_LEN - (int)strlen(TS_PART_TMP_SUFFIX));
+
+	int d, rc = walk(p, t->rel, dirlen, 1, &d);
+	if (rc != 0)
+		return rc;
+	if (take_lock(p) < 0) {
+		close_dir(p, d);
 		return -1;
-	t->fd = open(t->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	}
+	ts_buf_reset(&p->path);
+	ts_buf_addf(&p->path, ".%s.%s" TS_PART_TMP_SUFFIX, t->rel + dirlen, p->runid);
+	t->tmpname = strdup(p->path.data);
+	if (!t->tmpname) {
+		close_dir(p, d);
+		return fail(p, "out of memory");
+	}
+	t->fd = openat(d, t->tmpname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+	int e = errno;
+	close_dir(p, d);
 	if (t->fd < 0)
-		return fail(p, "cannot create '%s': %s", t->tmp, strerror(errno));
+		return fail(p, "cannot create '%s': %s", shown(p, t->rel, dirlen, t->tmpname),
+			    strerror(e));
 	t->active = 1;
 	t->records = t->bytes = 0;
 	t->opened_at = ts_now();
@@ -355,6 +579,7 @@ static int start_file(struct ts_partitioner *p, struct part *t)
 	return 0;
 }
 
+/* 0, -1 or TS_PART_REJECTED (nothing written for t yet). */
 static int ensure_open(struct ts_partitioner *p, struct part *t)
 {
 	if (t->fd >= 0) {
@@ -367,17 +592,15 @@ static int ensure_open(struct ts_partitioner *p, struct part *t)
 	while (p->nopen >= p->o.max_open && p->lru_tail)
 		if (close_fd(p, p->lru_tail) < 0)
 			return -1;
-	if (!t->active) {
-		if (start_file(p, t) < 0)
-			return -1;
-	} else {
-		t->fd = open(t->tmp, O_WRONLY | O_APPEND | O_CLOEXEC);
-		if (t->fd < 0)
-			return fail(p, "cannot reopen '%s': %s", t->tmp, strerror(errno));
-	}
+	int rc = t->active ? reopen(p, t) : start_file(p, t);
+	if (rc != 0)
+		return rc;
 	t->buf = malloc(p->bufcap);
-	if (!t->buf)
+	if (!t->buf) {
+		close(t->fd);
+		t->fd = -1;
 		return fail(p, "out of memory");
+	}
 	t->blen = 0;
 	p->nopen++;
 	lru_front(p, t);
@@ -422,6 +645,8 @@ static void manifest(struct ts_partitioner *p, struct part *t)
 			}
 			char *k = strndup(s, (size_t)(eq - s));
 			json_t *js = json_stringn(v.data, v.len);
+			if (!js) /* not Unicode (a lone surrogate): as the path has it */
+				js = json_stringn(eq + 1, (size_t)(slash - eq - 1));
 			if (k && js)
 				json_object_set_new(kv, k, js);
 			else
@@ -442,6 +667,8 @@ static void manifest(struct ts_partitioner *p, struct part *t)
 	char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	if (line) {
+		/* once the reader of the manifest is gone (EPIPE), these are
+		 * no-ops: the files are still published and counted */
 		ts_buf_addstr(&p->o.manifest->buf, line);
 		ts_out_end_record(p->o.manifest);
 		ts_out_flush(p->o.manifest); /* ts-put ships files as they complete */
@@ -449,16 +676,14 @@ static void manifest(struct ts_partitioner *p, struct part *t)
 	}
 }
 
-/* Close, fsync, publish (rename), describe.  The partition stays known. */
 /* Write out what t still buffers and close it; fsync first when sync. */
 static int finish_data(struct ts_partitioner *p, struct part *t, int sync)
 {
 	if (t->fd < 0) {
 		if (!sync && !t->blen)
 			return 0; /* closed already, nothing buffered */
-		t->fd = open(t->tmp, O_WRONLY | O_APPEND | O_CLOEXEC);
-		if (t->fd < 0)
-			return fail(p, "cannot reopen '%s': %s", t->tmp, strerror(errno));
+		if (reopen(p, t) < 0)
+			return -1;
 		p->nopen++;
 		lru_front(p, t);
 	}
@@ -466,26 +691,27 @@ static int finish_data(struct ts_partitioner *p, struct part *t, int sync)
 		return -1;
 	t->blen = 0;
 	if (sync && fsync(t->fd) < 0)
-		return fail(p, "cannot write '%s': %s", t->tmp, strerror(errno));
+		return fail(p, "cannot write '%s': %s", shown(p, t->rel, t->dirlen, t->tmpname),
+			    strerror(errno));
 	return close_fd(p, t);
 }
 
 /* Rename t's file to its final name; fsync its directory when sync. */
 static int publish(struct ts_partitioner *p, struct part *t, int sync)
 {
-	ts_buf_reset(&p->path);
-	ts_buf_addf(&p->path, "%s/%s", p->o.dir, t->rel);
-	if (rename(t->tmp, p->path.data) < 0)
-		return fail(p, "cannot rename '%s': %s", t->tmp, strerror(errno));
-	if (sync) {
-		char *slash = strrchr(p->path.data, '/');
-		*slash = '\0';
-		int d = open(p->path.data, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (d >= 0) {
-			fsync(d);
-			close(d);
-		}
+	int d, rc = walk(p, t->rel, t->dirlen, 0, &d);
+
+	if (rc != 0)
+		return refusal_is_fatal(p, rc);
+	if (renameat(d, t->tmpname, d, t->rel + t->dirlen) < 0) {
+		int e = errno;
+		close_dir(p, d);
+		return fail(p, "cannot rename '%s': %s", shown(p, t->rel, t->dirlen, t->tmpname),
+			    strerror(e));
 	}
+	if (sync)
+		fsync(d);
+	close_dir(p, d);
 	return 0;
 }
 
@@ -495,6 +721,7 @@ static void announce(struct ts_partitioner *p, struct part *t)
 	age_unlink(p, t);
 	t->active = 0;
 	p->files++;
+	p->bytes += t->bytes;
 	if (!t->is_error)
 		p->records += t->records;
 	manifest(p, t);
@@ -512,14 +739,7 @@ static int finish(struct ts_partitioner *p, struct part *t)
 /* syncfs(2) on the file system holding the output root. */
 static int sync_root(struct ts_partitioner *p)
 {
-	int d = open(p->o.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc;
-
-	if (d < 0)
-		return fail(p, "cannot open '%s': %s", p->o.dir, strerror(errno));
-	rc = syncfs(d);
-	close(d);
-	if (rc < 0)
+	if (syncfs(p->root) < 0)
 		return fail(p, "cannot write to '%s': %s", p->o.dir, strerror(errno));
 	return 0;
 }
@@ -528,18 +748,25 @@ int ts_part_write(struct ts_partitioner *p, const char *prefix, size_t plen,
 		  const char *rec, size_t n, int has_ws, int64_t time_ms, int is_error)
 {
 	struct part *t;
+	int rc;
 
+	p->rcode = NULL;
 	if (p->failed)
-		return -1;
+		goto lost;
 	t = lookup(p, prefix, plen);
-	if (!t)
-		return fail(p, "out of memory");
+	if (!t) {
+		fail(p, "out of memory");
+		goto lost;
+	}
+	if ((rc = ensure_open(p, t)) != 0) {
+		if (rc == TS_PART_REJECTED)
+			return rc;
+		goto lost;
+	}
 	t->is_error = is_error;
-	if (ensure_open(p, t) < 0)
-		return -1;
 	if (t->blen + n + 1 > p->bufcap) {
 		if (flush_part(p, t, t->buf, t->blen) < 0)
-			return -1;
+			goto lost;
 		t->blen = 0;
 	}
 	if (n + 1 > p->bufcap || has_ws) {
@@ -552,7 +779,7 @@ int ts_part_write(struct ts_partitioner *p, const char *prefix, size_t plen,
 		else
 			ts_buf_add(&b, rec, n);
 		ts_buf_addch(&b, '\n');
-		int rc = 0;
+		rc = 0;
 		if (b.len > p->bufcap)
 			rc = flush_part(p, t, b.data, b.len);
 		else {
@@ -561,7 +788,7 @@ int ts_part_write(struct ts_partitioner *p, const char *prefix, size_t plen,
 		}
 		ts_buf_release(&b);
 		if (rc < 0)
-			return -1;
+			goto lost;
 	} else {
 		memcpy(t->buf + t->blen, rec, n);
 		t->buf[t->blen + n] = '\n';
@@ -572,11 +799,17 @@ int ts_part_write(struct ts_partitioner *p, const char *prefix, size_t plen,
 		t->first_ms = time_ms;
 	if (!t->records || time_ms > t->last_ms)
 		t->last_ms = time_ms;
+	/* from here the record is in t's file: if that file is lost,
+	 * ts_part_abort() counts it */
 	t->records++;
 	if ((p->o.max_records && t->records >= p->o.max_records) ||
 	    (p->o.max_bytes && t->bytes + (p->gz ? t->blen / 4 : t->blen) >= p->o.max_bytes))
 		return finish(p, t);
 	return 0;
+lost:
+	if (!is_error)
+		p->dropped[0]++;
+	return -1;
 }
 
 int ts_part_tick(struct ts_partitioner *p)
@@ -628,9 +861,17 @@ int ts_part_close_all(struct ts_partitioner *p)
 
 void ts_part_abort(struct ts_partitioner *p)
 {
-	for (struct part *t = p->age_head; t; t = t->age_next)
-		if (t->tmp)
-			unlink(t->tmp);
+	for (struct part *t = p->age_head; t; t = t->age_next) {
+		p->dropped[t->is_error ? 1 : 0] += t->records;
+		t->records = 0;
+		if (!t->tmpname)
+			continue;
+		int d;
+		if (walk(p, t->rel, t->dirlen, 0, &d) == 0) {
+			unlinkat(d, t->tmpname, 0);
+			close_dir(p, d);
+		}
+	}
 	/* publish nothing more: later writes, ticks and closes fail instead
 	 * of creating temp files that nothing would remove */
 	fail(p, "aborted");
@@ -648,7 +889,7 @@ void ts_part_free(struct ts_partitioner *p)
 			close(t->fd);
 		free(t->key);
 		free(t->rel);
-		free(t->tmp);
+		free(t->tmpname);
 		free(t->buf);
 		free(t);
 	}
@@ -657,52 +898,210 @@ void ts_part_free(struct ts_partitioner *p)
 		libdeflate_free_compressor(p->gz);
 	free(p->zbuf);
 	ts_buf_release(&p->path);
+	drop_lock(p);
+	if (p->root >= 0)
+		close(p->root);
 	free(p);
 }
 
-static int clean_dir(struct ts_buf *path, uint64_t *removed, int depth)
-{
-	DIR *d = opendir(path->data);
-	struct dirent *e;
-	size_t len = path->len;
-	int rc = 0;
+/* ---- removing what dead runs left ---------------------------------------- */
 
-	if (!d)
-		return errno == ENOENT ? 0 : -1;
-	while ((e = readdir(d)) != NULL) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		ts_buf_setlen(path, len);
-		ts_buf_addf(path, "/%s", e->d_name);
-		struct stat st;
-		if (lstat(path->data, &st) < 0)
-			continue;
-		size_t nl = strlen(e->d_name), sl = strlen(TS_PART_TMP_SUFFIX);
-		if (S_ISDIR(st.st_mode) && depth < 64) {
-			if (clean_dir(path, removed, depth + 1) < 0)
-				rc = -1;
-		} else if (S_ISREG(st.st_mode) && e->d_name[0] == '.' && nl > sl &&
-			   !strcmp(e->d_name + nl - sl, TS_PART_TMP_SUFFIX)) {
-			if (unlink(path->data) == 0)
-				(*removed)++;
-			else
-				rc = -1;
-		}
-	}
-	closedir(d);
-	ts_buf_setlen(path, len);
-	return rc;
+#define CLEAN_DEPTH 64
+#define CLEAN_ABOVE 64
+#define CLEAN_SEEN 256
+
+struct clean {
+	int dirs[CLEAN_ABOVE + CLEAN_DEPTH + 1]; /* from '/' down to the directory read */
+	int ndirs;
+	struct {
+		char id[RUNID_LEN + 1];
+		int alive;
+	} seen[CLEAN_SEEN];
+	int nseen;
+	uint64_t removed, kept;
+	int rc;
+};
+
+static int is_hex_id(const char *s, size_t n)
+{
+	if (n != RUNID_LEN)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
 }
 
-int ts_part_clean_temp(const char *dir, uint64_t *removed)
+/* The run id of a temporary file name ".<name>.<id>.ts-tmp": 1 and id, 0
+ * for a temporary name without one (an older version's), -1 for a name
+ * that is not a temporary file's. */
+static int temp_run_id(const char *name, char *id)
 {
-	struct ts_buf path;
-	int rc;
+	size_t n = strlen(name), sl = strlen(TS_PART_TMP_SUFFIX);
+
+	if (name[0] != '.' || n <= sl + 1 || strcmp(name + n - sl, TS_PART_TMP_SUFFIX) != 0)
+		return -1;
+	n -= sl;
+	if (n > RUNID_LEN + 2 && name[n - RUNID_LEN - 1] == '.' &&
+	    is_hex_id(name + n - RUNID_LEN, RUNID_LEN)) {
+		memcpy(id, name + n - RUNID_LEN, RUNID_LEN);
+		id[RUNID_LEN] = '\0';
+		return 1;
+	}
+	return 0;
+}
+
+/* ".ts-run-<id>.lock": 1 and id. */
+static int lock_run_id(const char *name, char *id)
+{
+	size_t n = strlen(name), pl = strlen(TS_PART_LOCK_PREFIX), sl = strlen(TS_PART_LOCK_SUFFIX);
+
+	if (n != pl + RUNID_LEN + sl || strncmp(name, TS_PART_LOCK_PREFIX, pl) != 0 ||
+	    strcmp(name + n - sl, TS_PART_LOCK_SUFFIX) != 0 || !is_hex_id(name + pl, RUNID_LEN))
+		return 0;
+	memcpy(id, name + pl, RUNID_LEN);
+	id[RUNID_LEN] = '\0';
+	return 1;
+}
+
+/* Is the lock file name in directory d held by a live run?  1 held (or
+ * locks do not work here: keep), 0 free, -1 no such lock file. */
+static int lock_held(int d, const char *name, int remove_if_free)
+{
+	int fd = openat(d, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		return 1;
+	}
+	if (remove_if_free)
+		unlinkat(d, name, 0); /* still locked by us while removed */
+	close(fd);
+	return 0;
+}
+
+/* Is run id alive: its lock file, in any directory from the one read up to
+ * '/', held by someone? */
+static int run_alive(struct clean *c, const char *id)
+{
+	char name[64];
+	int alive = 0;
+
+	for (int i = 0; i < c->nseen; i++)
+		if (!strcmp(c->seen[i].id, id))
+			return c->seen[i].alive;
+	lock_name(name, sizeof(name), id);
+	for (int i = c->ndirs - 1; i >= 0 && !alive; i--)
+		alive = lock_held(c->dirs[i], name, 0) == 1;
+	if (c->nseen < CLEAN_SEEN) {
+		memcpy(c->seen[c->nseen].id, id, RUNID_LEN + 1);
+		c->seen[c->nseen++].alive = alive;
+	}
+	return alive;
+}
+
+static void clean_dir(struct clean *c, int d, int depth)
+{
+	int dd = dup(d);
+	DIR *dir = dd >= 0 ? fdopendir(dd) : NULL;
+	struct dirent *e;
+
+	if (!dir) {
+		if (dd >= 0)
+			close(dd);
+		c->rc = -1;
+		return;
+	}
+	c->dirs[c->ndirs++] = d;
+	while ((e = readdir(dir)) != NULL) {
+		const char *nm = e->d_name;
+		char id[RUNID_LEN + 1];
+		struct stat st;
+		if (!strcmp(nm, ".") || !strcmp(nm, ".."))
+			continue;
+		if (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN) {
+			if (depth >= CLEAN_DEPTH)
+				continue;
+			/* never through a link, even one swapped in after readdir */
+			int sub = open_nofollow_dir(d, nm);
+			if (sub >= 0) {
+				clean_dir(c, sub, depth + 1);
+				close(sub);
+				continue;
+			}
+			if (e->d_type == DT_DIR)
+				continue;
+		}
+		int kind = temp_run_id(nm, id);
+		if (kind < 0) {
+			if (lock_run_id(nm, id) && lock_held(d, nm, 1) == 0) {
+				/* a dead run's: forget any "alive" said about it */
+				for (int i = 0; i < c->nseen; i++)
+					if (!strcmp(c->seen[i].id, id))
+						c->seen[i].alive = 0;
+			}
+			continue;
+		}
+		if (fstatat(d, nm, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (kind == 1 && run_alive(c, id)) {
+			c->kept++;
+			continue;
+		}
+		if (unlinkat(d, nm, 0) == 0)
+			c->removed++;
+		else if (errno != ENOENT)
+			c->rc = -1;
+	}
+	c->ndirs--;
+	closedir(dir);
+}
+
+int ts_part_clean_temp(const char *dir, uint64_t *removed, uint64_t *kept)
+{
+	struct clean *c;
+	int root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	*removed = 0;
-	ts_buf_init(&path, 0);
-	ts_buf_addstr(&path, dir);
-	rc = clean_dir(&path, removed, 0);
-	ts_buf_release(&path);
+	if (kept)
+		*kept = 0;
+	if (root < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!(c = calloc(1, sizeof(*c)))) {
+		close(root);
+		return -1;
+	}
+	/* The directories above the root may hold the lock file of a run that
+	 * writes into a directory above ours. */
+	int above[CLEAN_ABOVE], nabove = 0, cur = root;
+	struct stat st, up;
+	while (nabove < CLEAN_ABOVE && fstat(cur, &st) == 0) {
+		int u = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (u < 0)
+			break;
+		if (fstat(u, &up) < 0 || (up.st_dev == st.st_dev && up.st_ino == st.st_ino)) {
+			close(u);
+			break;
+		}
+		above[nabove++] = cur = u;
+	}
+	for (int i = nabove - 1; i >= 0; i--)
+		c->dirs[c->ndirs++] = above[i];
+	clean_dir(c, root, 0);
+	for (int i = 0; i < nabove; i++)
+		close(above[i]);
+	close(root);
+	*removed = c->removed;
+	if (kept)
+		*kept = c->kept;
+	int rc = c->rc;
+	free(c);
 	return rc;
 }

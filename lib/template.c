@@ -125,6 +125,7 @@ int ts_template_parse(struct ts_template *t, const char *s, int flags,
 			part.kind = TS_TPL_TIME;
 			if (ts_timefmt_parse(&part.fmt, arg, an, &why, &col) < 0)
 				TERR(arg + col, "%s", why);
+			part.text = strndup(arg, an); /* for messages */
 			t->has_time = 1;
 			for (size_t i = 0; i < part.fmt.n; i++) {
 				const char *ft = part.fmt.parts[i].field ? "0" : part.fmt.parts[i].text;
@@ -182,30 +183,94 @@ int ts_template_add_default_time(struct ts_template *t)
 	const char *why;
 	size_t col;
 
-	if (ts_timefmt_parse(&part.fmt, "yyyy/MM/dd/HH", 13, &why, &col) < 0)
+	/* The service appends !{timestamp:yyyy/MM/dd/HH/} to the prefix as
+	 * it is: "logs" becomes "logs2024/05/01/10/", no '/' put between. */
+	if (ts_timefmt_parse(&part.fmt, "yyyy/MM/dd/HH/", 14, &why, &col) < 0)
 		return -1;
-	if (t->n && t->parts[t->n - 1].kind == TS_TPL_LIT) {
-		const char *l = t->parts[t->n - 1].text;
-		if (*l && l[strlen(l) - 1] != '/')
-			add_lit(t, "/", 1);
-	} else if (t->n) {
-		add_lit(t, "/", 1);
-	}
+	part.text = strdup("yyyy/MM/dd/HH/");
 	t->has_time = 1;
-	return add(t, part) < 0 ? -1 : add_lit(t, "/", 1);
+	return add(t, part);
+}
+
+int ts_template_check_minutes(const struct ts_template *t, char *msg, size_t n)
+{
+	char prev = 0;
+	const char *m_pat = NULL;
+	int pending = 0; /* an 'm' whose next field is not known yet */
+
+	for (size_t i = 0; i < t->n; i++)
+		for (size_t j = 0; t->parts[i].kind == TS_TPL_TIME && j < t->parts[i].fmt.n; j++)
+			if (t->parts[i].fmt.parts[j].field == 'M')
+				return 0; /* the month is there: mm is meant */
+	for (size_t i = 0; i < t->n; i++) {
+		const struct ts_tpl_part *p = &t->parts[i];
+		if (p->kind != TS_TPL_TIME)
+			continue;
+		for (size_t j = 0; j < p->fmt.n; j++) {
+			char f = p->fmt.parts[j].field;
+			if (!f)
+				continue;
+			if (pending && (f == 'y' || f == 'd'))
+				goto warn;
+			pending = 0;
+			if (f == 'm') {
+				m_pat = p->text;
+				if (prev == 'y' || prev == 'd')
+					goto warn;
+				pending = 1;
+			}
+			prev = f;
+		}
+	}
+	return 0;
+warn:
+	snprintf(msg, n, "!{timestamp:%s}: mm is minutes: write MM for the month "
+		 "(as in yyyy-MM-dd)", m_pat ? m_pat : "");
+	return 1;
+}
+
+/* The length of the valid UTF-8 sequence at s (at most n bytes), 0 when
+ * it is not one (a stray byte, an overlong form, a surrogate). */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t len;
+	uint32_t cp, min;
+
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return 0;
+	len = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+	if (n < len)
+		return 0;
+	cp = s[0] & (0x7f >> len);
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	min = len == 2 ? 0x80 : len == 3 ? 0x800 : 0x10000;
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
 }
 
 int ts_template_encode_value(struct ts_buf *out, const char *v, size_t n)
 {
 	static const char hx[] = "0123456789ABCDEF";
+	const unsigned char *u = (const unsigned char *)v;
 	size_t start = out->len;
 
 	if (n == 0)
 		return ts_buf_addstr(out, "__HIVE_DEFAULT_PARTITION__");
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)v[i];
+		unsigned char c = u[i];
+		size_t seq;
+		if (c >= 0x80 && (seq = utf8_seq(u + i, n - i)) > 0) {
+			ts_buf_add(out, v + i, seq); /* Unicode beyond ASCII as it is */
+			i += seq - 1;
+			continue;
+		}
 		int safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			   (c >= '0' && c <= '9') || c == '-' || c == '~' || c >= 0x80 ||
+			   (c >= '0' && c <= '9') || c == '-' || c == '~' ||
 			   ((c == '.' || c == '_') && i > 0);
 		if (safe) {
 			ts_buf_addch(out, (char)c);
@@ -220,6 +285,94 @@ int ts_template_encode_value(struct ts_buf *out, const char *v, size_t n)
 		return -1;
 	}
 	return 0;
+}
+
+static int hex4(const char *p, uint32_t *v)
+{
+	*v = 0;
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+			: c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (d < 0)
+			return -1;
+		*v = *v << 4 | (uint32_t)d;
+	}
+	return 0;
+}
+
+static void put_cp(struct ts_buf *b, uint32_t cp)
+{
+	char u[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		u[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		u[0] = (char)(0xc0 | cp >> 6);
+		u[1] = (char)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else if (cp < 0x10000) {
+		u[0] = (char)(0xe0 | cp >> 12);
+		u[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+		u[2] = (char)(0x80 | (cp & 0x3f));
+		n = 3;
+	} else {
+		u[0] = (char)(0xf0 | cp >> 18);
+		u[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+		u[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+		u[3] = (char)(0x80 | (cp & 0x3f));
+		n = 4;
+	}
+	ts_buf_add(b, u, n);
+}
+
+/*
+ * The bytes of a quoted, validated JSON string, except that a lone
+ * surrogate escape ("\ud800") becomes its three-byte WTF-8 form instead of
+ * U+FFFD: those bytes are never valid UTF-8, so the encoder percent-encodes
+ * them ("%ED%A0%80"), and "\ud800", "\udfff" and "\ufffd" stay three
+ * values.  (The reader lets no invalid UTF-8 through, so only an escape
+ * gives these bytes.)
+ */
+static void unescape_value(struct ts_buf *out, struct ts_span s)
+{
+	const char *p = s.p + 1, *e = s.p + s.n - 1;
+
+	while (p < e) {
+		const char *bs = memchr(p, '\\', (size_t)(e - p));
+		if (!bs) {
+			ts_buf_add(out, p, (size_t)(e - p));
+			break;
+		}
+		ts_buf_add(out, p, (size_t)(bs - p));
+		if (bs + 1 >= e)
+			break;
+		char c = bs[1];
+		p = bs + 2;
+		switch (c) {
+		case 'b': ts_buf_addch(out, '\b'); break;
+		case 'f': ts_buf_addch(out, '\f'); break;
+		case 'n': ts_buf_addch(out, '\n'); break;
+		case 'r': ts_buf_addch(out, '\r'); break;
+		case 't': ts_buf_addch(out, '\t'); break;
+		case 'u': {
+			uint32_t cp, lo;
+			if (e - p < 4 || hex4(p, &cp) < 0)
+				return;
+			p += 4;
+			if (cp >= 0xd800 && cp <= 0xdbff && e - p >= 6 && p[0] == '\\' &&
+			    p[1] == 'u' && hex4(p + 2, &lo) == 0 && lo >= 0xdc00 && lo <= 0xdfff) {
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+				p += 6;
+			}
+			put_cp(out, cp); /* a lone surrogate as WTF-8 */
+			break;
+		}
+		default: ts_buf_addch(out, c); break; /* " \\ / */
+		}
+	}
 }
 
 int ts_tpl_render_init(struct ts_tpl_render *r, const struct ts_template *t)
@@ -296,10 +449,14 @@ int ts_template_render(const struct ts_template *t, struct ts_tpl_render *r,
 				return -1;
 			}
 			struct ts_span v = env->vals[k];
-			if (v.n && v.p[0] == '"') {
-				ts_buf_reset(&r->scratch);
-				ts_json_unescape(&r->scratch, v);
-				v = (struct ts_span){r->scratch.data, r->scratch.len};
+			if (v.n >= 2 && v.p[0] == '"') {
+				if (ts_json_str_has_escape(v)) {
+					ts_buf_reset(&r->scratch);
+					unescape_value(&r->scratch, v);
+					v = (struct ts_span){r->scratch.data, r->scratch.len};
+				} else {
+					v = (struct ts_span){v.p + 1, v.n - 2};
+				}
 			}
 			if (ts_template_encode_value(out, v.p, v.n) < 0) {
 				*code = "key_too_long";

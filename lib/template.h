@@ -21,7 +21,7 @@ enum ts_tpl_kind { TS_TPL_LIT, TS_TPL_KEY, TS_TPL_TIME, TS_TPL_RANDOM, TS_TPL_ER
 
 struct ts_tpl_part {
 	enum ts_tpl_kind kind;
-	char *text; /* literal text, or the key name */
+	char *text; /* literal text, the key name, or the time pattern */
 	struct ts_timefmt fmt;
 };
 
@@ -42,6 +42,10 @@ void ts_template_release(struct ts_template *t);
  * percent-encoded (Hive-style) so that it cannot contain '/', NUL or control
  * characters, cannot be "." or "..", and cannot start with '.' or '_' (which
  * would hide it from query engines); "" becomes __HIVE_DEFAULT_PARTITION__.
+ * Valid UTF-8 beyond ASCII is kept; any other byte is percent-encoded, and
+ * a string's lone surrogate escape ("\ud800") is taken as its WTF-8 bytes,
+ * so it is encoded ("%ED%A0%80") and distinct JSON strings never share a
+ * path.
  * !{firehose:random-string} renders as TS_TPL_RANDOM_MARK, which the file
  * writer replaces per file.
  */
@@ -81,8 +85,14 @@ int ts_template_render(const struct ts_template *t, struct ts_tpl_render *r,
 /* Percent-encode one value (see above); -1 when longer than a component. */
 int ts_template_encode_value(struct ts_buf *out, const char *v, size_t n);
 
-/* Append the default time part "!{timestamp:yyyy/MM/dd/HH}/" (the service's
- * behaviour when a prefix has no timestamp). */
+/* Append the default time part !{timestamp:yyyy/MM/dd/HH/} as it is, no
+ * '/' put before it (the service's rule when a prefix has no timestamp:
+ * "logs" renders "logs2024/05/01/10/"). */
 int ts_template_add_default_time(struct ts_template *t);
+
+/* 1 with a warning in msg when a !{timestamp:...} pattern has mm (minutes)
+ * next to a year or day field and no MM anywhere, where the month was
+ * surely meant ("yyyy-mm-dd"); else 0. */
+int ts_template_check_minutes(const struct ts_template *t, char *msg, size_t n);
 
 #endif

@@ -125,7 +125,8 @@ int ts_time_parse_iso(const char *s, size_t n, int64_t *ms)
 	return 0;
 }
 
-int ts_time_from_json(struct ts_span v, int64_t *ms, const char **why)
+int ts_time_from_json_unit(struct ts_span v, enum ts_time_unit unit, int64_t *ms,
+			   const char **why)
 {
 	char tmp[64];
 	const char *s = v.p;
@@ -159,12 +160,34 @@ number:
 	tmp[n] = '\0';
 	char *end;
 	double d = strtod(tmp, &end);
+	if (unit == TS_TIME_S)
+		d *= 1000;
+	else if (unit == TS_TIME_AUTO && d <= 1e11 && d >= -1e11)
+		d *= 1000; /* seconds until the year 5138, milliseconds past 1973 */
+	/* about 300,000 years either way: years stay in an int */
 	if (*end || d != d || d > 1e16 || d < -1e16) {
 		*why = "time number out of range";
 		return -1;
 	}
-	/* seconds until the year 5138, milliseconds past 1973 */
-	*ms = d > 1e11 || d < -1e11 ? (int64_t)d : (int64_t)(d * 1000);
+	*ms = (int64_t)d;
+	return 0;
+}
+
+int ts_time_from_json(struct ts_span v, int64_t *ms, const char **why)
+{
+	return ts_time_from_json_unit(v, TS_TIME_AUTO, ms, why);
+}
+
+int ts_time_unit_parse(const char *s, enum ts_time_unit *unit)
+{
+	if (!strcmp(s, "auto"))
+		*unit = TS_TIME_AUTO;
+	else if (!strcmp(s, "s"))
+		*unit = TS_TIME_S;
+	else if (!strcmp(s, "ms"))
+		*unit = TS_TIME_MS;
+	else
+		return -1;
 	return 0;
 }
 

@@ -22,6 +22,14 @@
  * 0, or -1 with *why.
  */
 int ts_time_from_json(struct ts_span v, int64_t *ms, const char **why);
+/* The same with the unit of numbers said: auto (as above), s (seconds, a
+ * fraction allowed) or ms (milliseconds: CloudWatch Logs timestamps).
+ * ISO 8601 strings are read the same whatever the unit. */
+enum ts_time_unit { TS_TIME_AUTO, TS_TIME_S, TS_TIME_MS };
+int ts_time_from_json_unit(struct ts_span v, enum ts_time_unit unit, int64_t *ms,
+			   const char **why);
+/* "auto", "s" or "ms": 0, or -1 for anything else. */
+int ts_time_unit_parse(const char *s, enum ts_time_unit *unit);
 int ts_time_parse_iso(const char *s, size_t n, int64_t *ms);
 
 /* Broken-down civil time (proleptic Gregorian). */

@@ -299,15 +299,14 @@ unprivileged() {
 	[ ! -e out2 ]
 }
 
-@test "a prefix without a timestamp gets yyyy/MM/dd/HH/ appended, unless --no-default-time" {
+@test "a prefix without a timestamp gets !{timestamp:yyyy/MM/dd/HH/} appended as it is, unless --no-default-time" {
 	echo '{"k":"a","t":"2024-05-01T10:20:30Z"}' > in
+	# the service appends the expression to the prefix: no '/' put between
 	for prefix in 'logs' 'logs/' 'k=!{partitionKeyFromQuery:k}' 'k=!{partitionKeyFromQuery:k}/' ''; do
 		rm -rf out
 		run -0 tsp -o out --prefix "$prefix" --key k=.k --time .t in
 		check_manifest man out
-		want=${prefix%/}
-		want=${want/'!{partitionKeyFromQuery:k}'/a}
-		want=${want:+$want/}2024/05/01/10
+		want=${prefix/'!{partitionKeyFromQuery:k}'/a}2024/05/01/10
 		assert_equal "$(jq -r '.path | sub("/[^/]*$"; "")' man)" "$want"
 	done
 	# no --prefix at all: the service's default
@@ -992,4 +991,151 @@ unprivileged() {
 	[ "$(wc -l < seen)" -eq 1 ]
 	grep -q '^out/k=1/' seen
 	[ "$(wc -l < man)" -eq 2 ]
+}
+
+# --- a hostile output directory -------------------------------------------------------
+
+# no_files_in DIR: DIR holds nothing at all.
+no_files_in() {
+	[ -z "$(find "$1" -mindepth 1 -print -quit)" ] || fail "$1 is not empty: $(find "$1" -mindepth 1 | head)"
+}
+
+@test "a symbolic link where a partition directory goes: nothing is written through it, the record is an unsafe_path error, the rest goes on" {
+	mkdir -p out outside/sub
+	ln -s "$PWD/outside" out/k=evil
+	echo '{"k":"evil"}' | ts-partition -o out --prefix 'k=!{partitionKeyFromQuery:k}/' --key k=.k \
+		--no-default-time > man 2> err && status=0 || status=$?
+	[ "$status" -eq 1 ] || fail "exit $status: $(cat err)"
+	no_files_in outside/sub
+	[ -z "$(find outside -type f)" ] || fail "written outside: $(find outside -type f)"
+	[ ! -s man ]
+	assert_error_records err 1
+	assert_error err 0 '.error == "unsafe_path" and .line == 1 and (.message | contains("out/k=evil"))
+		and .raw == "{\"k\":\"evil\"}"'
+
+	# links to a file, dangling links, a link deeper down, a file in the way;
+	# the good records around them are written
+	ln -s "$PWD/outside/f" out/k=file-link
+	touch outside/f
+	ln -s "$PWD/outside/nothing" out/k=dangling
+	ln -s /nonexistent/dir out/k=dangling2
+	mkdir -p out/k=deep
+	ln -s "$PWD/outside" out/k=deep/d=x
+	echo plain > out/k=plain
+	cat > in <<-'EOF2'
+		{"k":"good","d":"x"}
+		{"k":"evil","d":"x"}
+		{"k":"file-link","d":"x"}
+		{"k":"dangling","d":"x"}
+		{"k":"dangling2","d":"x"}
+		{"k":"deep","d":"x"}
+		{"k":"plain","d":"x"}
+		{"k":"good","d":"y"}
+	EOF2
+	run -1 tsp -o out --prefix 'k=!{partitionKeyFromQuery:k}/d=!{partitionKeyFromQuery:d}/' \
+		--key k=.k --key d=.d --no-default-time --errors errs --stats in
+	[ -z "$(find outside -type f ! -name f)" ] || fail "written outside: $(find outside -type f)"
+	[ ! -s outside/f ]
+	[ ! -e outside/nothing ] && [ ! -e /nonexistent/dir ]
+	assert_equal "$(cat out/k=plain)" plain
+	rm out/k=plain
+	check_manifest man out
+	assert_equal "$(jq -r .path man | sed 's|/[^/]*$||' | sort | paste -sd ' ')" "k=good/d=x k=good/d=y"
+	assert_error_records errs 6
+	i=0
+	for want in 'out/k=evil:symbolic link' 'out/k=file-link:symbolic link' \
+		'out/k=dangling:symbolic link' 'out/k=dangling2:symbolic link' \
+		'out/k=deep/d=x:symbolic link' 'out/k=plain:not a directory'; do
+		assert_error errs "$i" ".error == \"unsafe_path\" and .line == $((i + 2))
+			and (.message | contains(\"'${want%%:*}' is\") and contains(\"${want#*:}\"))"
+		i=$((i + 1))
+	done
+	[ "$(stat_field err records_in)" -eq 8 ]
+	[ "$(stat_field err records_out)" -eq 2 ]
+	[ "$(stat_field err rejected)" -eq 6 ]
+}
+
+@test "--error-prefix through a symbolic link: nothing written through it, the error record goes to the error output" {
+	mkdir -p out outside
+	ln -s "$PWD/outside" out/errors
+	printf '%s\n' '{"k":"a"}' '{"x":1}' > in
+	run -1 tsp -o out "${KP[@]}" --error-prefix 'errors/' --errors errs --stats in
+	[ -z "$(find outside -mindepth 1)" ] || fail "written outside: $(find outside)"
+	check_manifest man out
+	assert_equal "$(jq -r .path man | sed 's|/[^/]*$||')" "k=a"
+	# the record that could not go under the error prefix is in the error
+	# output, counted once
+	assert_error_records errs 1
+	assert_error errs 0 '.error == "missing_key" and .line == 2 and .raw == "{\"x\":1}"'
+	[ "$(stat_field err rejected)" -eq 1 ]
+	[ "$(stat_field err records_in)" -eq 2 ]
+	[ "$(stat_field err records_out)" -eq 1 ]
+
+	# a data record whose path is unsafe, under an error prefix that is fine
+	rm -rf out2 && mkdir -p out2 && ln -s "$PWD/outside" out2/k=evil
+	echo '{"k":"evil"}' > in2
+	run -1 tsp -o out2 "${KP[@]}" --error-prefix 'errors/' --stats in2
+	[ -z "$(find outside -mindepth 1)" ]
+	check_manifest man out2
+	efile=$(jq -r 'select(.path | startswith("errors/")) | .path' man)
+	[ -n "$efile" ]
+	assert_equal "$(jq -r .errorCode "out2/$efile")" unsafe_path
+	assert_equal "$(jq -r .rawData "out2/$efile" | base64 -d)" '{"k":"evil"}'
+	[ "$(stat_field err rejected)" -eq 1 ]
+}
+
+@test "the output directory itself may be a symbolic link (the user chose it)" {
+	mkdir real
+	ln -s real lake
+	echo '{"k":"a"}' > in
+	run -0 tsp -o lake "${KP[@]}" in
+	check_manifest man real
+	assert_equal "$(find real -type f ! -name '.*' | wc -l)" 1
+	[ -L lake ]
+}
+
+@test "--clean-temp does not follow symbolic links and leaves a live run's temporary files alone" {
+	mkdir -p out elsewhere
+	touch elsewhere/.x.0123456789abcdef.ts-tmp elsewhere/.old.ts-tmp
+	ln -s ../elsewhere out/link
+	mkdir -p out/k=1
+	ln -s ../../elsewhere out/k=1/deeper
+	run -0 --separate-stderr ts-partition -o out "${KP[@]}" --clean-temp < /dev/null
+	[ -f elsewhere/.x.0123456789abcdef.ts-tmp ] && [ -f elsewhere/.old.ts-tmp ]
+	[ -z "$stderr" ] || fail "stderr: $stderr"
+}
+
+@test "a concurrent --clean-temp does not harm a live run: its temporary files stay, every record is published" {
+	mkfifo fifo
+	mkdir top
+	ts-partition -o top/w "${KP[@]}" --max-open 2 --stats < fifo > man 2> err 3>&- &
+	pid=$!
+	BG_PIDS=$pid
+	exec 5<> fifo
+	seq 30 | awk '{printf "{\"k\":%d,\"i\":%d}\n",$1%3,$1}' >&5
+	wait_for 5 temps_ge top/w 3
+	# a killed run's leftovers next to the live run's files
+	mkdir -p top/w/k=9
+	touch top/w/k=9/.ts-partition-x.0123456789abcdef.ts-tmp top/w/k=9/.ts-partition-y.ts-tmp
+	run -0 --separate-stderr ts-partition -o top/w "${KP[@]}" --clean-temp < /dev/null
+	[[ "$stderr" == *"removed 2 temporary files a previous run left under 'top/w'"* ]] || fail "stderr: $stderr"
+	[[ "$stderr" == *"left 3 temporary files of runs still writing under 'top/w'"* ]] || fail "stderr: $stderr"
+	assert_equal "$(temp_files top | wc -l)" 3
+	# a cleaner given a directory above the live run's root, or below it,
+	# finds the run's lock too
+	run -0 --separate-stderr ts-partition -o top "${KP[@]}" --clean-temp < /dev/null
+	[[ "$stderr" == *"left 3 temporary files of runs still writing under 'top'"* ]] || fail "stderr: $stderr"
+	run -0 --separate-stderr ts-partition -o top/w/k=1 "${KP[@]}" --clean-temp < /dev/null
+	[[ "$stderr" == *"left 1 temporary file of runs still writing under 'top/w/k=1'"* ]] || fail "stderr: $stderr"
+	assert_equal "$(temp_files top | wc -l)" 3
+	seq 31 60 | awk '{printf "{\"k\":%d,\"i\":%d}\n",$1%3,$1}' >&5
+	exec 5>&-
+	wait_exit "$pid" 10
+	[ "$bg_status" -eq 0 ] || fail "exit $bg_status: $(cat err)"
+	check_manifest man top/w
+	assert_equal "$(sum_records man)" 60
+	[ -z "$(temp_files top)" ]
+	[ "$(stat_field err records_out)" -eq 60 ]
+	# the run removed its lock file; the cleaners left none
+	[ -z "$(find top -name '.ts-run-*')" ] || fail "lock files left: $(find top -name '.ts-run-*')"
 }

@@ -74,9 +74,13 @@ static void test_render(void)
 
 	CHECK_STR(render("acct=!{partitionKeyFromQuery:acct}/dt=!{timestamp:yyyy-MM-dd}/",
 			 "\"123\"", "\"us-east-1\"", t), "acct=123/dt=2024-05-01/");
-	/* no timestamp: the service's yyyy/MM/dd/HH/ is appended */
+	/* no timestamp: the service's !{timestamp:yyyy/MM/dd/HH/} is appended
+	 * as it is, no '/' put before it */
 	CHECK_STR(render("logs/!{partitionKeyFromQuery:region}", "1", "\"eu\"", t),
+		  "logs/eu2024/05/01/12/");
+	CHECK_STR(render("logs/!{partitionKeyFromQuery:region}/", "1", "\"eu\"", t),
 		  "logs/eu/2024/05/01/12/");
+	CHECK_STR(render("", "1", "2", t), "2024/05/01/12/");
 	CHECK_STR(render("!{partitionKeyFromQuery:acct}/", "42", "true", t),
 		  "42/2024/05/01/12/");
 	CHECK_STR(render("e/!{firehose:error-output-type}/!{timestamp:HH}/", "1", "2", t),
@@ -96,6 +100,23 @@ static void test_render(void)
 		  "a%00b%0A/2024/");
 	CHECK_STR(render("!{partitionKeyFromQuery:acct}/!{timestamp:yyyy}/", "\"caf\\u00e9 x\"", "1", t),
 		  "caf\xc3\xa9%20x/2024/");
+	/* lone surrogates stay apart from U+FFFD and from each other: their
+	 * WTF-8 bytes are not UTF-8, so they are percent-encoded */
+	CHECK_STR(render("!{partitionKeyFromQuery:acct}/!{timestamp:yyyy}/", "\"\\ud800\"", "1", t),
+		  "%ED%A0%80/2024/");
+	CHECK_STR(render("!{partitionKeyFromQuery:acct}/!{timestamp:yyyy}/", "\"\\uDFFF\"", "1", t),
+		  "%ED%BF%BF/2024/");
+	CHECK_STR(render("!{partitionKeyFromQuery:acct}/!{timestamp:yyyy}/", "\"\\ufffd\"", "1", t),
+		  "\xef\xbf\xbd/2024/");
+	CHECK_STR(render("!{partitionKeyFromQuery:acct}/!{timestamp:yyyy}/", "\"\xef\xbf\xbd\"", "1", t),
+		  "\xef\xbf\xbd/2024/");
+	/* a pair is one character; a high surrogate before a non-low one is lone */
+	CHECK_STR(render("!{partitionKeyFromQuery:acct}/!{timestamp:yyyy}/", "\"\\ud83d\\ude00\"", "1", t),
+		  "\xf0\x9f\x98\x80/2024/");
+	CHECK_STR(render("!{partitionKeyFromQuery:acct}/!{timestamp:yyyy}/", "\"\\ud83dx\\u0041\"", "1", t),
+		  "%ED%A0%BDxA/2024/");
+	CHECK_STR(render("!{partitionKeyFromQuery:acct}/!{timestamp:yyyy}/", "\"a\\\\ud800\\/\\\"\"", "1", t),
+		  "a%5Cud800%2F%22/2024/");
 	char big[400];
 	memset(big, 'a', sizeof(big));
 	big[0] = '"';
@@ -123,7 +144,46 @@ static void test_encode(void)
 	ts_buf_reset(&b);
 	CHECK(ts_template_encode_value(&b, "a/b=c", 5) == 0);
 	CHECK_STR(b.data, "a%2Fb%3Dc");
+	/* UTF-8 is kept; bytes that are not UTF-8 are encoded */
+	ts_buf_reset(&b);
+	CHECK(ts_template_encode_value(&b, "\xc3\xa9\xff\xc3(\xe2\x82\xac\xf0\x9f\x98\x80", 12) == 0);
+	CHECK_STR(b.data, "\xc3\xa9%FF%C3%28\xe2\x82\xac\xf0\x9f\x98\x80");
+	ts_buf_reset(&b);
+	CHECK(ts_template_encode_value(&b, "\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80", 9) == 0);
+	CHECK_STR(b.data, "%C0%AF%ED%A0%80%F4%90%80%80");
 	ts_buf_release(&b);
+}
+
+static int minutes_warning(const char *s)
+{
+	struct ts_template t;
+	char err[512], msg[512];
+	int w;
+
+	if (ts_template_parse(&t, s, 0, err, sizeof(err)) < 0)
+		return -1;
+	if (!t.has_time)
+		ts_template_add_default_time(&t);
+	w = ts_template_check_minutes(&t, msg, sizeof(msg));
+	CHECK(!w || strstr(msg, "mm is minutes") != NULL);
+	ts_template_release(&t);
+	return w;
+}
+
+static void test_minutes_warning(void)
+{
+	CHECK(minutes_warning("dt=!{timestamp:yyyy-mm-dd}/") == 1);
+	CHECK(minutes_warning("!{timestamp:dd.mm.yyyy}/") == 1);
+	CHECK(minutes_warning("!{timestamp:'year='yyyy'/month='mm}/") == 1);
+	CHECK(minutes_warning("y=!{timestamp:yyyy}/m=!{timestamp:mm}/") == 1);
+	CHECK(minutes_warning("m=!{timestamp:mm}/d=!{timestamp:dd}/") == 1);
+	/* minutes where minutes belong */
+	CHECK(minutes_warning("!{timestamp:yyyy-MM-dd}/") == 0);
+	CHECK(minutes_warning("!{timestamp:yyyy/MM/dd/HH/mm}/") == 0);
+	CHECK(minutes_warning("!{timestamp:HH:mm}/") == 0);
+	CHECK(minutes_warning("!{timestamp:yyyy-MM-dd-mm}/") == 0);
+	CHECK(minutes_warning("!{timestamp:mm}/") == 0);
+	CHECK(minutes_warning("logs/") == 0);
 }
 
 int main(void)
@@ -131,5 +191,6 @@ int main(void)
 	test_parse();
 	test_render();
 	test_encode();
+	test_minutes_warning();
 	return check_done();
 }
