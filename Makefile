@@ -1,7 +1,8 @@
 # ts toolkit — see README.md.  `make` builds bin/; `make check` runs every
-# test; `make demo` runs a pipeline on the bundled samples.  Every target
-# first runs scripts/setup (once per change of the script) so a fresh Debian
-# machine needs nothing else.
+# test but the slow ones (tagged `# bats test_tags=slow`), which
+# `make check-long` runs; `make demo` runs a pipeline on the bundled samples.
+# Every target first runs scripts/setup (once per change of the script) so a
+# fresh Debian machine needs nothing else.
 
 VERSION   = 0.1.0
 PREFIX   ?= /usr/local
@@ -30,7 +31,8 @@ FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 REPLAY_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(O)/replay/%)
 SETUP    = .setup.stamp
 
-.PHONY: all setup check unit bats replay demo bench asan fuzz install clean
+.PHONY: all setup check check-long unit bats replay demo bench asan fuzz \
+	fuzz-smoke lint install clean
 .DELETE_ON_ERROR:
 
 all: $(SETUP) $(PROGS:%=$(BINDIR)/%)
@@ -60,6 +62,8 @@ $(O)/replay/%: $(O)/tests/fuzz/%.o $(O)/tests/fuzz/replay_main.o $(O)/libts.a
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
 
 check: all unit replay bats
+check-long: all
+	TS_BIN=$(abspath $(BINDIR)) bats $(BATS_FLAGS) --filter-tags slow tests/
 
 unit: $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do echo "unit: $$t"; $$t || exit 1; done
@@ -68,8 +72,12 @@ replay: $(REPLAY_BIN)
 	@for t in $(REPLAY_BIN); do n=$$(basename $$t); \
 	  $$t tests/fuzz/corpus/$${n#fuzz_} || exit 1; done
 
+# Tests run two at a time (GNU parallel); a suite whose tests share a path or
+# a port says so with BATS_NO_PARALLELIZE_WITHIN_FILE=true in setup_file.
+JOBS       ?= 2
+BATS_FLAGS ?= --jobs $(JOBS)
 bats: all
-	TS_BIN=$(abspath $(BINDIR)) bats tests/
+	TS_BIN=$(abspath $(BINDIR)) bats $(BATS_FLAGS) --filter-tags '!slow' tests/
 
 demo: all
 	scripts/demo
@@ -85,13 +93,43 @@ asan: $(SETUP)
 	$(MAKE) O=build/asan BINDIR=build/asan/bin CFLAGS="-O1 -g $(SAN)" \
 	  LDFLAGS="$(SAN)" check
 
-# libFuzzer harnesses (clang); run one with e.g. build/fuzz/fuzz_reader -max_total_time=60
-FUZZ_FLAGS = -O1 -g -fsanitize=fuzzer,address,undefined
-fuzz: $(SETUP)
-	@mkdir -p build/fuzz
-	for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
-	  clang $(STD) $(WARN) $(FUZZ_FLAGS) -Ilib $$(pkg-config --cflags $(PKGS)) \
-	    $$f $(LIB_SRC) $(LIBS) -o build/fuzz/$$n || exit 1; done
+# libFuzzer harnesses (clang): libts built once with coverage, each harness
+# linked against it.  Run one with e.g.
+#   build/fuzz/fuzz_reader -max_total_time=60 DIR
+# where DIR is a copy of tests/fuzz/corpus/reader (libFuzzer adds to it).
+FZ          = build/fuzz
+FUZZ_CC    ?= clang
+FUZZ_SAN    = -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS = $(STD) $(WARN) -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) -Ilib \
+              -DTS_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_BIN    = $(FUZZ_SRC:tests/fuzz/%.c=$(FZ)/%)
+fuzz: $(SETUP) $(FUZZ_BIN)
+
+$(FZ)/obj/%.o: %.c $(wildcard lib/*.h) tests/fuzz/fuzz.h | $(SETUP)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FZ)/libts.a: $(LIB_SRC:%.c=$(FZ)/obj/%.o)
+	rm -f $@ && ar rcs $@ $^
+
+$(FZ)/fuzz_%: $(FZ)/obj/tests/fuzz/fuzz_%.o $(FZ)/libts.a
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $^ $(LIBS) -o $@
+
+# A short libFuzzer run of every harness on a copy of its corpus (CI):
+# each must start (no abort on its first inputs) and run FUZZ_SECONDS.
+FUZZ_SECONDS ?= 25
+fuzz-smoke: fuzz
+	tests/fuzz/smoke $(FZ) $(FUZZ_SECONDS) $(JOBS) $(FUZZ_BIN)
+
+# shellcheck on the shell scripts (those under scripts/ with a #! line, CI's,
+# the fuzz smoke runner) and the bats helpers; mandoc -Tlint on the man pages
+# (warnings and errors fail; style notes do not).  The helpers define
+# variables for the suites that load them (SC2034) and build printf escapes
+# on purpose (SC2059).
+lint: $(SETUP)
+	shellcheck -x $$(grep -lE '^#!.*sh' scripts/* 2>/dev/null) .ci/run tests/fuzz/smoke
+	shellcheck -x -e SC2034,SC2059 tests/*.bash
+	mandoc -Tlint -Wwarning man/*.1 man/*.7
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
@@ -103,4 +141,4 @@ install: all
 clean:
 	rm -rf build bin
 
-.PRECIOUS: $(O)/%.o $(O)/tests/unit/%.o $(O)/tests/fuzz/%.o
+.PRECIOUS: $(O)/%.o $(O)/tests/unit/%.o $(O)/tests/fuzz/%.o $(FZ)/obj/%.o

@@ -1,6 +1,8 @@
 /*
  * replay_main.c — run a fuzz harness over saved inputs without libFuzzer:
- * every file named, and every file under every directory named.  Used by
+ * first the empty input (libFuzzer's first input too, so a harness that
+ * aborts on it fails here and not only minutes into `make fuzz`), then every
+ * file named, and every file under every directory named.  Used by
  * `make replay` so the corpora are regression tests in `make check`.
  * Each input is passed in a buffer of exactly its size, so the sanitizers
  * (make asan) see any read past its end.
@@ -86,6 +88,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s FILE|DIR...\n", argv[0]);
 		return 2;
 	}
+	/* no bytes at all: ASan flags any read of them */
+	uint8_t *none = malloc(0);
+	LLVMFuzzerTestOneInput(none ? none : (const uint8_t *)"", 0);
+	free(none);
 	for (int i = 1; i < argc; i++)
 		if (run_path(argv[i]) < 0)
 			rc = 1;
