@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "codec.h"
+#include "json.h"
 #include "reader.h"
 #include "util.h"
 
@@ -65,6 +66,34 @@ static json_t *base64_json(const char *p, size_t n)
 	return s;
 }
 
+/* Text for a record's field: a file name or a message need not be UTF-8
+ * (a message cut at its size limit may end inside a character), and
+ * json_string() refuses those.  Each byte that is not part of valid UTF-8
+ * becomes U+FFFD, so the field is there and readable. */
+static json_t *text_json(const char *s)
+{
+	json_t *j = json_string(s);
+	struct ts_buf b;
+	size_t n = strlen(s);
+
+	if (j)
+		return j;
+	ts_buf_init(&b, 0);
+	while (n) {
+		size_t ok = ts_utf8_valid_prefix(s, n);
+		ts_buf_add(&b, s, ok);
+		if (ok < n) {
+			ts_buf_add(&b, "\xef\xbf\xbd", 3);
+			ok++;
+		}
+		s += ok;
+		n -= ok;
+	}
+	j = json_stringn(b.data, b.len);
+	ts_buf_release(&b);
+	return j;
+}
+
 void ts_reject(struct ts_run *run, const char *code, const struct ts_where *w,
 	       const char *raw, size_t rawn, int truncated, const char *fmt, ...)
 {
@@ -81,17 +110,16 @@ void ts_reject(struct ts_run *run, const char *code, const struct ts_where *w,
 
 	o = json_object();
 	json_object_set_new(o, "error", json_string(code));
-	json_t *m = json_string(msg);
-	json_object_set_new(o, "message", m ? m : json_string("(message is not UTF-8)"));
+	json_object_set_new(o, "message", text_json(msg));
 	json_object_set_new(o, "program", json_string(run->prog));
 	if (w && w->file)
-		json_object_set_new(o, "file", json_string(w->file));
+		json_object_set_new(o, "file", text_json(w->file));
 	if (w && w->line)
 		json_object_set_new(o, "line", json_integer((json_int_t)w->line));
 	if (w && w->offset >= 0)
 		json_object_set_new(o, "offset", json_integer(w->offset));
 	if (w && w->path)
-		json_object_set_new(o, "path", json_string(w->path));
+		json_object_set_new(o, "path", text_json(w->path));
 	if (raw) {
 		rawv = json_stringn(raw, rawn);
 		if (rawv)
