@@ -178,7 +178,7 @@ static void do_file(struct dz *z, const char *path)
 		ts_run_fail(&z->run, 2);
 		return;
 	}
-	d = ts_decomp_open(fd, z->format, &z->lim);
+	d = ts_decomp_open(ts_source_fd, &fd, z->format, &z->lim);
 	if (!d) {
 		ts_error("%s: %s", name, strerror(errno));
 		ts_run_fail(&z->run, 2);
@@ -437,7 +437,7 @@ int main(int argc, char **argv)
 			ts_run_fail(&z.run, 2);
 			continue;
 		}
-		struct ts_decomp *d = ts_decomp_open(fd, TS_FMT_AUTO, &z.lim);
+		struct ts_decomp *d = ts_decomp_open(ts_source_fd, &fd, TS_FMT_AUTO, &z.lim);
 		const char *entry, *msg;
 		int64_t off;
 		if (!d) {

@@ -34,28 +34,129 @@ static int zlib_plausible(const unsigned char *p, size_t n)
 	return r == Z_OK || r == Z_STREAM_END || r == Z_BUF_ERROR;
 }
 
+/* A tar header: the "ustar" magic, or (v7) a checksum that adds up over a
+ * header with a name and an octal mode. */
+static int tar_header(const unsigned char *p, size_t n)
+{
+	unsigned long want = 0, sum = 0;
+	size_t i;
+	int digits = 0;
+
+	if (n >= 262 && memcmp(p + 257, "ustar", 5) == 0)
+		return 1;
+	if (n < 512 || p[0] == 0)
+		return 0;
+	for (i = 100; i < 108; i++)
+		if (!(p[i] >= '0' && p[i] <= '7') && p[i] != ' ' && p[i] != 0)
+			return 0;
+	for (i = 148; i < 156 && p[i] == ' '; i++)
+		;
+	for (; i < 156 && p[i] >= '0' && p[i] <= '7'; i++, digits++)
+		want = want * 8 + (unsigned long)(p[i] - '0');
+	for (; i < 156; i++)
+		if (p[i] != ' ' && p[i] != 0)
+			return 0;
+	for (i = 0; i < 512; i++)
+		sum += i >= 148 && i < 156 ? ' ' : p[i];
+	return digits && sum == want;
+}
+
+static int all_of(const unsigned char *p, size_t n, const char *set)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!p[i] || !strchr(set, p[i]))
+			return 0;
+	return 1;
+}
+
+/* cpio in all its variants: odc ("070707", octal), newc and crc ("070701",
+ * "070702", hex), and the old binary header in either byte order. */
+static int cpio_header(const unsigned char *p, size_t n)
+{
+	if (n >= 76 && memcmp(p, "070707", 6) == 0)
+		return all_of(p + 6, 70, "01234567");
+	if (n >= 110 && (memcmp(p, "070701", 6) == 0 || memcmp(p, "070702", 6) == 0))
+		return all_of(p + 6, 104, "0123456789abcdefABCDEF");
+	if (n >= 26 && ((p[0] == 0xc7 && p[1] == 0x71) || (p[0] == 0x71 && p[1] == 0xc7))) {
+		size_t namesize = p[0] == 0xc7 ? (size_t)p[20] | (size_t)p[21] << 8
+					       : (size_t)p[20] << 8 | (size_t)p[21];
+		unsigned mode = p[0] == 0xc7 ? (unsigned)p[6] | (unsigned)p[7] << 8
+					     : (unsigned)p[6] << 8 | (unsigned)p[7];
+		/* a file type, and a NUL-terminated name where it says */
+		if (namesize < 1 || namesize > 4096 || (mode & 0170000) == 0)
+			return 0;
+		return n < 26 + namesize || p[26 + namesize - 1] == 0;
+	}
+	return 0;
+}
+
+/* LHA: a method such as "-lh5-" at offset 2, a header level 0 to 3. */
+static int lha_header(const unsigned char *p, size_t n)
+{
+	if (n < 22 || p[2] != '-' || p[3] != 'l' || p[6] != '-' || p[20] > 3)
+		return 0;
+	if (p[4] == 'h')
+		return strchr("01234567d", p[5]) && p[5];
+	return p[4] == 'z' && p[5] && strchr("s45", p[5]);
+}
+
+static int is_archive(const unsigned char *p, size_t n)
+{
+	if (tar_header(p, n) || cpio_header(p, n) || lha_header(p, n))
+		return 1;
+	if (n >= 4 && (memcmp(p, "PK\3\4", 4) == 0 || memcmp(p, "PK\5\6", 4) == 0))
+		return 1; /* zip, empty zip */
+	if (n >= 6 && memcmp(p, "7z\xbc\xaf\x27\x1c", 6) == 0)
+		return 1;
+	if (n >= 8 && memcmp(p, "!<arch>\n", 8) == 0)
+		return 1; /* ar */
+	if (n >= 7 && memcmp(p, "Rar!\x1a\x07\x00", 7) == 0)
+		return 1;
+	if (n >= 8 && memcmp(p, "Rar!\x1a\x07\x01\x00", 8) == 0)
+		return 1; /* rar 5 */
+	if (n >= 8 && memcmp(p, "MSCF\0\0\0\0", 8) == 0)
+		return 1; /* cab */
+	if (n >= 6 && memcmp(p, "xar!\0\x1c", 6) == 0)
+		return 1;
+	if (n >= 7 && memcmp(p, "WARC/", 5) == 0 && p[5] >= '0' && p[5] <= '9' && p[6] == '.')
+		return 1;
+	if (n >= 0x8001 + 5 && memcmp(p + 0x8001, "CD001", 5) == 0)
+		return 1; /* iso9660: its first volume descriptor */
+	return 0;
+}
+
 enum ts_format ts_format_detect(const unsigned char *p, size_t n)
 {
 	if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b)
 		return TS_FMT_GZIP;
-	/* zlib: CM 8, window <= 32K, header checksum */
-	if (n >= 2 && (p[0] & 0x0f) == 8 && (p[0] >> 4) <= 7 &&
-	    ((p[0] << 8) | p[1]) % 31 == 0 && zlib_plausible(p, n))
-		return TS_FMT_ZLIB;
-	if (n >= 3 && memcmp(p, "BZh", 3) == 0)
-		return TS_FMT_BZIP2;
 	if (n >= 6 && memcmp(p, "\xfd" "7zXZ\0", 6) == 0)
 		return TS_FMT_XZ;
 	if (n >= 4 && memcmp(p, "\x28\xb5\x2f\xfd", 4) == 0)
 		return TS_FMT_ZSTD;
-	if (n >= 4 && memcmp(p, "\x04\x22\x4d\x18", 4) == 0)
+	if (n >= 4 && (memcmp(p, "\x04\x22\x4d\x18", 4) == 0 ||
+		       memcmp(p, "\x02\x21\x4c\x18", 4) == 0)) /* lz4, legacy lz4 */
 		return TS_FMT_LZ4;
-	if (n >= 4 && (memcmp(p, "PK\3\4", 4) == 0 || memcmp(p, "PK\5\6", 4) == 0))
+	if (n >= 8 && (p[0] & 0xf0) == 0x50 && memcmp(p + 1, "\x2a\x4d\x18", 3) == 0) {
+		/* A skippable frame (pzstd starts with one): zstd and lz4 share
+		 * the magic; the frame after it says which. */
+		size_t skip = (size_t)p[4] | (size_t)p[5] << 8 | (size_t)p[6] << 16 |
+			      (size_t)p[7] << 24;
+		if (skip <= n - 8 && n - 8 - skip >= 4 &&
+		    ts_format_detect(p + 8 + skip, n - 8 - skip) == TS_FMT_LZ4)
+			return TS_FMT_LZ4;
+		return TS_FMT_ZSTD;
+	}
+	if (is_archive(p, n))
 		return TS_FMT_ARCHIVE;
-	if (n >= 6 && memcmp(p, "7z\xbc\xaf\x27\x1c", 6) == 0)
-		return TS_FMT_ARCHIVE;
-	if (n >= 262 && memcmp(p + 257, "ustar", 5) == 0)
-		return TS_FMT_ARCHIVE;
+	/* bzip2: "BZh", the block size, then a block or the end of stream */
+	if (n >= 4 && memcmp(p, "BZh", 3) == 0 && p[3] >= '1' && p[3] <= '9' &&
+	    (n < 10 || memcmp(p + 4, "1AY&SY", 6) == 0 ||
+	     memcmp(p + 4, "\x17\x72\x45\x38\x50\x90", 6) == 0))
+		return TS_FMT_BZIP2;
+	/* zlib: CM 8, window <= 32K, header checksum */
+	if (n >= 2 && (p[0] & 0x0f) == 8 && (p[0] >> 4) <= 7 &&
+	    ((p[0] << 8) | p[1]) % 31 == 0 && zlib_plausible(p, n))
+		return TS_FMT_ZLIB;
 	return TS_FMT_PLAIN;
 }
 

@@ -21,10 +21,16 @@ enum ts_format {
 	TS_FMT_XZ,
 	TS_FMT_ZSTD,
 	TS_FMT_LZ4,
-	TS_FMT_ARCHIVE, /* tar, zip, 7z, cpio, ... (libarchive) */
+	TS_FMT_ARCHIVE, /* tar, zip, 7z, cpio, ar, iso9660, rar, cab, lha, xar,
+			 * warc (libarchive) */
 };
 
-/* Detect by magic bytes (n may be short; 512 bytes see a tar header). */
+/*
+ * Detect by magic bytes: the compressions first (gzip, xz, zstd, lz4, their
+ * skippable frames, bzip2, zlib), then archives, recognised positively only
+ * (tar by "ustar" or a v7 header checksum, cpio by a whole header, ...).
+ * n may be short: 512 bytes see a tar header, 32774 an iso9660 one.
+ */
 enum ts_format ts_format_detect(const unsigned char *p, size_t n);
 const char *ts_format_name(enum ts_format f);
 /* "gzip", "zlib", "deflate", "bzip2", "xz", "zstd", "lz4", "archive", "plain". */

@@ -172,6 +172,75 @@ static void test_detect(void)
 	CHECK(ts_format_detect(tar, 261) == TS_FMT_PLAIN);
 	memcpy(tar + 257, "ustar  ", 8); /* GNU tar */
 	CHECK(ts_format_detect(tar, sizeof(tar)) == TS_FMT_ARCHIVE);
+
+	/* a v7 tar header: no magic, a checksum that adds up */
+	unsigned char v7[512] = "file.json";
+	unsigned sum = 0;
+	memcpy(v7 + 100, "0000644", 8);
+	memset(v7 + 148, ' ', 8);
+	for (int i = 0; i < 512; i++)
+		sum += v7[i];
+	snprintf((char *)v7 + 148, 8, "%06o", sum);
+	CHECK(ts_format_detect(v7, sizeof(v7)) == TS_FMT_ARCHIVE);
+	v7[0] = 'F';
+	CHECK(ts_format_detect(v7, sizeof(v7)) == TS_FMT_PLAIN); /* sum is off */
+	unsigned char zero[512] = {0};
+	CHECK(ts_format_detect(zero, sizeof(zero)) == TS_FMT_PLAIN);
+
+	/* cpio, every variant; a bare magic is not enough */
+	char odc[80] = "070707";
+	memset(odc + 6, '0', 70);
+	CHECK(ts_format_detect((unsigned char *)odc, 76) == TS_FMT_ARCHIVE);
+	odc[40] = 'x';
+	CHECK(ts_format_detect((unsigned char *)odc, 76) == TS_FMT_PLAIN);
+	char newc[112] = "070701";
+	memset(newc + 6, 'a', 104);
+	CHECK(ts_format_detect((unsigned char *)newc, 110) == TS_FMT_ARCHIVE);
+	newc[5] = '2'; /* crc */
+	CHECK(ts_format_detect((unsigned char *)newc, 110) == TS_FMT_ARCHIVE);
+	CHECK(DETECT("070701 is not cpio") == TS_FMT_PLAIN);
+	unsigned char bin[40] = {0xc7, 0x71};
+	bin[6] = 0xa4, bin[7] = 0x81;  /* mode 0100644, little-endian */
+	bin[20] = 2;                    /* namesize */
+	bin[26] = 'a';
+	CHECK(ts_format_detect(bin, sizeof(bin)) == TS_FMT_ARCHIVE);
+	bin[27] = 'b';                  /* name not terminated */
+	CHECK(ts_format_detect(bin, sizeof(bin)) == TS_FMT_PLAIN);
+	unsigned char binbe[40] = {0x71, 0xc7, 0, 0, 0, 0, 0x81, 0xa4};
+	binbe[21] = 2;
+	binbe[26] = 'a';
+	CHECK(ts_format_detect(binbe, sizeof(binbe)) == TS_FMT_ARCHIVE);
+	CHECK(DETECT("q\xc7\x80 text") == TS_FMT_PLAIN);
+
+	CHECK(DETECT("!<arch>\n") == TS_FMT_ARCHIVE);
+	CHECK(DETECT("Rar!\x1a\x07\x00\xcf") == TS_FMT_ARCHIVE);
+	CHECK(DETECT("Rar!\x1a\x07\x01\x00") == TS_FMT_ARCHIVE);
+	CHECK(DETECT("MSCF\0\0\0\0\x10") == TS_FMT_ARCHIVE);
+	CHECK(DETECT("xar!\0\x1c\0\1") == TS_FMT_ARCHIVE);
+	CHECK(DETECT("WARC/1.0\r\n") == TS_FMT_ARCHIVE);
+	CHECK(DETECT("WARC/ is a word\n") == TS_FMT_PLAIN);
+	unsigned char lha[24] = {0x20, 0x5a, '-', 'l', 'h', '5', '-'};
+	lha[20] = 1;
+	CHECK(ts_format_detect(lha, sizeof(lha)) == TS_FMT_ARCHIVE);
+	lha[20] = 'x';
+	CHECK(ts_format_detect(lha, sizeof(lha)) == TS_FMT_PLAIN);
+	unsigned char *iso = calloc(1, 0x8001 + 5);
+	if (CHECK(iso)) {
+		memcpy(iso + 0x8001, "CD001", 5);
+		CHECK(ts_format_detect(iso, 0x8001 + 5) == TS_FMT_ARCHIVE);
+		CHECK(ts_format_detect(iso, 0x8001 + 4) == TS_FMT_PLAIN);
+		free(iso);
+	}
+
+	/* lz4 legacy frames; skippable frames tell by what follows them */
+	CHECK(DETECT("\x02\x21\x4c\x18\x10") == TS_FMT_LZ4);
+	CHECK(DETECT("\x50\x2a\x4d\x18\x02\0\0\0ab\x28\xb5\x2f\xfd") == TS_FMT_ZSTD);
+	CHECK(DETECT("\x5f\x2a\x4d\x18\x02\0\0\0ab\x04\x22\x4d\x18") == TS_FMT_LZ4);
+	CHECK(DETECT("\x50\x2a\x4d\x18\xff\0\0\0") == TS_FMT_ZSTD);
+	/* bzip2: "BZh", a level, a block */
+	CHECK(DETECT("BZh9\x17\x72\x45\x38\x50\x90") == TS_FMT_BZIP2); /* empty */
+	CHECK(DETECT("BZhello world\n") == TS_FMT_PLAIN);
+	CHECK(DETECT("BZh1 is a level\n") == TS_FMT_PLAIN);
 #undef DETECT
 
 	/* names */
