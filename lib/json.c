@@ -117,6 +117,8 @@ static int hexval(unsigned char c)
 	return -1;
 }
 
+const char ts_json_too_deep[] = "nesting too deep";
+
 #define FAIL(at, msg)                 \
 	do {                          \
 		r->err_at = (const char *)(at); \
@@ -351,7 +353,7 @@ value:
 	case '{':
 	case '[':
 		if (depth >= max_depth)
-			FAIL(p, "nesting too deep");
+			FAIL(p, ts_json_too_deep);
 		if (*p == '{')
 			stack[depth / 64] |= (uint64_t)1 << (depth % 64);
 		else

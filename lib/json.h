@@ -40,10 +40,15 @@ enum ts_json_status {
 struct ts_json_scan {
 	const char *end;    /* OK: one past the last byte of the value */
 	const char *err_at; /* ERROR: the offending byte */
-	const char *err;    /* ERROR: what is wrong (static text) */
+	const char *err;    /* ERROR: what is wrong (static text); the value is
+			     * nested deeper than max_depth, and err_at is the
+			     * bracket too many, exactly when err == ts_json_too_deep
+			     * (compare the pointers) */
 	size_t newlines;    /* '\n' bytes inside the value (pretty-printed input) */
 	int has_ws;         /* whitespace between tokens: minify before output */
 };
+
+extern const char ts_json_too_deep[];
 
 /*
  * Scan the value starting at p (no leading whitespace) and ending before end.

@@ -6,15 +6,53 @@
  * decompressed CloudWatch Logs payloads arrive) are read as jq reads them.
  * CRLF is whitespace; a UTF-8 BOM at the start is skipped.
  *
+ * What comes out does not depend on how the source hands the bytes over
+ * (all at once or a byte at a time), and memory stays bounded by
+ * max_record whatever the input.
+ *
  * A malformed value becomes a TS_ITEM_ERROR item whose raw bytes run from the
- * start of the value to the end of the line holding the damage; reading
- * resumes on the next line.  A value longer than max_record becomes a
- * TS_ITEM_TOO_LARGE item carrying only the first TS_READER_RAW_PREFIX bytes,
- * and the rest of its line is skipped without being buffered, so memory stays
- * bounded by max_record whatever the input.
+ * start of the value to the end of the line holding the damage (a '\r'
+ * before the '\n' included: raw is the bytes as they are), and over the
+ * lines after it that cannot start a value (the indented rest of a broken
+ * pretty-printed value); reading resumes on the next line.  A line that
+ * starts with '{' or '[' always starts a new value: an NDJSON line cut short
+ * does not take the next line with it.  Values delivered before the damage
+ * on the same line are never part of the error's bytes.
+ *
+ * A value rejected for its nesting depth (deeper than max_depth) or its
+ * size (longer than max_record) is skipped whole: no part of it ever comes
+ * out as a value of its own.  The reader follows its structure (brackets,
+ * strings, keys, colons and commas; numbers, escapes and UTF-8 unchecked)
+ * in constant memory to where it closes, however long it is, and resumes
+ * right after it.  When the structure breaks first (a string runs into a
+ * line end, a bracket closes the wrong thing, a value is missing its comma,
+ * or the data ends), the value was damaged: it runs up to the first line
+ * that begins at or after the damage with the start of a value at column 0
+ * ({ [ " - digit t f n), and reading resumes there.  So a damaged value
+ * takes at most the value that follows it along, and an NDJSON line cut
+ * short loses nothing after it.  The item is a TS_ITEM_ERROR holding all
+ * the bytes when they fit in max_record (a too-deep value), else a
+ * TS_ITEM_TOO_LARGE carrying the first TS_READER_RAW_PREFIX bytes.
+ * A text line or malformed line longer than max_record is a TS_ITEM_TOO_LARGE
+ * too; the rest of its line is skipped without being buffered.
  *
  * In text mode (ts-decompress --text), a line that is not entirely JSON values
- * is one TS_ITEM_TEXT item instead of an error.
+ * is one TS_ITEM_TEXT item instead of an error: the line without its "\n" or
+ * "\r\n" (a '\r' not followed by '\n' is text).
+ *
+ * A source may return TS_SOURCE_BREAK: the data is damaged there and more
+ * may follow (a corrupt compressed member, say).  The reader delivers what it
+ * has as if the input ended there (a complete value is a VALUE; a value or
+ * line cut short is an ERROR with its bytes, or TEXT in text mode), then one
+ * TS_ITEM_BREAK item: line is the line number at the break, offset the
+ * stream offset of the break (the number of bytes the source gave before
+ * it).  It does not call the source again before returning the BREAK item,
+ * so what the source knows about the damage is still current then.  Reading
+ * then goes on from the same source at the start of a new line: when the
+ * break cut a line, the data after it is on the next line number; right
+ * after a '\n' (or at the very start) it is on the break's line.  Line
+ * numbers and offsets keep counting; a BOM is only skipped at the start.
+ * Each TS_SOURCE_BREAK gives one BREAK item, two in a row give two.
  *
  * Item spans point into the reader's buffer and are valid until the next call.
  */
@@ -83,6 +121,10 @@ struct ts_reader {
 	size_t lstart;      /* ... which starts here (text mode keeps blanks) */
 	int started;
 	int io_errno;       /* the source failed: reported after the data */
+	int brk;            /* the source returned TS_SOURCE_BREAK: reported
+			     * after the data, as TS_ITEM_BREAK */
+	int mid_line;       /* the last byte read is not a '\n' */
+	struct ts_buf nest; /* the kinds of bracket open in a rejected value */
 	char prefix[TS_READER_RAW_PREFIX]; /* of a too-large record */
 };
 

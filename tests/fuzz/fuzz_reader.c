@@ -2,7 +2,9 @@
  * fuzz_reader.c — the value-stream reader (reader.h) and the JSON scanner.
  *
  * Input: byte 0 sets max_record (1..256), byte 1 the size of the small reads
- * (1..16); the rest is the stream.  For normal and text mode it checks that
+ * (1..16, low four bits), whether a \x01 byte is a TS_SOURCE_BREAK from the
+ * source instead of data (bit 4) and max_depth (bits 5-6: the default, 2, 3
+ * or 5); the rest is the stream.  For normal and text mode it checks that
  *   - reading it all at once, in small reads, and with the CloudWatch Logs
  *     or the first-level index scanner installed gives the same items (and
  *     the index agrees with walking the object);
@@ -10,8 +12,12 @@
  *     (unchanged when it had no whitespace), and jansson accepts it unless
  *     it is one of the documented differences (lone surrogates, numbers too
  *     big for jansson);
- *   - items cover the stream in order, within it, and raw prefixes of
- *     too-large records stay within the limit.
+ *   - items cover the stream in order, within it, never overlapping (no
+ *     byte is in two items), and raw prefixes of too-large records stay
+ *     within the limit;
+ *   - with breaks, each BREAK item is where the source broke, and the items
+ *     are those of reading each stretch between breaks as a whole input,
+ *     line numbers and offsets carried on.
  * And with the whole input: when jansson accepts it as one value,
  * ts_json_scan() does too.
  */
@@ -25,16 +31,27 @@
 struct src {
 	const char *p;
 	size_t n, chunk;
+	int brk; /* \x01 is a break */
 };
 
 static long src_read(void *ctx, char *dst, size_t n)
 {
 	struct src *s = ctx;
 
+	if (s->brk && s->n > 0 && s->p[0] == '\x01') {
+		s->p++;
+		s->n--;
+		return TS_SOURCE_BREAK;
+	}
 	if (n > s->chunk)
 		n = s->chunk;
 	if (n > s->n)
 		n = s->n;
+	if (s->brk) {
+		const char *b = memchr(s->p, '\x01', n);
+		if (b)
+			n = (size_t)(b - s->p);
+	}
 	memcpy(dst, s->p, n);
 	s->p += n;
 	s->n -= n;
@@ -93,22 +110,36 @@ static void check_index(struct ts_span v, const struct ts_json_keys *keys)
 	FUZZ_CHECK(i == keys->n && !keys->overflow);
 }
 
-/* All items as text; checks each item on the way. */
-static void transcript(struct ts_buf *out, const char *in, size_t n, size_t chunk,
-		       size_t max_record, int text, int cwl)
+/* How a stream is read. */
+struct how {
+	const char *clean; /* the data without breaks: what offsets count */
+	size_t cn;
+	size_t max_record;
+	int max_depth;
+	int text;
+	int brk;
+	uint64_t lshift, oshift; /* added to lines and offsets (a stretch of
+				  * the data read on its own) */
+};
+
+/* All items of in as text; checks each item on the way. */
+static void transcript(struct ts_buf *out, const struct how *h, const char *in,
+		       size_t n, size_t chunk, int cwl)
 {
-	struct src s = {in, n, chunk};
+	struct src s = {in, n, chunk, h->brk};
 	struct ts_reader r;
 	struct ts_item it;
 	struct ts_cwl_index x;
 	struct ts_json_keys keys;
 	enum ts_item_kind k;
-	uint64_t last_off = 0;
-	size_t lim = max_record ? max_record : TS_READER_DEFAULT_MAX_RECORD;
+	uint64_t last_off = 0, end = 0, data = 0, nbrk = 0;
+	size_t lim = h->max_record ? h->max_record : TS_READER_DEFAULT_MAX_RECORD;
+	const char *clean = h->clean + h->oshift;
+	size_t cn = h->cn - (size_t)h->oshift;
 
 	ts_cwl_index_init(&x);
-	ts_reader_init(&r, src_read, &s, max_record, 0);
-	r.text = text;
+	ts_reader_init(&r, src_read, &s, h->max_record, h->max_depth);
+	r.text = h->text;
 	if (cwl == 1) {
 		r.scan = ts_cwl_scan;
 		r.scan_ctx = &x;
@@ -118,15 +149,33 @@ static void transcript(struct ts_buf *out, const char *in, size_t n, size_t chun
 	}
 	while ((k = ts_reader_next(&r, &it)) != TS_ITEM_EOF) {
 		FUZZ_CHECK(k != TS_ITEM_IO_ERROR);
-		FUZZ_CHECK(it.offset >= last_off && it.offset <= n);
+		FUZZ_CHECK(it.offset >= last_off && it.offset <= cn);
 		last_off = it.offset;
+		if (k == TS_ITEM_BREAK) {
+			/* where the source broke: after the data before the
+			 * next \x01 not yet reported */
+			while (data < n && in[data] != '\x01')
+				data++;
+			FUZZ_CHECK(h->brk && data < n);
+			FUZZ_CHECK(it.offset == data - nbrk);
+			data++;
+			nbrk++;
+			FUZZ_CHECK(it.v.n == 0 && it.offset >= end);
+			ts_buf_addf(out, "%d %llu %llu\n", (int)k,
+				    (unsigned long long)(it.line + h->lshift),
+				    (unsigned long long)(it.offset + h->oshift));
+			continue;
+		}
+		/* no byte is in two items */
+		FUZZ_CHECK(it.offset >= end);
+		end = it.offset + it.v.n;
 		if (k == TS_ITEM_TOO_LARGE) {
 			FUZZ_CHECK(it.v.n <= lim + 1 && it.v.n > 0);
 			FUZZ_CHECK(it.v.n <= TS_READER_RAW_PREFIX);
-			FUZZ_CHECK(memcmp(it.v.p, in + it.offset, it.v.n) == 0);
+			FUZZ_CHECK(memcmp(it.v.p, clean + it.offset, it.v.n) == 0);
 		} else {
-			FUZZ_CHECK(it.offset + it.v.n <= n);
-			FUZZ_CHECK(memcmp(it.v.p, in + it.offset, it.v.n) == 0);
+			FUZZ_CHECK(it.offset + it.v.n <= cn);
+			FUZZ_CHECK(memcmp(it.v.p, clean + it.offset, it.v.n) == 0);
 		}
 		if (k == TS_ITEM_VALUE) {
 			FUZZ_CHECK(it.v.n <= lim);
@@ -135,14 +184,16 @@ static void transcript(struct ts_buf *out, const char *in, size_t n, size_t chun
 				check_index(it.v, &keys);
 		}
 		if (k == TS_ITEM_TEXT)
-			FUZZ_CHECK(text && it.v.n <= lim);
+			FUZZ_CHECK(h->text && it.v.n <= lim);
 		if (k == TS_ITEM_ERROR) {
 			FUZZ_CHECK(it.err != NULL && it.err_line >= it.line);
 			FUZZ_CHECK(it.v.n <= lim);
 		}
 		ts_buf_addf(out, "%d %llu %llu %llu %d %zu:", (int)k,
-			    (unsigned long long)it.line, (unsigned long long)it.offset,
-			    (unsigned long long)it.err_line, it.has_ws, it.v.n);
+			    (unsigned long long)(it.line + h->lshift),
+			    (unsigned long long)(it.offset + h->oshift),
+			    (unsigned long long)(it.err_line ? it.err_line + h->lshift : 0),
+			    it.has_ws, it.v.n);
 		ts_buf_add(out, it.v.p, it.v.n);
 		ts_buf_addch(out, '\n');
 	}
@@ -178,39 +229,105 @@ static void whole_input(const char *in, size_t n)
 	FUZZ_CHECK(ts_json_skip_ws(sc.end, in + n) == in + n);
 }
 
+static uint64_t count_nl(const char *p, size_t n)
+{
+	uint64_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += p[i] == '\n';
+	return k;
+}
+
+/*
+ * A break is the end of input for what is before it: the items of a stream
+ * with breaks are those of each stretch between them read on its own, the
+ * next stretch starting on a new line unless the break came right after a
+ * '\n'.  (A BOM is skipped only at the very start, so a stretch starting
+ * with one is not compared.)
+ */
+static void stretches(struct ts_buf *out, struct how h, const char *in, size_t n)
+{
+	uint64_t line = 1;
+	size_t i = 0;
+
+	h.brk = 0;
+	h.oshift = 0;
+	for (;;) {
+		const char *b = memchr(in + i, '\x01', n - i);
+		size_t len = (b ? (size_t)(b - in) : n) - i;
+		h.lshift = line - 1;
+		if (i > 0 && len > 0 && in[i] == '\xef') {
+			ts_buf_reset(out);
+			ts_buf_addstr(out, "(not compared)");
+			return;
+		}
+		transcript(out, &h, in + i, len, len + 1, 0);
+		line += count_nl(in + i, len);
+		h.oshift += len;
+		if (!b)
+			return;
+		ts_buf_addf(out, "%d %llu %llu\n", (int)TS_ITEM_BREAK,
+			    (unsigned long long)line, (unsigned long long)h.oshift);
+		if (len > 0 && in[i + len - 1] != '\n')
+			line++;
+		i += len + 1;
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static const int depths[] = {0, 2, 3, 5};
+
 	if (size < 2)
 		return 0;
 	size_t max_record = 1 + data[0];
 	size_t chunk = 1 + (data[1] & 15);
+	int brk = (data[1] >> 4) & 1;
 	const char *in = (const char *)data + 2;
 	size_t n = size - 2;
-	struct ts_buf a, b;
+	struct ts_buf a, b, clean;
+	struct how h = {.max_record = max_record, .max_depth = depths[(data[1] >> 5) & 3],
+			.brk = brk};
 
 	ts_buf_init(&a, 0);
 	ts_buf_init(&b, 0);
+	ts_buf_init(&clean, 0);
+	for (size_t i = 0; i < n; i++)
+		if (!brk || in[i] != '\x01')
+			ts_buf_addch(&clean, in[i]);
+	h.clean = clean.data;
+	h.cn = clean.len;
 	for (int text = 0; text < 2; text++) {
+		h.text = text;
+		h.max_record = max_record;
 		ts_buf_reset(&a);
-		transcript(&a, in, n, n + 1, max_record, text, 0);
+		transcript(&a, &h, in, n, n + 1, 0);
 		ts_buf_reset(&b);
-		transcript(&b, in, n, chunk, max_record, text, 0);
+		transcript(&b, &h, in, n, chunk, 0);
 		same(&a, &b, "small reads");
 		ts_buf_reset(&b);
-		transcript(&b, in, n, text ? 1 : n + 1, max_record, text, 1);
+		transcript(&b, &h, in, n, text ? 1 : n + 1, 1);
 		same(&a, &b, "cwl scanner");
 		ts_buf_reset(&b);
-		transcript(&b, in, n, chunk, max_record, text, 2);
+		transcript(&b, &h, in, n, chunk, 2);
 		same(&a, &b, "index scanner");
+		if (brk) {
+			ts_buf_reset(&b);
+			stretches(&b, h, in, n);
+			if (strcmp(b.data, "(not compared)") != 0)
+				same(&a, &b, "each stretch between breaks on its own");
+		}
 		/* the default limit, where the raw prefix is 4096 bytes */
+		h.max_record = 0;
 		ts_buf_reset(&a);
-		transcript(&a, in, n, n + 1, 0, text, 0);
+		transcript(&a, &h, in, n, n + 1, 0);
 		ts_buf_reset(&b);
-		transcript(&b, in, n, 64, 0, text, 0);
+		transcript(&b, &h, in, n, 64, 0);
 		same(&a, &b, "default limit");
 	}
 	ts_buf_release(&a);
 	ts_buf_release(&b);
+	ts_buf_release(&clean);
 	whole_input(in, n);
 	return 0;
 }

@@ -259,8 +259,12 @@ static void test_scan_depth(void)
 			CHECK(st == TS_JSON_OK && sc.end == buf + 2 * d);
 		else
 			CHECK(st == TS_JSON_ERROR && sc.err_at == buf + d - 1 &&
-			      strstr(sc.err, "deep"));
+			      sc.err == ts_json_too_deep && strstr(sc.err, "deep"));
 	}
+	/* only a depth error says so */
+	CHECK(scan_n("[[1 2]]", 7, 1, 0) == TS_JSON_ERROR && sc.err != ts_json_too_deep);
+	CHECK(scan_n("[[{]]", 5, 1, 2) == TS_JSON_ERROR && sc.err == ts_json_too_deep &&
+	      sc.err_at[0] == '{');
 	/* objects count too, and a larger max_depth is capped */
 	char obj[6 * 600 + 10];
 	size_t n = 0;

@@ -8,6 +8,7 @@
  *	V3:17~ {...}     VALUE at line 3, offset 17, with whitespace inside
  *	E2:8/3 raw       ERROR at line 2, offset 8, damage on line 3
  *	T L X I          TEXT, TOO_LARGE, IO_ERROR (then errno)
+ *	B2:13            BREAK at line 2, stream offset 13
  *
  * bytes outside printable ASCII as \xNN.  Each case is also read with the
  * CloudWatch Logs scanner installed (cwl.h): it must delimit values exactly
@@ -27,12 +28,22 @@ struct src {
 	size_t chunk;   /* most bytes handed over per call */
 	int fail_errno; /* fail with this after the data (0: clean end) */
 	int calls_after_end;
+	int breaks;     /* a \x01 byte is a TS_SOURCE_BREAK, not data */
+	int calls;
+	int break_call; /* the number of the call that last returned a break */
 };
 
 static long src_read(void *ctx, char *dst, size_t n)
 {
 	struct src *s = ctx;
 
+	s->calls++;
+	if (s->breaks && s->n > 0 && s->p[0] == '\x01') {
+		s->p++;
+		s->n--;
+		s->break_call = s->calls;
+		return TS_SOURCE_BREAK;
+	}
 	if (s->n == 0) {
 		s->calls_after_end++;
 		if (s->fail_errno) {
@@ -45,6 +56,11 @@ static long src_read(void *ctx, char *dst, size_t n)
 		n = s->chunk;
 	if (n > s->n)
 		n = s->n;
+	if (s->breaks) {
+		const char *b = memchr(s->p, '\x01', n);
+		if (b)
+			n = (size_t)(b - s->p);
+	}
 	memcpy(dst, s->p, n);
 	s->p += n;
 	s->n -= n;
@@ -64,10 +80,10 @@ static void put_bytes(struct ts_buf *b, const char *p, size_t n)
 
 /* The items read from in, as text (caller frees). */
 static char *transcript(const char *in, size_t n, size_t chunk, size_t max_record,
-			int text, int fail_errno, int cwl)
+			int max_depth, int text, int fail_errno, int cwl)
 {
 	struct ts_cwl_index x;
-	struct src s = {in, n, chunk, fail_errno, 0};
+	struct src s = {.p = in, .n = n, .chunk = chunk, .fail_errno = fail_errno, .breaks = 1};
 	struct ts_reader r;
 	struct ts_item it;
 	struct ts_buf out;
@@ -75,7 +91,7 @@ static char *transcript(const char *in, size_t n, size_t chunk, size_t max_recor
 	int guard = 0;
 
 	ts_buf_init(&out, 0);
-	ts_reader_init(&r, src_read, &s, max_record, 0);
+	ts_reader_init(&r, src_read, &s, max_record, max_depth);
 	r.text = text;
 	ts_cwl_index_init(&x);
 	if (cwl) {
@@ -83,8 +99,14 @@ static char *transcript(const char *in, size_t n, size_t chunk, size_t max_recor
 		r.scan_ctx = &x;
 	}
 	while ((k = ts_reader_next(&r, &it)) != TS_ITEM_EOF && guard++ < 10000) {
-		static const char kinds[] = "?VTELI";
+		static const char kinds[] = "?VTELIB";
 		ts_buf_addf(&out, "%c", kinds[k]);
+		if (k == TS_ITEM_BREAK) {
+			ts_buf_addf(&out, "%llu:%llu%s\n", (unsigned long long)it.line,
+				    (unsigned long long)it.offset,
+				    it.v.n ? " (a break with bytes)" : "");
+			continue;
+		}
 		if (k == TS_ITEM_IO_ERROR) {
 			ts_buf_addf(&out, " %s\n", strerror(it.sys_errno));
 			continue;
@@ -112,13 +134,13 @@ static char *transcript(const char *in, size_t n, size_t chunk, size_t max_recor
 static const size_t chunks[] = {(size_t)1 << 30, 1, 2, 3, 7, 64};
 
 /* Read in every way; each must give want. */
-static void expect_(const char *in, size_t n, size_t max_record, int text,
-		    int fail_errno, const char *want, int line)
+static void expect_(const char *in, size_t n, size_t max_record, int max_depth,
+		    int text, int fail_errno, const char *want, int line)
 {
 	for (size_t i = 0; i < 2 * sizeof(chunks) / sizeof(chunks[0]); i++) {
 		size_t chunk = chunks[i / 2];
-		char *got = transcript(in, n, chunk, max_record, text, fail_errno,
-				       i & 1);
+		char *got = transcript(in, n, chunk, max_record, max_depth, text,
+				       fail_errno, i & 1);
 		char what[80];
 		snprintf(what, sizeof(what), "items, reading %zu bytes at a time%s",
 			 chunk, i & 1 ? ", cwl scanner" : "");
@@ -130,13 +152,16 @@ static void expect_(const char *in, size_t n, size_t max_record, int text,
 		free(got);
 	}
 }
-#define EXPECT(in, want) expect_((in), sizeof(in) - 1, 0, 0, 0, (want), __LINE__)
+/* In every case a \x01 byte stands for a TS_SOURCE_BREAK from the source. */
+#define EXPECT(in, want) expect_((in), sizeof(in) - 1, 0, 0, 0, 0, (want), __LINE__)
 #define EXPECT_TEXT(in, want) \
-	expect_((in), sizeof(in) - 1, 0, 1, 0, (want), __LINE__)
+	expect_((in), sizeof(in) - 1, 0, 0, 1, 0, (want), __LINE__)
 #define EXPECT_TEXT_MAX(in, max, want) \
-	expect_((in), sizeof(in) - 1, (max), 1, 0, (want), __LINE__)
+	expect_((in), sizeof(in) - 1, (max), 0, 1, 0, (want), __LINE__)
 #define EXPECT_MAX(in, max, want) \
-	expect_((in), sizeof(in) - 1, (max), 0, 0, (want), __LINE__)
+	expect_((in), sizeof(in) - 1, (max), 0, 0, 0, (want), __LINE__)
+#define EXPECT_DEPTH(in, max, depth, want) \
+	expect_((in), sizeof(in) - 1, (max), (depth), 0, 0, (want), __LINE__)
 
 static void test_ndjson(void)
 {
@@ -201,10 +226,11 @@ static void test_errors(void)
 	       "V1:0 {\"a\":1}\n"
 	       "E1:8/1 garbage\n"
 	       "V2:16 {\"c\":3}\n");
+	/* raw is the bytes as they are: the '\r' of a CRLF line stays */
 	EXPECT("not json at all\n[1]\r\nnor this\r\n[2]",
 	       "E1:0/1 not json at all\n"
 	       "V2:16 [1]\n"
-	       "E3:21/3 nor this\n"
+	       "E3:21/3 nor this\\x0d\n"
 	       "V4:31 [2]\n");
 	EXPECT("truex\n1\n", "E1:0/1 truex\nV2:6 1\n");
 	EXPECT("[1,]\n", "E1:0/1 [1,]\n");
@@ -228,8 +254,8 @@ static void test_errors(void)
 	EXPECT("{\"a\":}\n{\"b\":2}\n", "E1:0/1 {\"a\":}\nV2:7 {\"b\":2}\n");
 	EXPECT("{\"a\":\n{\"b\":2}\n", "E1:0/1 {\"a\":\nV2:6 {\"b\":2}\n");
 	EXPECT("[1,\n[2]\n", "E1:0/1 [1,\nV2:4 [2]\n");
-	/* ... but not in the middle of a line */
-	EXPECT("1 {\"a\":\n{\"b\":2}\n", "V1:0 1\nE1:2/2 {\"a\":\\x0a{\"b\":2}\n");
+	/* ... also when the bad value starts in the middle of a line */
+	EXPECT("1 {\"a\":\n{\"b\":2}\n", "V1:0 1\nE1:2/1 {\"a\":\nV2:8 {\"b\":2}\n");
 	/* an unterminated string ends at its line */
 	EXPECT("{\"a\":\"abc\n{\"b\":2}\n",
 	       "E1:0/1 {\"a\":\"abc\nV2:10 {\"b\":2}\n");
@@ -267,7 +293,7 @@ static void test_too_large(void)
 	in[big - 1] = '"';
 	memcpy(in + big, "\n{\"next\":1}\n", 12);
 	for (int one = 0; one < 2; one++) {
-		struct src s = {in, big + 12, one ? 4096 : big, 0, 0};
+		struct src s = {.p = in, .n = big + 12, .chunk = one ? 4096 : big};
 		struct ts_reader r;
 		struct ts_item it;
 
@@ -303,7 +329,7 @@ static void test_long_record(void)
 	memcpy(in + len, "\n[2]\n", 5);
 	for (int k = 0; k < 3; k++) {
 		static const size_t ck[] = {(size_t)1 << 30, 65536, 1000};
-		struct src s = {in, len + 5, ck[k], 0, 0};
+		struct src s = {.p = in, .n = len + 5, .chunk = ck[k]};
 		struct ts_reader r;
 		struct ts_item it;
 
@@ -334,10 +360,10 @@ static void test_text(void)
 		    "T1:0 2024-05-01 12:00:00 INFO started\n");
 	EXPECT_TEXT("{\"a\":1} trailing\n", "T1:0 {\"a\":1} trailing\n");
 	EXPECT_TEXT("\xff\xfe bytes\n", "T1:0 \\xff\\xfe bytes\n");
-	/* too large in text mode: measured from the start of the line */
+	/* too large in text mode: measured from the start of the line; the
+	 * value is skipped whole, its last line too */
 	EXPECT_TEXT_MAX("{\n  \"aaaaaaaaaaaaaaaaaaaa\": 1\n}\n  ok\n", 16,
 			"L1:0 {\\x0a  \"aaaaaaaaaaaa\n"
-			"T3:30 }\n"
 			"T4:32   ok\n");
 	EXPECT_TEXT_MAX("[1]\n                    \nabc\n", 16,
 			"V1:0 [1]\nL2:4                  \nT3:25 abc\n");
@@ -351,18 +377,223 @@ static void test_text(void)
 	EXPECT_TEXT("{\"a\":\n x}\nok\n", "E1:0/2 {\"a\":\\x0a x}\nT3:10 ok\n");
 }
 
+/* A source returning TS_SOURCE_BREAK (\x01 in the input here). */
+static void test_break(void)
+{
+	/* a value cut by the break is an error with exactly its bytes; the
+	 * data after the break starts a new line */
+	EXPECT("{\"a\":1}\n{\"b\":\x01{\"c\":3}\n{\"d\":4}",
+	       "V1:0 {\"a\":1}\n"
+	       "E2:8/2 {\"b\":\n"
+	       "B2:13\n"
+	       "V3:13 {\"c\":3}\n"
+	       "V4:21 {\"d\":4}\n");
+	/* a number is complete at the break, as at the end of input */
+	EXPECT("[1]\n123\x01" "456\n", "V1:0 [1]\nV2:4 123\nB2:7\nV3:7 456\n");
+	/* a string cut short; what follows the break is read afresh */
+	EXPECT("\"abc\x01" "def\"\n[1]",
+	       "E1:0/1 \"abc\nB1:4\nE2:4/2 def\"\nV3:9 [1]\n");
+	/* a pretty-printed value cut short, values at column 0 after it */
+	EXPECT("{\n  \"a\": 1,\n\x01{\"b\":2}\n",
+	       "E1:0/2 {\\x0a  \"a\": 1,\nB3:12\nV3:12 {\"b\":2}\n");
+	/* an error does not reach past the break */
+	EXPECT("x\n\x01  y\n", "E1:0/1 x\nB2:2\nE2:4/2 y\n");
+	/* a '\r' cut off from its '\n' stays in the bytes */
+	EXPECT("[1]\r\n{\"x\":\r\x01[2]",
+	       "V1:0 [1]\nE2:5/2 {\"x\":\\x0d\nB2:11\nV3:11 [2]\n");
+	/* at the very start, two in a row, right after a newline */
+	EXPECT("\x01[1]\n", "B1:0\nV1:0 [1]\n");
+	EXPECT("[1]\x01\x01[2]", "V1:0 [1]\nB1:3\nB2:3\nV2:3 [2]\n");
+	EXPECT("[1]\n\x01[2]\n", "V1:0 [1]\nB2:4\nV2:4 [2]\n");
+	EXPECT("[1]\n\n\x01\n[2]\n", "V1:0 [1]\nB3:5\nV4:6 [2]\n");
+	/* breaks and nothing else, then the end */
+	EXPECT("\x01\x01\x01", "B1:0\nB1:0\nB1:0\n");
+	EXPECT("\xef\xbb\x01\xbf{}", "E1:0/1 \\xef\\xbb\nB1:2\nE2:2/2 \\xbf{}\n");
+	/* a too-large value cut by the break */
+	EXPECT_MAX("[1]\n\"0123456789abcdefghij\x01[2]\n", 16,
+		   "V1:0 [1]\nL2:4 \"0123456789abcdef\nB2:25\nV3:25 [2]\n");
+	/* text mode */
+	EXPECT_TEXT("hello\nwor\x01ld\n[1]\n",
+		    "T1:0 hello\nT2:6 wor\nB2:9\nT3:9 ld\nV4:12 [1]\n");
+	EXPECT_TEXT("abc\r\x01\nx", "T1:0 abc\\x0d\nB1:4\nT3:5 x\n");
+	EXPECT_TEXT("[1] {\"a\":\x01 x\n",
+		    "V1:0 [1]\nE1:4/1 {\"a\":\nB1:9\nT2:9  x\n");
+
+	/* The source is not called again before the BREAK item is out, and
+	 * a source breaking again and again, then ending, ends the items. */
+	struct src s = {.p = "[1]\x01\x01", .n = 5, .chunk = 64, .breaks = 1};
+	struct ts_reader r;
+	struct ts_item it;
+	ts_reader_init(&r, src_read, &s, 0, 0);
+	CHECK(ts_reader_next(&r, &it) == TS_ITEM_VALUE);
+	CHECK(ts_reader_next(&r, &it) == TS_ITEM_BREAK && it.v.n == 0);
+	CHECK(s.calls == s.break_call);
+	CHECK(ts_reader_next(&r, &it) == TS_ITEM_BREAK);
+	CHECK(s.calls == s.break_call);
+	CHECK(ts_reader_next(&r, &it) == TS_ITEM_EOF);
+	CHECK(ts_reader_next(&r, &it) == TS_ITEM_EOF);
+	/* a failure after a break */
+	struct src f = {.p = "[1]\x01[2", .n = 6, .chunk = 64, .fail_errno = EIO, .breaks = 1};
+	ts_reader_reset(&r, src_read, &f);
+	CHECK(ts_reader_next(&r, &it) == TS_ITEM_VALUE);
+	CHECK(ts_reader_next(&r, &it) == TS_ITEM_BREAK && it.offset == 3);
+	CHECK(ts_reader_next(&r, &it) == TS_ITEM_ERROR && it.line == 2 && it.offset == 3);
+	CHECK(ts_reader_next(&r, &it) == TS_ITEM_IO_ERROR && it.sys_errno == EIO);
+	CHECK(ts_reader_next(&r, &it) == TS_ITEM_EOF);
+	ts_reader_release(&r);
+}
+
+/* A value rejected for its depth or size never leaks a part of itself. */
+static void test_rejected_whole(void)
+{
+	/* inner lines at column 0 are part of the too-deep value */
+	EXPECT_DEPTH("[[[\n[[[1]]]\n]]]\n{\"ok\":1}\n", 0, 3,
+		     "E1:0/2 [[[\\x0a[[[1]]]\\x0a]]]\n"
+		     "V4:16 {\"ok\":1}\n");
+	/* the rest of its line after it is read as usual */
+	EXPECT_DEPTH("[[[[1]]]] [2] x\n[3]", 0, 3,
+		     "E1:0/1 [[[[1]]]]\nV1:10 [2]\nE1:14/1 x\nV2:16 [3]\n");
+	/* as printed by jq */
+	EXPECT_DEPTH("{\n  \"a\": {\n    \"b\": [\n      [1],\n      {\"c\": 2}\n"
+		     "    ]\n  }\n}\n{\"ok\":1}\n", 0, 3,
+		     "E1:0/4 {\\x0a  \"a\": {\\x0a    \"b\": [\\x0a      [1],\\x0a"
+		     "      {\"c\": 2}\\x0a    ]\\x0a  }\\x0a}\n"
+		     "V9:60 {\"ok\":1}\n");
+	/* as printed with no indentation */
+	EXPECT_DEPTH("{\n\"a\": [\n{\n\"b\": [1]\n},\n\"c\"\n]\n}\n[2]\n", 0, 3,
+		     "E1:0/4 {\\x0a\"a\": [\\x0a{\\x0a\"b\": [1]\\x0a},\\x0a\"c\"\\x0a]\\x0a}\n"
+		     "V9:31 [2]\n");
+	/* brackets and quotes inside strings do not count */
+	EXPECT_DEPTH("[[\"]]\\\"]]\",\n[[1]]]]\n[2]\n", 0, 2,
+		     "E1:0/2 [[\"]]\\x5c\"]]\",\\x0a[[1]]]]\nV3:20 [2]\n");
+	/* broken before it closes: it ends before the next line that starts
+	 * a value at column 0 */
+	EXPECT_DEPTH("[[[\n[[[1]]] x\n  2\n{\"ok\":1}\n", 0, 3,
+		     "E1:0/2 [[[\\x0a[[[1]]] x\\x0a  2\n"
+		     "V4:18 {\"ok\":1}\n");
+	EXPECT_DEPTH("[[[[1]]\n{\"ok\":1}\n[2]\n", 0, 3,
+		     "E1:0/1 [[[[1]]\nV2:8 {\"ok\":1}\nV3:17 [2]\n");
+	EXPECT_DEPTH("[[[[\"a\n[1]\n", 0, 3, "E1:0/1 [[[[\"a\nV2:7 [1]\n");
+	EXPECT_DEPTH("[[[[\"a\\\n[1]\n[2]", 0, 3, "E1:0/1 [[[[\"a\\x5c\nV2:8 [1]\nV3:12 [2]\n");
+	EXPECT_DEPTH("[[[[1]]]}\n[1]\n", 0, 3, "E1:0/1 [[[[1]]]}\nV2:10 [1]\n");
+	EXPECT_DEPTH("[[[[1]]\n\n  \n", 0, 3, "E1:0/1 [[[[1]]\n");
+	EXPECT_DEPTH("{\"a\":{\"b\":{\"c\":1} \"d\"}}\n[1]\n", 0, 2,
+		     "E1:0/1 {\"a\":{\"b\":{\"c\":1} \"d\"}}\nV2:24 [1]\n");
+	/* too deep and longer than max_record */
+	EXPECT_DEPTH("[[[[1,2,3,4,5,6,7,8,9,10]]]]\n[1]\n", 16, 3,
+		     "L1:0 [[[[1,2,3,4,5,6,7\nV2:29 [1]\n");
+
+	/* too large, pretty-printed, good values after it */
+	EXPECT_MAX("{\n  \"a\": \"0123456789abcdefghijklmnopqrstuvwxyz\",\n  \"b\": [\n"
+		   "    1\n  ]\n}\n{\"ok\":1}\n[2]\n", 32,
+		   "L1:0 {\\x0a  \"a\": \"0123456789abcdefghijklm\n"
+		   "V7:70 {\"ok\":1}\nV8:79 [2]\n");
+	/* too large, one line, more values on it */
+	EXPECT_MAX("{\"a\":\"0123456789abcdef\"}{\"b\":1} [2]\n[3]", 16,
+		   "L1:0 {\"a\":\"0123456789a\nV1:24 {\"b\":1}\nV1:32 [2]\nV2:36 [3]\n");
+	/* too large, cut short: it takes at most the value after it along
+	 * (here where an element may follow; where a string is open, the
+	 * line end breaks it) */
+	EXPECT_MAX("[1,2,3,4,5,6,7,8,9,10,11,12,\n{\"ok\":1}\n[2]\n", 16,
+		   "L1:0 [1,2,3,4,5,6,7,8,\nV3:38 [2]\n");
+	EXPECT_MAX("{\"a\":\"0123456789abcdefghij\n  x\n{\"ok\":1}\n", 16,
+		   "L1:0 {\"a\":\"0123456789a\nV3:31 {\"ok\":1}\n");
+	/* a long number */
+	EXPECT_MAX("12345678901234567890 [1]\n", 16,
+		   "L1:0 12345678901234567\nV1:21 [1]\n");
+	/* too large with lines at column 0 inside */
+	EXPECT_MAX("[\n\"0123456789abcdef\",\n[1],\n{\"a\":2}\n]\n[3]\n", 16,
+		   "L1:0 [\\x0a\"0123456789abcd\nV6:37 [3]\n");
+
+	/* 10,000 levels spread over lines, each a bracket at column 0 */
+	struct ts_buf in;
+	ts_buf_init(&in, 0);
+	for (int i = 0; i < 1000; i++)
+		ts_buf_addstr(&in, "[[[[[[[[[[\n");
+	for (int i = 0; i < 1000; i++)
+		ts_buf_addstr(&in, "]]]]]]]]]]\n");
+	size_t nest = in.len - 1;
+	ts_buf_addstr(&in, "{\"ok\":1}\n[2]\n");
+	for (size_t i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+		for (size_t max = 0; max <= 8192; max += 8192) {
+			struct src s = {.p = in.data, .n = in.len, .chunk = chunks[i]};
+			struct ts_reader r;
+			struct ts_item it;
+			ts_reader_init(&r, src_read, &s, max, 0);
+			enum ts_item_kind k = ts_reader_next(&r, &it);
+			if (max == 0) {
+				CHECK(k == TS_ITEM_ERROR && it.v.n == nest &&
+				      memcmp(it.v.p, in.data, nest) == 0);
+				CHECK(it.line == 1 && it.err_line == 52 &&
+				      strstr(it.err, "deep"));
+			} else {
+				CHECK(k == TS_ITEM_TOO_LARGE && it.v.n == TS_READER_RAW_PREFIX);
+			}
+			CHECK(ts_reader_next(&r, &it) == TS_ITEM_VALUE &&
+			      it.line == 2001 && it.offset == nest + 1);
+			CHECK_MEM(it.v.p, it.v.n, "{\"ok\":1}", 8);
+			CHECK(ts_reader_next(&r, &it) == TS_ITEM_VALUE && it.line == 2002);
+			CHECK(ts_reader_next(&r, &it) == TS_ITEM_EOF);
+			ts_reader_release(&r);
+		}
+	}
+	/* the same nesting on one line, never closed: one item, no value */
+	ts_buf_reset(&in);
+	for (int i = 0; i < 100000; i++)
+		ts_buf_addstr(&in, "[{\"a\":");
+	for (size_t i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+		struct src s = {.p = in.data, .n = in.len, .chunk = chunks[i] < 7 ? 4096 : chunks[i]};
+		struct ts_reader r;
+		struct ts_item it;
+		ts_reader_init(&r, src_read, &s, 4096, 0);
+		CHECK(ts_reader_next(&r, &it) == TS_ITEM_TOO_LARGE);
+		CHECK(ts_reader_next(&r, &it) == TS_ITEM_EOF);
+		ts_reader_release(&r);
+	}
+	ts_buf_release(&in);
+}
+
+/* Bytes of a value delivered are never in an error item too. */
+static void test_after_value(void)
+{
+	EXPECT("{\"a\":1} junk\n{\"b\":2}\n",
+	       "V1:0 {\"a\":1}\nE1:8/1 junk\nV2:13 {\"b\":2}\n");
+	EXPECT("{\"a\":1}{\"b\"\n{\"c\":2}\n",
+	       "V1:0 {\"a\":1}\nE1:7/1 {\"b\"\nV2:12 {\"c\":2}\n");
+	EXPECT("{\"a\":1}{\"b\"", "V1:0 {\"a\":1}\nE1:7/1 {\"b\"\n");
+	EXPECT("[1] [2] {\"b\":\n  x}\n[3]\n",
+	       "V1:0 [1]\nV1:4 [2]\nE1:8/2 {\"b\":\\x0a  x}\nV3:19 [3]\n");
+	EXPECT("{\"a\":1} junk\r\n", "V1:0 {\"a\":1}\nE1:8/1 junk\\x0d\n");
+}
+
+/* raw is the original bytes exactly: a CRLF line keeps its '\r' */
+static void test_crlf_raw(void)
+{
+	EXPECT("x\r\n{\"a\":1}\r\n", "E1:0/1 x\\x0d\nV2:3 {\"a\":1}\n");
+	EXPECT("{\"d\" 4}\r\n[1]\r\n", "E1:0/1 {\"d\" 4}\\x0d\nV2:9 [1]\n");
+	EXPECT("{\r\n  \"a\": x\r\n}\r\n[1]",
+	       "E1:0/2 {\\x0d\\x0a  \"a\": x\\x0d\\x0a}\\x0d\nV4:16 [1]\n");
+	EXPECT("{\"a\":\r\n{\"b\":1}\r\n", "E1:0/1 {\"a\":\\x0d\nV2:7 {\"b\":1}\n");
+	EXPECT_DEPTH("[[[\r\n]]]\r\n[1]\r\n", 0, 2, "E1:0/1 [[[\\x0d\\x0a]]]\nV3:10 [1]\n");
+	EXPECT_DEPTH("[[[\r\n\r\n", 0, 2, "E1:0/1 [[[\\x0d\n");
+	/* text mode: a TEXT item is the line without its "\r\n" */
+	EXPECT_TEXT("abc\r\nx y\r\n", "T1:0 abc\nT2:5 x y\n");
+	EXPECT_TEXT("abc\r", "T1:0 abc\\x0d\n");
+	EXPECT_TEXT("{\"a\":\r\n x}\r\nok", "E1:0/2 {\"a\":\\x0d\\x0a x}\\x0d\nT3:12 ok\n");
+}
+
 static void test_io_error(void)
 {
 	/* everything read before the failure comes out first */
 	const char *in = "{\"a\":1}\n{\"b\":2}\n";
-	char *got = transcript(in, strlen(in), 1 << 20, 0, 0, EIO, 0);
+	char *got = transcript(in, strlen(in), 1 << 20, 0, 0, 0, EIO, 0);
 	char want[256];
 	snprintf(want, sizeof(want), "V1:0 {\"a\":1}\nV2:8 {\"b\":2}\nI %s\n",
 		 strerror(EIO));
 	CHECK_STR(got, want);
 	free(got);
 	for (size_t i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
-		got = transcript(in, strlen(in), chunks[i], 0, 0, EIO, 1);
+		got = transcript(in, strlen(in), chunks[i], 0, 0, 0, EIO, 1);
 		CHECK_STR(got, want);
 		free(got);
 	}
@@ -372,14 +603,14 @@ static void test_io_error(void)
 	snprintf(want, sizeof(want), "V1:0 [1]\nE2:4/2 {\"b\":\nI %s\n",
 		 strerror(ECONNRESET));
 	for (size_t i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
-		got = transcript(in, strlen(in), chunks[i], 0, 0, ECONNRESET, 0);
+		got = transcript(in, strlen(in), chunks[i], 0, 0, 0, ECONNRESET, 0);
 		CHECK_STR(got, want);
 		free(got);
 	}
 
 	/* failing at once */
 	snprintf(want, sizeof(want), "I %s\n", strerror(EBADF));
-	got = transcript("", 0, 1, 0, 0, EBADF, 0);
+	got = transcript("", 0, 1, 0, 0, 0, EBADF, 0);
 	CHECK_STR(got, want);
 	free(got);
 }
@@ -451,7 +682,7 @@ static void test_cwl_stream(void)
 	memcpy(in, data, n1);
 	memcpy(in + n1, control, sizeof(control));
 	for (size_t i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
-		struct src s = {in, total, chunks[i], 0, 0};
+		struct src s = {.p = in, .n = total, .chunk = chunks[i]};
 		struct ts_reader r;
 		struct ts_item it;
 
@@ -476,5 +707,9 @@ int main(void)
 	test_io_error();
 	test_sources();
 	test_cwl_stream();
+	test_break();
+	test_rejected_whole();
+	test_after_value();
+	test_crlf_raw();
 	return check_done();
 }
