@@ -1484,6 +1484,12 @@ static struct ts_decomp *setup(struct ts_decomp *d, enum ts_format fmt)
 			break;
 		}
 		d->peek_len += (size_t)n;
+		/* A first line of text is neither compressed nor an archive:
+		 * a live stream of NDJSON is not held up waiting for more. */
+		const char *nl = memchr(d->peek, '\n', d->peek_len);
+		if (fmt == TS_FMT_AUTO && nl && !memchr(d->peek, 0, (size_t)(nl - d->peek)) &&
+		    ts_format_detect((unsigned char *)d->peek, d->peek_len) == TS_FMT_PLAIN)
+			break;
 	}
 	d->nread = d->peek_len;
 	raw = ts_format_detect((unsigned char *)d->peek, d->peek_len);
