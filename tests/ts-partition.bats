@@ -850,6 +850,7 @@ unprivileged() {
 
 # --- scale ------------------------------------------------------------------------------------
 
+# bats test_tags=slow
 @test "100,000 distinct partitions under ulimit -n 256: exit 0, 100,000 files, every manifest line valid" {
 	seq 100000 | awk '{printf "{\"k\":%d}\n",$1}' > in
 	t0=$(date +%s%N)
@@ -1138,4 +1139,239 @@ no_files_in() {
 	[ "$(stat_field err records_out)" -eq 60 ]
 	# the run removed its lock file; the cleaners left none
 	[ -z "$(find top -name '.ts-run-*')" ] || fail "lock files left: $(find top -name '.ts-run-*')"
+}
+
+# --- the lifecycle: signals, a closed manifest --------------------------------------
+
+@test "SIGHUP is SIGTERM: every file is finished and in the manifest, exit 0" {
+	mkfifo fifo
+	ts-partition -o out "${KP[@]}" --max-records 3 --stats < fifo > man 2> err 3>&- &
+	pid=$!
+	BG_PIDS=$pid
+	exec 5<> fifo
+	seq 10 | awk '{printf "{\"k\":%d,\"i\":%d}\n",$1%3,$1}' >&5
+	wait_for 5 lines_ge man 3
+	wait_for 5 temps_ge out 1
+	kill -s HUP "$pid"
+	wait_exit "$pid" 10
+	exec 5>&-
+	[ "$bg_status" -eq 0 ] || fail "exit $bg_status: $(cat err)"
+	check_manifest man out
+	assert_equal "$(sum_records man)" 10
+	[ -z "$(temp_files out)" ]
+	[ -z "$(find out -name '.ts-run-*')" ]
+	assert_equal "$(stat_field err records_in)" 10
+}
+
+@test "a closed manifest pipe: every record still published, nothing left temporary, a message, exit 2" {
+	seq 20000 | awk '{printf "{\"k\":%d,\"i\":%d}\n",$1%100,$1}' > in
+	set -o pipefail
+	ts-partition -o out "${KP[@]}" --max-records 50 --stats in 2> err | head -n 1 > first && status=0 || status=$?
+	set +o pipefail
+	[ "$status" -eq 2 ] || fail "exit $status: $(cat err)"
+	# every record is in a published file, once
+	assert_equal "$(find out -type f ! -name '.*' -print0 | xargs -0 cat | wc -l)" 20000
+	assert_equal "$(find out -type f ! -name '.*' -print0 | xargs -0 cat | jq -r .i | sort -n | uniq | wc -l)" 20000
+	[ -z "$(temp_files out)" ]
+	[ -z "$(find out -name '.ts-run-*')" ]
+	assert_equal "$(wc -l < first)" 1
+	grep -q "^ts-partition: the manifest on standard output is incomplete (Broken pipe): every file was still published under 'out'$" err ||
+		fail "stderr: $(cat err)"
+	[ "$(stat_field err records_out)" -eq 20000 ]
+	[ "$(stat_field err files)" -eq 400 ]
+	[ "$(stat_field err status)" -eq 2 ]
+}
+
+# --- file names -------------------------------------------------------------------
+
+@test "a prefix that does not end in '/' is the start of the file name: no '/' put in" {
+	echo '{"k":"a","t":"2024-05-01T10:20:30Z"}' > in
+	run -0 tsp -o out --prefix 'dt=!{timestamp:yyyy}' --time .t in
+	check_manifest man out
+	[[ "$(jq -r .path man)" =~ ^dt=2024ts-partition-[0-9]{4}(-[0-9]{2}){5}-[0-9a-f-]{36}$ ]] || fail "$(cat man)"
+	run -0 tsp -o out2 --prefix 'k=!{partitionKeyFromQuery:k}/part-' --key k=.k --no-default-time --compress gzip in
+	check_manifest man out2
+	[[ "$(jq -r .path man)" =~ ^k=a/part-ts-partition-[0-9-]{19}-[0-9a-f-]{36}\.gz$ ]] || fail "$(cat man)"
+	jq -e '.partition == {"k":"a"}' man
+	# the temporary file is in the same directory, named after the file
+	mkfifo fifo
+	ts-partition -o out3 --prefix 'x/p-' --no-default-time --no-fsync < fifo > man3 2> err 3>&- &
+	pid=$!
+	BG_PIDS=$pid
+	exec 5<> fifo
+	echo '{}' >&5
+	wait_for 5 temps_ge out3 1
+	[[ "$(temp_files out3)" =~ ^out3/x/\.p-ts-partition-[0-9-]{19}-[0-9a-f-]{36}\.[0-9a-f]{16}\.ts-tmp$ ]] ||
+		fail "temp file $(temp_files out3)"
+	[ -f "$(find out3 -maxdepth 1 -name '.ts-run-*.lock')" ]
+	exec 5>&-
+	wait_exit "$pid" 10
+	[ "$bg_status" -eq 0 ]
+}
+
+@test "the time in file names is in --time-zone, as the service's custom time zone" {
+	echo '{}' > in
+	# +14:00 is always a different day or hour than UTC
+	before=$(date -u -d '+14 hours' +%Y-%m-%d-%H)
+	run -0 tsp -o out --prefix 'x/' --no-default-time --time-zone +14:00 in
+	after=$(date -u -d '+14 hours' +%Y-%m-%d-%H)
+	name=$(jq -r '.path | sub("^x/ts-partition-"; "")' man)
+	[[ "${name:0:13}" == "$before" || "${name:0:13}" == "$after" ]] || fail "file name $name, want $before"
+	if [ -f /usr/share/zoneinfo/Asia/Tokyo ]; then
+		before=$(TZ=Asia/Tokyo date +%Y-%m-%d-%H)
+		run -0 tsp -o out2 --prefix 'x/' --no-default-time --time-zone Asia/Tokyo in
+		after=$(TZ=Asia/Tokyo date +%Y-%m-%d-%H)
+		name=$(jq -r '.path | sub("^x/ts-partition-"; "")' man)
+		[[ "${name:0:13}" == "$before" || "${name:0:13}" == "$after" ]] || fail "file name $name, want $before"
+	fi
+}
+
+@test "--name longer than 150 bytes is a usage error" {
+	echo '{"k":1}' > in
+	run -2 --separate-stderr ts-partition -o out "${KP[@]}" --name "$(printf 'n%.0s' {1..151})" in
+	[[ "$stderr" == *"--name: a file name part of at most 150 bytes"* ]] || fail "$stderr"
+	run -0 tsp -o out "${KP[@]}" --name "$(printf 'n%.0s' {1..150})" in
+	check_manifest man out
+}
+
+@test "a prefix whose last part makes the file name too long: a key_too_long error record, the run goes on" {
+	long=$(printf 'a%.0s' {1..200})
+	printf '{"k":"%s"}\n' "$long" b > in
+	run -1 tsp -o out --prefix 'd/!{partitionKeyFromQuery:k}-' --key k=.k --no-default-time --errors errs in
+	check_manifest man out
+	[[ "$(jq -r .path man)" == d/b-ts-partition-* ]] || fail "$(cat man)"
+	assert_error_records errs 1
+	assert_error errs 0 '.error == "key_too_long" and .line == 1 and (.message | contains("longer than"))'
+}
+
+# --- record times: the unit -----------------------------------------------------------------
+
+@test "--time-unit s|ms|auto: numbers (and digit strings) in the unit said; ISO strings the same" {
+	cat > in <<-'EOF2'
+		{"id":"a","t":1714557600}
+		{"id":"b","t":1714557600123}
+		{"id":"c","t":"1714557600"}
+		{"id":"d","t":60000}
+		{"id":"e","t":"2024-05-01T10:00:00Z"}
+		{"id":"f","t":1.5}
+		{"id":"g","t":100000000000000}
+	EOF2
+	prefix='id=!{partitionKeyFromQuery:id}/!{timestamp:yyyy-MM-dd HH.mm.ss.SSS}/'
+	run -0 tsp -o out-auto --prefix "$prefix" --key id=.id --time .t in
+	assert_equal "$(jq -r -s 'sort_by(.partition.id)[] | .first' man | paste -sd ' ')" \
+		"2024-05-01T10:00:00.000Z 2024-05-01T10:00:00.123Z 2024-05-01T10:00:00.000Z 1970-01-01T16:40:00.000Z 2024-05-01T10:00:00.000Z 1970-01-01T00:00:01.500Z 5138-11-16T09:46:40.000Z"
+	# CloudWatch Logs timestamps are milliseconds, even small ones
+	run -0 tsp -o out-ms --prefix "$prefix" --key id=.id --time .t --time-unit ms in
+	assert_equal "$(jq -r -s 'sort_by(.partition.id)[] | .first' man | paste -sd ' ')" \
+		"1970-01-20T20:15:57.600Z 2024-05-01T10:00:00.123Z 1970-01-20T20:15:57.600Z 1970-01-01T00:01:00.000Z 2024-05-01T10:00:00.000Z 1970-01-01T00:00:00.001Z 5138-11-16T09:46:40.000Z"
+	# seconds, even large ones: 10^14 seconds is past the years rendered
+	run -1 tsp -o out-s --prefix "$prefix" --key id=.id --time .t --time-unit s --errors errs in
+	assert_equal "$(jq -r -s 'sort_by(.partition.id)[] | "\(.partition.id) \(.first)"' man | paste -sd ' ')" \
+		"a 2024-05-01T10:00:00.000Z b 56302-03-03T16:02:03.000Z c 2024-05-01T10:00:00.000Z d 1970-01-01T16:40:00.000Z e 2024-05-01T10:00:00.000Z f 1970-01-01T00:00:01.500Z"
+	assert_error_records errs 1
+	assert_error errs 0 '.error == "bad_time" and .line == 7'
+	run -2 --separate-stderr ts-partition -o out-x --time .t --time-unit us in
+	[[ "$stderr" == *"--time-unit: s, ms or auto, not 'us'"* ]] || fail "$stderr"
+	[ ! -e out-x ]
+}
+
+@test "!{timestamp:yyyy-mm-dd}: a warning at the start that mm is minutes, once; MM is not warned about" {
+	printf '%s\n' '{"t":"2024-05-01T10:20:30Z"}' '{"t":"2024-05-02T10:21:30Z"}' > in
+	run -0 tsp -o out --prefix 'dt=!{timestamp:yyyy-mm-dd}/' --time .t in
+	assert_equal "$(cat err)" "ts-partition: --prefix !{timestamp:yyyy-mm-dd}: mm is minutes: write MM for the month (as in yyyy-MM-dd)"
+	# it still does what it was told
+	assert_equal "$(jq -r .partition.dt man | sort | paste -sd ' ')" "2024-20-01 2024-21-02"
+	run -0 tsp -o out2 --prefix 'dt=!{timestamp:yyyy-MM-dd}/h=!{timestamp:HH:mm}/' --time .t in
+	[ ! -s err ]
+	run -1 tsp -o out3 "${KP[@]}" --error-prefix 'e/!{timestamp:dd.mm.yyyy}/' --time .t in
+	grep -q "^ts-partition: --error-prefix !{timestamp:dd.mm.yyyy}: mm is minutes" err || fail "$(cat err)"
+}
+
+@test "--max-bytes 0 and --max-records 0 are usage errors, as split -b 0 is" {
+	echo '{"k":1}' > in
+	for opt in "--max-bytes 0" "--max-bytes 0K" "--max-records 0"; do
+		run -2 --separate-stderr ts-partition -o out "${KP[@]}" $opt in
+		[ -z "$output" ]
+		[[ "$stderr" == *"invalid ${opt% *} '"*"above 0"* ]] || fail "$opt: $stderr"
+	done
+	[ ! -e out ]
+	# --max-seconds 0 means never
+	run -0 tsp -o out "${KP[@]}" --max-seconds 0 --max-bytes 1 --max-records 1 in
+	check_manifest man out
+}
+
+# --- partition values: lone surrogates -----------------------------------------------------
+
+@test "lone surrogate keys do not collapse into U+FFFD's partition: three values, three partitions" {
+	printf '%s\n' '{"k":"\ud800","i":1}' '{"k":"\udfff","i":2}' '{"k":"\ufffd","i":3}' > in
+	printf '{"k":"\xef\xbf\xbd","i":4}\n' >> in
+	printf '%s\n' '{"k":"\uD800","i":5}' '{"k":"\\ud800","i":6}' >> in
+	run -0 tsp -o out "${KP[@]}" in
+	[ ! -s err ]
+	assert_equal "$(cd out && find . -mindepth 1 -maxdepth 1 -type d | sort | paste -sd ' ')" \
+		"./k=%5Cud800 ./k=%ED%A0%80 ./k=%ED%BF%BF ./k=$(printf '\xef\xbf\xbd')"
+	# the records as they came (jq would not read the lone surrogates)
+	assert_equal "$(cat out/k=%ED%A0%80/*)" "$(sed -n '1p;5p' in)"
+	assert_equal "$(cat out/k=%ED%BF%BF/*)" "$(sed -n 2p in)"
+	assert_equal "$(cat out/k=$'\xef\xbf\xbd'/*)" "$(sed -n 3,4p in)"
+	assert_equal "$(cat out/k=%5Cud800/*)" "$(sed -n 6p in)"
+	# the manifest: the decoded value where it is Unicode, the path's text where not
+	assert_equal "$(jq -r .partition.k man | sort | paste -sd ' ')" \
+		"%ED%A0%80 %ED%BF%BF \\ud800 $(printf '\xef\xbf\xbd')"
+}
+
+# --- counts -------------------------------------------------------------------------
+
+@test "--stats: bytes_out is the bytes of the files, manifest_bytes the manifest's" {
+	seq 300 | awk '{printf "{\"k\":%d,\"i\":%d}\n",$1%3,$1}' > in
+	for compress in none gzip; do
+		rm -rf out
+		run -0 tsp -o out "${KP[@]}" --max-records 40 --compress "$compress" --stats in
+		check_manifest man out
+		assert_equal "$(stat_field err bytes_out)" "$(find out -type f ! -name '.*' -printf '%s\n' | awk '{ s += $1 } END { print s }')"
+		assert_equal "$(stat_field err bytes_out)" "$(jq -n '[inputs.bytes] | add' man)"
+		assert_equal "$(stat_field err manifest_bytes)" "$(wc -c < man)"
+	done
+}
+
+@test "--error-prefix: a record whose error prefix renders too long is counted once, in the error output" {
+	printf '%s\n' '{"k":"a"}' '{"x":1}' > in
+	# "processing-failed" and 240 more bytes: a path component of 257
+	run -1 tsp -o out "${KP[@]}" --error-prefix "errors/!{firehose:error-output-type}$(printf 'e%.0s' {1..240})/" \
+		--errors errs --stats in
+	[ "$(stat_field err records_in)" -eq 2 ]
+	[ "$(stat_field err records_out)" -eq 1 ]
+	[ "$(stat_field err rejected)" -eq 1 ]
+	assert_error_records errs 1
+	assert_error errs 0 '.error == "missing_key" and .line == 2'
+}
+
+@test "ENOSPC: --stats still adds up, records in removed temporary files counted as dropped_unpublished" {
+	[ -f "$FAULTFS" ] || fail "the shim was not built"
+	# every tenth record has no key (rejected); pads that gzip cannot shrink much
+	awk 'BEGIN { srand(7); for (i = 1; i <= 2000; i++) { pad = "";
+		for (j = 0; j < 8; j++) pad = pad sprintf("%08x", int(rand() * 4294967296));
+		if (i % 10 == 0) printf "{\"x\":%d}\n", i;
+		else printf "{\"k\":%d,\"i\":%d,\"pad\":\"%s\"}\n", i % 3, i, pad } }' > in2
+	for args in "" "--compress gzip" "--error-prefix errors/" "--error-prefix errors/ --compress gzip"; do
+		for after in 0 5000 50000; do
+			rm -rf full man err errs
+			run -2 env FAULTFS_MARK="$PWD/full/" FAULTFS_AFTER="$after" LD_PRELOAD="$FAULTFS" ASAN_OPTIONS="$ASAN_OPTIONS:verify_asan_link_order=0" \
+				bash -c 'exec ts-partition "$@" > man 2> err' _ \
+				-o full "${KP[@]}" --max-records 50 --stats --errors errs $args in2
+			check_manifest man full
+			[ -z "$(temp_files full)" ] || fail "$args/$after: temporary files left"
+			in_=$(stat_field err records_in) out_=$(stat_field err records_out)
+			rej=$(stat_field err rejected) drop=$(stat_field err dropped_unpublished)
+			# reading stops at the fatal error: what was read adds up
+			[ "$in_" -gt 0 ] && [ "$in_" -lt 2000 ] || fail "$args/$after: records_in $in_"
+			[ "$drop" != null ] || fail "$args/$after: no dropped_unpublished: $(cat err)"
+			[ $((out_ + rej + drop)) -eq "$in_" ] ||
+				fail "$args/$after: $in_ in, $out_ out, $rej rejected, $drop dropped"
+			[ "$out_" -eq "$(jq -n '[inputs | select(.path | startswith("errors/") | not) | .records] | add // 0' man)" ]
+			# every rejected record counted is in an error file or the error output
+			[ "$rej" -eq $(( $(wc -l < errs) + $(jq -n '[inputs | select(.path | startswith("errors/")) | .records] | add // 0' man) )) ] ||
+				fail "$args/$after: $rej rejected, $(wc -l < errs) error records"
+		done
+	done
 }

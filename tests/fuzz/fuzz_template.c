@@ -4,6 +4,8 @@
  * rendered for a few times and key values (including hostile ones), and
  * every rendering must stay inside the output directory: no leading '/', no
  * "." or ".." component, no NUL, no component over TS_TPL_MAX_COMPONENT.
+ * (The default time is appended as it is, so a prefix without '/' at its
+ * end runs into it.)
  * A template that does not parse must say at which column.
  */
 #include <string.h>
@@ -18,6 +20,8 @@ static const struct ts_span values[][2] = {
 	{{"\"\"", 2}, {"\"a\\u0000b\\n\"", 12}},
 	{{"12345", 5}, {"true", 4}},
 	{{"\"_hidden\"", 9}, {"\".dot\"", 6}},
+	{{"\"\\ud800\"", 8}, {"\"\\udfff\\ud800x\"", 15}}, /* lone surrogates */
+	{{"\"\\ud83d\\ude00\"", 14}, {"\"\\\\u0000\\/\"", 11}},
 };
 static char *const names[] = {(char *)"a", (char *)"b"};
 static const int64_t times[] = {0, 1714557600123, -1, 253402300799999, -62135596800000};

@@ -1093,6 +1093,228 @@ static void test_clean_temp(void)
 	man_close(&m);
 }
 
+/* Nothing is created through a link under the root: a link, a dangling
+ * link or a file in the way refuses that record (TS_PART_REJECTED) and the
+ * partitioner goes on; the root itself may be a link. */
+static void test_links(void)
+{
+	const char *d = fresh("links");
+	char dir[2048], p[8192], q[8192], outside[8192];
+	struct man m;
+	struct ts_part_opts o;
+	struct ts_partitioner *pp;
+	struct list l;
+	const char *msg, *code;
+
+	snprintf(dir, sizeof(dir), "%s/out", d);
+	snprintf(outside, sizeof(outside), "%s/outside", d);
+	CHECK(mkdir(dir, 0777) == 0 && mkdir(outside, 0777) == 0);
+	snprintf(p, sizeof(p), "%s/k=evil", dir);
+	CHECK(symlink(outside, p) == 0);
+	snprintf(p, sizeof(p), "%s/k=dangling", dir);
+	CHECK(symlink("/nonexistent/x", p) == 0);
+	snprintf(p, sizeof(p), "%s/a", dir);
+	CHECK(mkdir(p, 0777) == 0);
+	snprintf(p, sizeof(p), "%s/a/b", dir);
+	CHECK(symlink(outside, p) == 0);
+	CHECK(touch(dir, "k=file") == 0);
+	if (!CHECK(man_open(&m) == 0))
+		return;
+	o = opts_for(dir, &m);
+	pp = ts_part_new(&o);
+	if (!CHECK(pp))
+		return;
+	CHECK(wr(pp, "k=evil/", "{}", 0) == TS_PART_REJECTED);
+	code = ts_part_rejection(pp, &msg);
+	CHECK_STR(code, "unsafe_path");
+	CHECK(strstr(msg, "/out/k=evil' is a symbolic link") != NULL);
+	CHECK(wr(pp, "k=evil/deeper/", "{}", 0) == TS_PART_REJECTED);
+	CHECK(wr(pp, "k=dangling/", "{}", 0) == TS_PART_REJECTED);
+	CHECK(wr(pp, "a/b/c/", "{}", 0) == TS_PART_REJECTED);
+	code = ts_part_rejection(pp, &msg);
+	CHECK(strstr(msg, "/out/a/b' is a symbolic link") != NULL);
+	CHECK(wr(pp, "k=file/", "{}", 0) == TS_PART_REJECTED);
+	code = ts_part_rejection(pp, &msg);
+	CHECK_STR(code, "unsafe_path");
+	CHECK(strstr(msg, "/out/k=file' is not a directory") != NULL);
+	/* a link in place of the last component, with a name prefix */
+	CHECK(wr(pp, "k=evil", "{}", 0) == 0); /* "k=evil" + name: a file, not the link */
+	CHECK(ts_part_error(pp) == NULL);
+	CHECK(wr(pp, "k=good/", "{}", 0) == 0);
+	CHECK(ts_part_close_all(pp) == 0);
+	CHECK(ts_part_files(pp) == 2 && ts_part_records(pp) == 2);
+	list(outside, &l);
+	CHECK(l.n == 0);
+	list_free(&l);
+	CHECK(access("/nonexistent/x", F_OK) != 0);
+	ts_part_free(pp);
+	man_read(&m);
+	CHECK(m.nlines == 2);
+	man_close(&m);
+
+	/* the root a link: followed */
+	if (!CHECK(man_open(&m) == 0))
+		return;
+	snprintf(q, sizeof(q), "%s/root-link", d);
+	CHECK(symlink(outside, q) == 0);
+	o = opts_for(q, &m);
+	pp = ts_part_new(&o);
+	if (!CHECK(pp))
+		return;
+	CHECK(ts_part_error(pp) == NULL);
+	CHECK(wr(pp, "x/", "{}", 0) == 0);
+	CHECK(ts_part_close_all(pp) == 0);
+	ts_part_free(pp);
+	list(outside, &l);
+	CHECK(l.n == 1 && !strncmp(l.path[0], "x/data-", 7));
+	list_free(&l);
+	man_close(&m);
+}
+
+/* File names: the prefix and the name as they are; too long a name is
+ * refused; the time in the name is in opts.tz. */
+static void test_names(void)
+{
+	const char *dir = fresh("names");
+	struct man m;
+	struct ts_part_opts o;
+	struct ts_partitioner *p;
+	struct ts_tz tz;
+	char err[256], longp[300];
+	const char *msg;
+
+	if (!CHECK(man_open(&m) == 0))
+		return;
+	CHECK(ts_tz_parse(&tz, "+14:00", err, sizeof(err)) == 0);
+	/* the day in +14:00 before and after: UTC's is another for 14 hours */
+	char day0[16], day1[16];
+	struct tm tm;
+	time_t now = time(NULL) + 14 * 3600;
+	gmtime_r(&now, &tm);
+	strftime(day0, sizeof(day0), "%Y-%m-%d", &tm);
+	o = opts_for(dir, &m);
+	o.tz = &tz;
+	p = ts_part_new(&o);
+	if (!CHECK(p))
+		return;
+	CHECK(wr(p, "dt=2024", "{}", 0) == 0);
+	CHECK(wr(p, "a/part-", "{}", 0) == 0);
+	memset(longp, 'x', sizeof(longp));
+	longp[0] = 'd';
+	longp[1] = '/';
+	longp[200] = '\0'; /* 198 + "data-..." (60) > 255 - 25 */
+	CHECK(wr(p, longp, "{}", 0) == TS_PART_REJECTED);
+	CHECK_STR(ts_part_rejection(p, &msg), "key_too_long");
+	CHECK(strstr(msg, "longer than") != NULL);
+	longp[150] = '\0';
+	CHECK(wr(p, longp, "{}", 0) == 0);
+	CHECK(ts_part_close_all(p) == 0);
+	man_read(&m);
+	CHECK(m.nlines == 3);
+	CHECK(man_matches_files(&m, dir));
+	now = time(NULL) + 14 * 3600;
+	gmtime_r(&now, &tm);
+	strftime(day1, sizeof(day1), "%Y-%m-%d", &tm);
+	for (int i = 0; i < m.nlines; i++) {
+		const char *path = mstr(m.line[i], "path");
+		if (!CHECK(path))
+			continue;
+		const char *b = strstr(path, "data-");
+		CHECK(b && good_name(b, "data", 0));
+		CHECK(b && (!strncmp(b + 5, day0, 10) || !strncmp(b + 5, day1, 10)));
+		CHECK(!strncmp(path, "dt=2024data-", 12) || !strncmp(path, "a/part-data-", 12) ||
+		      !strncmp(path, "d/xxx", 5));
+	}
+	CHECK(ts_part_bytes(p) == 9);
+	ts_part_free(p);
+	man_close(&m);
+}
+
+/* After a fatal error the records in removed temporary files are counted
+ * by kind, and a data record whose write failed too. */
+static void test_dropped(void)
+{
+	const char *dir = fresh("dropped");
+	struct man m;
+	struct ts_part_opts o;
+	struct ts_partitioner *p;
+
+	if (!CHECK(man_open(&m) == 0))
+		return;
+	o = opts_for(dir, &m);
+	o.max_records = 2;
+	p = ts_part_new(&o);
+	if (!CHECK(p))
+		return;
+	CHECK(wr(p, "a/", "{}", 0) == 0);
+	CHECK(wr(p, "a/", "{}", 0) == 0); /* published */
+	CHECK(wr(p, "a/", "{}", 0) == 0);
+	CHECK(wr(p, "b/", "{}", 0) == 0);
+	CHECK(ts_part_write(p, "e/", 2, "{}", 2, 0, 0, 1) == 0);
+	CHECK(ts_part_bytes(p) == 6);
+	ts_part_abort(p);
+	CHECK(ts_part_dropped(p, 0) == 2);
+	CHECK(ts_part_dropped(p, 1) == 1);
+	CHECK(wr(p, "c/", "{}", 0) == -1);
+	CHECK(ts_part_write(p, "e/", 2, "{}", 2, 0, 0, 1) == -1);
+	CHECK(ts_part_dropped(p, 0) == 3);
+	CHECK(ts_part_dropped(p, 1) == 1);
+	CHECK(ts_part_records(p) == 2 && ts_part_files(p) == 1);
+	ts_part_free(p);
+	man_close(&m);
+}
+
+/* A live partitioner's temporary files are kept by a cleaner, in the same
+ * process too (flock is per open file); its lock file goes with it. */
+static void test_clean_live(void)
+{
+	const char *dir = fresh("clean-live");
+	char sub[4096];
+	struct man m;
+	struct ts_part_opts o;
+	struct ts_partitioner *p;
+	uint64_t removed = 99, kept = 99;
+	struct list l;
+
+	if (!CHECK(man_open(&m) == 0))
+		return;
+	o = opts_for(dir, &m);
+	p = ts_part_new(&o);
+	if (!CHECK(p))
+		return;
+	/* nothing written: no lock file yet */
+	CHECK(ts_part_clean_temp(dir, &removed, &kept) == 0 && removed == 0 && kept == 0);
+	CHECK(wr(p, "a/", "{}", 0) == 0);
+	CHECK(wr(p, "b/c/", "{}", 0) == 0);
+	CHECK(touch(dir, "a/.data-x.0123456789abcdef.ts-tmp") == 0); /* a dead run's */
+	CHECK(touch(dir, ".ts-run-0123456789abcdef.lock") == 0);     /* its lock */
+	CHECK(ts_part_clean_temp(dir, &removed, &kept) == 0);
+	CHECK(removed == 1 && kept == 2);
+	CHECK(!exists(dir, ".ts-run-0123456789abcdef.lock"));
+	/* from below the run's root: its lock is found above */
+	snprintf(sub, sizeof(sub), "%s/b", dir);
+	CHECK(ts_part_clean_temp(sub, &removed, &kept) == 0);
+	CHECK(removed == 0 && kept == 1);
+	list(dir, &l);
+	CHECK(count_temp(&l) == 2);
+	list_free(&l);
+	CHECK(ts_part_close_all(p) == 0);
+	ts_part_free(p);
+	/* the lock file is gone with the run */
+	DIR *dd = opendir(dir);
+	struct dirent *e;
+	int locks = 0;
+	while (dd && (e = readdir(dd)) != NULL)
+		locks += !strncmp(e->d_name, TS_PART_LOCK_PREFIX, strlen(TS_PART_LOCK_PREFIX));
+	if (dd)
+		closedir(dd);
+	CHECK(locks == 0);
+	man_read(&m);
+	CHECK(m.nlines == 2);
+	CHECK(man_matches_files(&m, dir));
+	man_close(&m);
+}
+
 int main(void)
 {
 	const char *t = getenv("TMPDIR");
@@ -1112,6 +1334,10 @@ int main(void)
 	test_abort();
 	test_io_error();
 	test_clean_temp();
+	test_links();
+	test_names();
+	test_dropped();
+	test_clean_live();
 	rm_rf(root);
 	CHECK(access(root, F_OK) != 0);
 	return check_done();

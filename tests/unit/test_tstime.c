@@ -38,6 +38,47 @@ static int js_bad(const char *s)
 	return ts_time_from_json((struct ts_span){s, strlen(s)}, &ms, &why) == -1 && why;
 }
 
+static int64_t js_unit(const char *s, enum ts_time_unit u)
+{
+	int64_t ms = 42;
+	const char *why = NULL;
+
+	if (ts_time_from_json_unit((struct ts_span){s, strlen(s)}, u, &ms, &why) < 0)
+		return why ? -42 : 42;
+	return ms;
+}
+
+/* --time-unit: the same number read in seconds, milliseconds, or guessed. */
+static void test_unit(void)
+{
+	enum ts_time_unit u = TS_TIME_AUTO;
+
+	CHECK(js_unit("60000", TS_TIME_AUTO) == 60000000);
+	CHECK(js_unit("60000", TS_TIME_MS) == 60000);
+	CHECK(js_unit("60000", TS_TIME_S) == 60000000);
+	CHECK(js_unit("\"60000\"", TS_TIME_MS) == 60000);
+	CHECK(js_unit("1714557600123", TS_TIME_AUTO) == 1714557600123);
+	CHECK(js_unit("1714557600123", TS_TIME_MS) == 1714557600123);
+	CHECK(js_unit("1714557600123", TS_TIME_S) == 1714557600123000);
+	CHECK(js_unit("1.5", TS_TIME_S) == 1500);
+	CHECK(js_unit("1.5", TS_TIME_MS) == 1);
+	CHECK(js_unit("-2", TS_TIME_S) == -2000);
+	/* beyond about 300,000 years either way: an error, not an overflow */
+	CHECK(js_unit("100000000000000", TS_TIME_S) == -42);
+	CHECK(js_unit("10000000000000000", TS_TIME_MS) == 10000000000000000);
+	CHECK(js_unit("10000000000000004", TS_TIME_MS) == -42);
+	CHECK(js_unit("-100000000000000", TS_TIME_S) == -42);
+	CHECK(js_unit("1e300", TS_TIME_S) == -42);
+	/* ISO strings whatever the unit */
+	CHECK(js_unit("\"2024-05-01T10:00:00Z\"", TS_TIME_S) == 1714557600000);
+	CHECK(js_unit("\"2024-05-01T10:00:00Z\"", TS_TIME_MS) == 1714557600000);
+	CHECK(ts_time_unit_parse("s", &u) == 0 && u == TS_TIME_S);
+	CHECK(ts_time_unit_parse("ms", &u) == 0 && u == TS_TIME_MS);
+	CHECK(ts_time_unit_parse("auto", &u) == 0 && u == TS_TIME_AUTO);
+	CHECK(ts_time_unit_parse("us", &u) == -1 && u == TS_TIME_AUTO);
+	CHECK(ts_time_unit_parse("", &u) == -1);
+}
+
 static void test_iso(void)
 {
 	CHECK(iso("1970-01-01T00:00:00Z") == 0);
@@ -195,6 +236,7 @@ static void test_timefmt(void)
 
 int main(void)
 {
+	test_unit();
 	test_iso();
 	test_from_json();
 	test_civil();
