@@ -291,7 +291,7 @@ static int scalar_byte(unsigned char c)
 
 static int in_object(const struct ts_reader *r, size_t depth)
 {
-	return (r->nest.data[(depth - 1) / 8] >> ((depth - 1) % 8)) & 1;
+	return ((unsigned char)r->nest.data[(depth - 1) / 8] >> ((depth - 1) % 8)) & 1;
 }
 
 /* Walk buf[*ip, lim).  FOLLOW_CLOSED: *ip is one past the value.
@@ -357,10 +357,11 @@ static int follow(struct ts_reader *r, struct follow *f, size_t *ip, size_t lim)
 					rc = FOLLOW_BROKEN;
 					goto out;
 				}
+				unsigned char *bits = (unsigned char *)r->nest.data + d / 8;
 				if (c == '{')
-					r->nest.data[d / 8] |= (char)(1 << (d % 8));
+					*bits = (unsigned char)(*bits | 1u << (d % 8));
 				else
-					r->nest.data[d / 8] &= (char)~(1 << (d % 8));
+					*bits = (unsigned char)(*bits & ~(1u << (d % 8)));
 				f->depth++;
 				f->state = c == '{' ? F_KEY_OR_CLOSE : F_VALUE_OR_CLOSE;
 			} else if (c == '"') {
@@ -464,7 +465,8 @@ static int find_resume(struct ts_reader *r, struct follow *f, size_t *start,
 		if (fill(r, from) < 0)
 			return -1;
 		i = r->pos;
-		*start -= from;
+		if (*keep)
+			*start = 0;
 	}
 }
 
@@ -505,7 +507,8 @@ static enum ts_item_kind reject_value(struct ts_reader *r, struct ts_item *it,
 		if (fill(r, from) < 0)
 			return io_error(r, it);
 		i = r->pos;
-		start -= from;
+		if (keep)
+			start = 0;
 	}
 	if (how == FOLLOW_MORE && f.state == F_SCALAR && f.depth == 0)
 		how = FOLLOW_CLOSED; /* a number or literal ends with the input */
@@ -517,18 +520,20 @@ static enum ts_item_kind reject_value(struct ts_reader *r, struct ts_item *it,
 			return io_error(r, it);
 		r->bol = 1;
 		r->lstart = i;
-		/* the bytes end with the last line that holds any */
-		if (keep) {
+	}
+	r->line = it->line + f.newlines;
+	r->pos = i;
+	/* (What it holds decides the kind, blank lines at its end included:
+	 * read in small pieces, they were already let go.) */
+	if (keep && end - start <= r->max_record) {
+		if (how != FOLLOW_CLOSED) {
+			/* the bytes end with the last line that holds any */
 			const char *s = r->buf.data + start, *e = r->buf.data + end;
 			while (e > s && ts_json_is_ws(e[-1]))
 				e--;
 			const char *nl = memchr(e, '\n', (size_t)(r->buf.data + end - e));
 			end = nl ? (size_t)(nl - r->buf.data) : end;
 		}
-	}
-	r->line = it->line + f.newlines;
-	r->pos = i;
-	if (keep && end - start <= r->max_record) {
 		it->kind = TS_ITEM_ERROR;
 		it->err_line = err_line;
 		it->v.p = r->buf.data + start;

@@ -477,6 +477,10 @@ static void test_rejected_whole(void)
 	EXPECT_DEPTH("[[[[\"a\\\n[1]\n[2]", 0, 3, "E1:0/1 [[[[\"a\\x5c\nV2:8 [1]\nV3:12 [2]\n");
 	EXPECT_DEPTH("[[[[1]]]}\n[1]\n", 0, 3, "E1:0/1 [[[[1]]]}\nV2:10 [1]\n");
 	EXPECT_DEPTH("[[[[1]]\n\n  \n", 0, 3, "E1:0/1 [[[[1]]\n");
+	/* blank lines at its end count towards the limit: read in small
+	 * pieces, they are gone before the end shows */
+	EXPECT_DEPTH("[[[[1]]\n\n\n\n\n\n\n\n\n\n", 16, 3, "L1:0 [[[[1]]\\x0a\\x0a\\x0a\\x0a\\x0a\\x0a\\x0a\\x0a\\x0a\\x0a\n");
+	EXPECT_DEPTH("[[[[1]]\n\n\n\n\n\n\n\n\n", 16, 3, "E1:0/1 [[[[1]]\n");
 	EXPECT_DEPTH("{\"a\":{\"b\":{\"c\":1} \"d\"}}\n[1]\n", 0, 2,
 		     "E1:0/1 {\"a\":{\"b\":{\"c\":1} \"d\"}}\nV2:24 [1]\n");
 	/* too deep and longer than max_record */
