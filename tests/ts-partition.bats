@@ -1346,32 +1346,55 @@ no_files_in() {
 	assert_error errs 0 '.error == "missing_key" and .line == 2'
 }
 
-@test "ENOSPC: --stats still adds up, records in removed temporary files counted as dropped_unpublished" {
-	[ -f "$FAULTFS" ] || fail "the shim was not built"
-	# every tenth record has no key (rejected); pads that gzip cannot shrink much
+# enospc_balance AFTER ARGS...: with the disk full after AFTER bytes, exit 2,
+# no temporary file left, and --stats adds up: records_in = records_out +
+# rejected + dropped_unpublished, each rejected record in an error file or
+# the error output.  Input: in2 (every tenth record has no key).
+enospc_balance() {
+	local after=$1
+	shift
+	rm -rf full man err errs
+	run -2 env FAULTFS_MARK="$PWD/full/" FAULTFS_AFTER="$after" LD_PRELOAD="$FAULTFS" ASAN_OPTIONS="$ASAN_OPTIONS:verify_asan_link_order=0" \
+		bash -c 'exec ts-partition "$@" > man 2> err' _ \
+		-o full "${KP[@]}" --max-records 50 --stats --errors errs "$@" in2
+	check_manifest man full
+	[ -z "$(temp_files full)" ] || fail "$*/$after: temporary files left"
+	local in_ out_ rej drop
+	in_=$(stat_field err records_in) out_=$(stat_field err records_out)
+	rej=$(stat_field err rejected) drop=$(stat_field err dropped_unpublished)
+	# reading stops at the fatal error: what was read adds up
+	[ "$in_" -gt 0 ] && [ "$in_" -lt 2000 ] || fail "$*/$after: records_in $in_"
+	[ "$drop" != null ] || fail "$*/$after: no dropped_unpublished: $(cat err)"
+	[ $((out_ + rej + drop)) -eq "$in_" ] ||
+		fail "$*/$after: $in_ in, $out_ out, $rej rejected, $drop dropped"
+	[ "$out_" -eq "$(jq -n '[inputs | select(.path | startswith("errors/") | not) | .records] | add // 0' man)" ]
+	[ "$rej" -eq $(($(wc -l < errs) + $(jq -n '[inputs | select(.path | startswith("errors/")) | .records] | add // 0' man))) ] ||
+		fail "$*/$after: $rej rejected, $(wc -l < errs) error records"
+}
+
+# every tenth record has no key (rejected); pads that gzip cannot shrink much
+make_in2() {
 	awk 'BEGIN { srand(7); for (i = 1; i <= 2000; i++) { pad = "";
 		for (j = 0; j < 8; j++) pad = pad sprintf("%08x", int(rand() * 4294967296));
 		if (i % 10 == 0) printf "{\"x\":%d}\n", i;
 		else printf "{\"k\":%d,\"i\":%d,\"pad\":\"%s\"}\n", i % 3, i, pad } }' > in2
+}
+
+@test "ENOSPC: --stats still adds up, records in removed temporary files counted as dropped_unpublished" {
+	[ -f "$FAULTFS" ] || fail "the shim was not built"
+	make_in2
+	enospc_balance 5000
+	enospc_balance 50000 --error-prefix errors/
+}
+
+# bats test_tags=slow
+@test "ENOSPC at several points, plain and gzip, with and without --error-prefix: --stats adds up" {
+	[ -f "$FAULTFS" ] || fail "the shim was not built"
+	make_in2
 	for args in "" "--compress gzip" "--error-prefix errors/" "--error-prefix errors/ --compress gzip"; do
 		for after in 0 5000 50000; do
-			rm -rf full man err errs
-			run -2 env FAULTFS_MARK="$PWD/full/" FAULTFS_AFTER="$after" LD_PRELOAD="$FAULTFS" ASAN_OPTIONS="$ASAN_OPTIONS:verify_asan_link_order=0" \
-				bash -c 'exec ts-partition "$@" > man 2> err' _ \
-				-o full "${KP[@]}" --max-records 50 --stats --errors errs $args in2
-			check_manifest man full
-			[ -z "$(temp_files full)" ] || fail "$args/$after: temporary files left"
-			in_=$(stat_field err records_in) out_=$(stat_field err records_out)
-			rej=$(stat_field err rejected) drop=$(stat_field err dropped_unpublished)
-			# reading stops at the fatal error: what was read adds up
-			[ "$in_" -gt 0 ] && [ "$in_" -lt 2000 ] || fail "$args/$after: records_in $in_"
-			[ "$drop" != null ] || fail "$args/$after: no dropped_unpublished: $(cat err)"
-			[ $((out_ + rej + drop)) -eq "$in_" ] ||
-				fail "$args/$after: $in_ in, $out_ out, $rej rejected, $drop dropped"
-			[ "$out_" -eq "$(jq -n '[inputs | select(.path | startswith("errors/") | not) | .records] | add // 0' man)" ]
-			# every rejected record counted is in an error file or the error output
-			[ "$rej" -eq $(( $(wc -l < errs) + $(jq -n '[inputs | select(.path | startswith("errors/")) | .records] | add // 0' man) )) ] ||
-				fail "$args/$after: $rej rejected, $(wc -l < errs) error records"
+			# shellcheck disable=SC2086
+			enospc_balance "$after" $args
 		done
 	done
 }
