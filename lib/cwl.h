@@ -30,6 +30,24 @@ struct ts_cwl_event {
 };
 
 /*
+ * An event's metadata, as ts-extract --meta adds it to each record: the
+ * names, and the values (spans into the payload, n == 0 when absent) in the
+ * same order.
+ */
+#define TS_CWL_META_N 5
+extern const char *const ts_cwl_meta_keys[TS_CWL_META_N]; /* logGroup, logStream,
+							   * owner, id, timestamp */
+static inline void ts_cwl_event_meta(const struct ts_cwl *c, const struct ts_cwl_event *ev,
+				     struct ts_span meta[TS_CWL_META_N])
+{
+	meta[0] = c->log_group;
+	meta[1] = c->log_stream;
+	meta[2] = c->owner;
+	meta[3] = ev->id;
+	meta[4] = ev->timestamp;
+}
+
+/*
  * The fast path: validate a payload and index it in one pass, as the
  * reader's scan hook (reader.h).  ctx is a struct ts_cwl_index; after an OK
  * scan it describes the value just read:

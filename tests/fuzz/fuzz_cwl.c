@@ -3,7 +3,9 @@
  * JSON; a valid value goes through ts_cwl_parse(), its events and each
  * message's object test.  The one-pass scanner ts_cwl_scan() must agree
  * with all of that: same status and end as ts_json_scan(), same envelope,
- * same events with the same verdicts.
+ * same events with the same verdicts, under the same depth limit (taken
+ * from the input's length, so small limits that cut into the levels the
+ * scanner walks itself are tried too).
  */
 #include <string.h>
 
@@ -37,19 +39,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ts_cwl c;
 	const char *why;
 
+	int depth = (int)(size >> 1) % 6; /* 0: the default */
+
 	ts_cwl_index_init(&x);
 	x.decode = size & 1; /* both ways: the index is the same */
 	for (int eof = 0; eof < 2; eof++) {
-		enum ts_json_status sa = ts_json_scan(in, e, eof, 0, &a);
-		enum ts_json_status sb = size ? ts_cwl_scan(&x, in, e, eof, 0, &b) : sa;
+		enum ts_json_status sa = ts_json_scan(in, e, eof, depth, &a);
+		enum ts_json_status sb = ts_cwl_scan(&x, in, e, eof, depth, &b);
 		FUZZ_CHECK(sa == sb);
-		if (sa == TS_JSON_ERROR && size)
-			FUZZ_CHECK(a.err_at == b.err_at);
-		if (sa == TS_JSON_OK && size)
+		if (sa == TS_JSON_ERROR)
+			FUZZ_CHECK(a.err_at == b.err_at &&
+				   (a.err == ts_json_too_deep) == (b.err == ts_json_too_deep));
+		if (sa == TS_JSON_OK)
 			FUZZ_CHECK(a.end == b.end && a.newlines == b.newlines &&
 				   a.has_ws == b.has_ws);
 	}
-	if (ts_json_scan(in, e, 1, 0, &a) != TS_JSON_OK) {
+	if (ts_json_scan(in, e, 1, depth, &a) != TS_JSON_OK) {
 		ts_cwl_index_release(&x);
 		return 0;
 	}

@@ -68,6 +68,19 @@ static void test_parse(void)
 	SPAN_IS(ev.timestamp, "1440442987000");
 	SPAN_IS(ev.message, "\"[ERROR] First test message\"");
 	CHECK(ev.raw.p[0] == '{' && ev.raw.p[ev.raw.n - 1] == '}');
+	/* the metadata --meta adds, names and values in the same order */
+	struct ts_span meta[TS_CWL_META_N];
+	ts_cwl_event_meta(&c, &ev, meta);
+	CHECK_STR(ts_cwl_meta_keys[0], "logGroup");
+	SPAN_IS(meta[0], "\"testLogGroup\"");
+	CHECK_STR(ts_cwl_meta_keys[1], "logStream");
+	SPAN_IS(meta[1], "\"testLogStream\"");
+	CHECK_STR(ts_cwl_meta_keys[2], "owner");
+	SPAN_IS(meta[2], "\"123456789123\"");
+	CHECK_STR(ts_cwl_meta_keys[3], "id");
+	SPAN_IS(meta[3], "\"eventId1\"");
+	CHECK_STR(ts_cwl_meta_keys[4], "timestamp");
+	SPAN_IS(meta[4], "1440442987000");
 	CHECK(ts_cwl_next_event(&it, &ev, &why) == 1);
 	SPAN_IS(ev.id, "\"eventId2\"");
 	SPAN_IS(ev.message, "\"[ERROR] Second test message\"");
@@ -217,8 +230,9 @@ static void test_message_object(void)
 	ts_buf_release(&tmp);
 }
 
-/* The one-pass scanner must agree with ts_json_scan + ts_cwl_parse. */
-static void scan_agrees_(const char *in, size_t n, int line)
+/* The one-pass scanner must agree with ts_json_scan + ts_cwl_parse, under
+ * any depth limit (0: the default). */
+static void scan_agrees_depth(const char *in, size_t n, int depth, int line)
 {
 	struct ts_cwl_index x;
 	struct ts_json_scan a, b;
@@ -226,18 +240,22 @@ static void scan_agrees_(const char *in, size_t n, int line)
 
 	ts_cwl_index_init(&x);
 	for (int eof = 0; eof < 2; eof++) {
-		sa = ts_json_scan(in, in + n, eof, 0, &a);
-		sb = ts_cwl_scan(&x, in, in + n, eof, 0, &b);
+		sa = ts_json_scan(in, in + n, eof, depth, &a);
+		sb = ts_cwl_scan(&x, in, in + n, eof, depth, &b);
 		check_(sa == sb, __FILE__, line, "same status");
 		if (sa != sb)
-			fprintf(stderr, "    json %d, cwl %d (eof %d)\n", sa, sb, eof);
+			fprintf(stderr, "    json %d, cwl %d (eof %d, depth %d)\n", sa, sb, eof, depth);
 		if (sa == TS_JSON_OK && sb == TS_JSON_OK) {
 			check_(a.end == b.end && a.newlines == b.newlines &&
 				       a.has_ws == b.has_ws,
 			       __FILE__, line, "same end, newlines, whitespace");
 		}
-		if (sa == TS_JSON_ERROR && sb == TS_JSON_ERROR)
-			check_(a.err_at == b.err_at, __FILE__, line, "same err_at");
+		if (sa == TS_JSON_ERROR && sb == TS_JSON_ERROR &&
+		    !check_(a.err_at == b.err_at &&
+				    (a.err == ts_json_too_deep) == (b.err == ts_json_too_deep),
+			    __FILE__, line, "same error"))
+			fprintf(stderr, "    json '%s' at %td, cwl '%s' at %td (depth %d)\n", a.err,
+				a.err_at - in, b.err, b.err_at - in, depth);
 		if (sa != TS_JSON_OK || sb != TS_JSON_OK)
 			continue;
 
@@ -245,7 +263,8 @@ static void scan_agrees_(const char *in, size_t n, int line)
 		const char *why;
 		int is = ts_cwl_parse(&c, (struct ts_span){in, (size_t)(a.end - in)},
 				      &why) == 0;
-		check_(is == x.is_cwl, __FILE__, line, "same is_cwl");
+		if (!check_(is == x.is_cwl, __FILE__, line, "same is_cwl"))
+			fprintf(stderr, "    depth %d\n", depth);
 		if (!is || !x.is_cwl)
 			continue;
 		check_(c.control == x.env.control, __FILE__, line, "same control");
@@ -276,6 +295,12 @@ static void scan_agrees_(const char *in, size_t n, int line)
 		check_(i == x.nev, __FILE__, line, "no extra events");
 	}
 	ts_cwl_index_release(&x);
+}
+
+static void scan_agrees_(const char *in, size_t n, int line)
+{
+	for (int depth = 0; depth <= 6; depth++)
+		scan_agrees_depth(in, n, depth, line);
 }
 #define SCAN_AGREES(lit) scan_agrees_((lit), sizeof(lit) - 1, __LINE__)
 
@@ -312,6 +337,36 @@ static void test_scan(void)
 	SCAN_AGREES("{\"logEvents\":[{\"message\":\"m\",\"x\":[1,2,{\"y\":3}]}]}");
 	SCAN_AGREES("{ }");
 	SCAN_AGREES("{\n}\n");
+	SCAN_AGREES("");
+	/* depth limits around the three levels the scan walks itself */
+	SCAN_AGREES("{\"logEvents\":[1,[],[[]],{},{\"message\":\"m\",\"x\":[{}]}],\"o\":[{}]}");
+	SCAN_AGREES("{\"logEvents\":[{\"message\":[[1]]}]}");
+	SCAN_AGREES("{\"logEvents\":[[[1]]]}");
+	SCAN_AGREES("{\"a\":{},\"logEvents\":[]}");
+	SCAN_AGREES("{\"logEvents\":[{}]}");
+}
+
+/* A payload as deep as the limit allows is a payload: with --max-depth 3
+ * an envelope, its events and flat event objects are all there is. */
+static void test_scan_depth(void)
+{
+	static const char flat[] = "{\"owner\":\"o\",\"logEvents\":[{\"id\":\"1\",\"message\":\"m\"}]}";
+	struct ts_cwl_index x;
+	struct ts_json_scan r;
+
+	ts_cwl_index_init(&x);
+	x.decode = 1;
+	CHECK(ts_cwl_scan(&x, flat, flat + sizeof(flat) - 1, 1, 3, &r) == TS_JSON_OK);
+	CHECK(x.is_cwl && x.nev == 1 && !x.why[0]);
+	CHECK(x.nev == 1 && x.ev[0].dec_len == 1 && x.dec.data[x.ev[0].dec_off] == 'm');
+	SPAN_IS(x.env.owner, "\"o\"");
+	/* one level less is too deep, at the event's brace */
+	CHECK(ts_cwl_scan(&x, flat, flat + sizeof(flat) - 1, 1, 2, &r) == TS_JSON_ERROR);
+	CHECK(r.err_at == strchr(flat, '[') + 1 && r.err == ts_json_too_deep);
+	/* and two less, at the array's bracket */
+	CHECK(ts_cwl_scan(&x, flat, flat + sizeof(flat) - 1, 1, 1, &r) == TS_JSON_ERROR);
+	CHECK(r.err_at == strchr(flat, '[') && r.err == ts_json_too_deep);
+	ts_cwl_index_release(&x);
 }
 
 int main(void)
@@ -320,5 +375,6 @@ int main(void)
 	test_bad_events();
 	test_message_object();
 	test_scan();
+	test_scan_depth();
 	return check_done();
 }
