@@ -976,6 +976,38 @@ static long ar1_damage(struct ts_decomp *d, const char *what)
 	return 0;
 }
 
+/* A bzip2 stream or lz4 frame that holds nothing, at the start of the
+ * input: its length, else 0. */
+static size_t empty_stream(const struct ts_decomp *d)
+{
+	const unsigned char *p = (const unsigned char *)d->in;
+	size_t n = d->in_len;
+
+	if (d->in_base != 0 || d->failed)
+		return 0;
+	if (d->codec == TS_FMT_BZIP2)
+		return n >= 14 && memcmp(p + 4, "\x17\x72\x45\x38\x50\x90", 6) == 0 ? 14 : 0;
+	if (n >= 4 && le32(p) == 0x184C2102) /* legacy: no block after it */
+		return n < 8 || le32(p + 4) == 0 || le32(p + 4) > LZ4_LEGACY_BOUND ? 4 : 0;
+	if (n < 7 || le32(p) != 0x184D2204)
+		return 0;
+	size_t h = 7 + (p[4] & 8 ? 8 : 0) + (p[4] & 1 ? 4 : 0);
+	size_t end = h + 4 + (p[4] & 4 ? 4 : 0);
+	return n >= end && le32(p + h) == 0 ? end : 0;
+}
+
+/* libarchive's end of the data: its own count says where the data ended
+ * (it only looked at the bytes after it); what follows is for trailing(). */
+static long ar1_end(struct ts_decomp *d, const char *what)
+{
+	uint64_t end = (uint64_t)archive_filter_bytes(d->ar1, -1);
+
+	if (end >= d->in_base && end <= d->in_base + d->in_len)
+		d->in_pos = (size_t)(end - d->in_base);
+	d->l1_end = 1;
+	return trailing(d, what) < 0 ? -1 : 0;
+}
+
 static long ar1_step(struct ts_decomp *d, char **dst, size_t cap)
 {
 	const char *what = ts_format_name(d->codec);
@@ -990,8 +1022,16 @@ static long ar1_step(struct ts_decomp *d, char **dst, size_t cap)
 									   : ARCHIVE_FILTER_LZ4);
 		archive_read_support_format_raw(d->ar1);
 		if (archive_read_open(d->ar1, d, NULL, ar1_read, NULL) != ARCHIVE_OK ||
-		    archive_read_next_header(d->ar1, &ae) != ARCHIVE_OK)
-			return ar1_damage(d, what);
+		    archive_read_next_header(d->ar1, &ae) != ARCHIVE_OK) {
+			/* The raw reader wants one byte at least: an empty
+			 * stream fails as a damaged one does.  Tell them apart. */
+			size_t end = empty_stream(d);
+			if (!end)
+				return ar1_damage(d, what);
+			d->in_pos = end;
+			d->l1_end = 1;
+			return trailing(d, what) < 0 ? -1 : 0;
+		}
 	}
 	(void)cap;
 	for (;;) {
@@ -1003,13 +1043,7 @@ static long ar1_step(struct ts_decomp *d, char **dst, size_t cap)
 		}
 		if (n < 0)
 			return ar1_damage(d, what);
-		/* The end: libarchive's own count says where the data ended
-		 * (it only looked at the bytes after it). */
-		uint64_t end = (uint64_t)archive_filter_bytes(d->ar1, -1);
-		if (end >= d->in_base && end <= d->in_base + d->in_len)
-			d->in_pos = (size_t)(end - d->in_base);
-		d->l1_end = 1;
-		return trailing(d, what) < 0 ? -1 : 0;
+		return ar1_end(d, what);
 	}
 }
 

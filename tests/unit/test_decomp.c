@@ -1142,6 +1142,28 @@ static void test_bzip2_lz4(void)
 		CHECK(one(&r)->fatal && has(one(&r)->msg, i ? "corrupt lz4 data" : "corrupt bzip2 data"));
 		res_release(&r);
 	}
+	/* every compression of nothing is nothing, no damage; with
+	 * garbage after it, one damage */
+	static const char *const all[] = {"gzip -c", "bzip2 -c", "xz -c", "zstd -q -c",
+					  "lz4 -q -c", "lz4 -q -c -l"};
+	ts_buf_init(&x, 0);
+	for (int i = 0; i < 6; i++) {
+		ts_buf_reset(&x);
+		CHECK(tool(all[i], "", 0, &x) == 0 && x.len > 0);
+		CHECK(run(x.data, x.len, TS_FMT_AUTO, NULL, &r) == 0);
+		CHECK(r.fmt != TS_FMT_PLAIN && r.entries == 1 && r.out.len == 0);
+		if (!none(&r))
+			fprintf(stderr, "    (%s of nothing)\n", all[i]);
+		CHECK(r.bytes_in == x.len);
+		res_release(&r);
+		size_t xlen = x.len;
+		ts_buf_addstr(&x, "GARB");
+		CHECK(run(x.data, x.len, TS_FMT_AUTO, NULL, &r) == 0);
+		CHECK(one(&r)->off == (int64_t)xlen && one(&r)->fatal);
+		CHECK_MEM(one(&r)->raw.data, one(&r)->raw.len, "GARB", 4);
+		res_release(&r);
+	}
+
 	/* forced on what is not */
 	CHECK(run("hello\n", 6, TS_FMT_BZIP2, NULL, &r) == 0);
 	CHECK(r.out.len == 0 && one(&r)->fatal);
