@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <libdeflate.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "codec.h"
 #include "decomp.h"
+#include "input.h"
 #include "jpath.h"
 #include "opt.h"
 #include "reader.h"
@@ -58,10 +60,12 @@ struct dz {
 	int have_field, keep, text, raw;
 	struct ts_limits lim;
 
-	struct ts_reader rd;       /* the input stream of records or content */
+	struct ts_input in;        /* the inputs: records or whole content */
 	struct ts_reader inner;    /* --field: the decoded content */
+	uint64_t *n_decoded, *dropped_empty; /* --field: counters */
 	struct libdeflate_decompressor *ld;
 	struct ts_buf decoded, inflated, tmp;
+	struct ts_buf rec;         /* --field: what one record gives */
 };
 
 static int set_opt(void *ud, int id, const char *arg)
@@ -119,119 +123,43 @@ static int emit_text(struct dz *z, struct ts_span s)
 	return 0;
 }
 
-/*
- * Whole-input mode: one stream of decompressed bytes named `name`.
- */
-static void normalise_stream(struct dz *z, struct ts_decomp *d, const char *name)
+/* Whole-input mode: each value or text line of the decompressed inputs. */
+static int on_value(void *ud, struct ts_input *in, const struct ts_item *it)
 {
-	struct ts_item it;
-	struct ts_where w = {.file = name, .offset = -1};
+	struct dz *z = ud;
 
-	ts_reader_reset(&z->rd, ts_decomp_read, d);
-	while (ts_reader_next(&z->rd, &it) != TS_ITEM_EOF) {
-		w.line = it.line;
-		switch (it.kind) {
-		case TS_ITEM_VALUE:
-			z->run.records_in++;
-			emit_value(z, &it);
-			break;
-		case TS_ITEM_TEXT:
-			z->run.records_in++;
-			if (emit_text(z, it.v) < 0)
-				ts_reject(&z->run, "invalid_utf8", &w, it.v.p, it.v.n, 0,
-					  "%s:%llu: line is not valid UTF-8 text", name,
-					  (unsigned long long)it.line);
-			break;
-		case TS_ITEM_ERROR:
-		case TS_ITEM_TOO_LARGE:
-			z->run.records_in++;
-			ts_reject_item(&z->run, name, &z->rd, &it);
-			break;
-		case TS_ITEM_IO_ERROR: /* reported by the caller from d */
-		case TS_ITEM_EOF:
-			return;
-		}
-		ts_run_tick(&z->run);
-	}
+	if (it->kind == TS_ITEM_VALUE)
+		emit_value(z, it);
+	else if (emit_text(z, it->v) < 0)
+		ts_input_reject(in, it, "invalid_utf8", (struct ts_span){0},
+				"line is not valid UTF-8 text");
+	return 0;
 }
 
-static void raw_stream(struct dz *z, struct ts_decomp *d)
+/* --raw: the decompressed bytes as they are. */
+static int on_bytes(void *ud, struct ts_input *in, const char *p, size_t n)
 {
-	const char *p;
-	long n;
+	struct dz *z = ud;
 
-	while ((n = ts_decomp_chunk(d, &p)) > 0)
-		if (ts_out_write(&z->run.out, p, (size_t)n) < 0)
-			return;
-}
-
-static void do_file(struct dz *z, const char *path)
-{
-	const char *name = ts_input_name(path);
-	int fd = ts_open_input(path);
-	struct ts_decomp *d;
-	const char *entry;
-	int64_t off;
-
-	if (fd < 0) {
-		ts_error("cannot open '%s': %s", path, strerror(errno));
-		ts_run_fail(&z->run, 2);
-		return;
-	}
-	d = ts_decomp_open(ts_source_fd, &fd, z->format, &z->lim);
-	if (!d) {
-		ts_error("%s: %s", name, strerror(errno));
-		ts_run_fail(&z->run, 2);
-		goto out;
-	}
-	int rc;
-	while ((rc = ts_decomp_next_entry(d, &entry)) == 1) {
-		char ename[4096];
-		const char *n = name;
-		if (entry) {
-			snprintf(ename, sizeof(ename), "%s:%s", name, entry);
-			n = ename;
-		}
-		if (z->raw)
-			raw_stream(z, d);
-		else
-			normalise_stream(z, d, n);
-		if (ts_decomp_error(d, NULL))
-			break;
-	}
-	const char *msg = ts_decomp_error(d, &off);
-	if (msg) {
-		struct ts_where w = {.file = name, .offset = off};
-		if (ts_decomp_error_is_io(d)) {
-			ts_error("%s: %s", name, msg);
-			ts_run_fail(&z->run, 2);
-		} else {
-			if (z->run.errors_path || z->raw)
-				ts_warn("%s: %s at byte offset %lld", name, msg, (long long)off);
-			ts_reject(&z->run, strncmp(msg, "decompression bomb", 18) == 0
-						   ? "decompression_bomb" : "corrupt_input",
-				  &w, NULL, 0, 0, "%s: %s at byte offset %lld", name, msg,
-				  (long long)off);
-		}
-	}
-	z->run.bytes_in += ts_decomp_bytes_in(d);
-	ts_decomp_free(d);
-out:
-	if (fd > 0)
-		close(fd);
+	(void)in;
+	ts_out_write(&z->run.out, p, n);
+	return 0;
 }
 
 /* --- --field ------------------------------------------------------------ */
 
+/*
+ * One input record: each field the path selects is decoded in turn.  What a
+ * record gives is built in z->rec first and written only when all of it
+ * decoded, so a record is either written whole or rejected whole.
+ */
 struct field_ctx {
 	struct dz *z;
+	struct ts_input *in;
 	const struct ts_item *rec;
-	const char *name;
 	size_t matches;
-	/* --keep: where the output of this record starts, how far the record
-	 * has been copied, and whether a field failed */
-	size_t mark;
-	const char *cursor;
+	uint64_t lines;     /* values written into z->rec */
+	const char *cursor; /* --keep: how far the record has been copied */
 	int failed;
 };
 
@@ -263,7 +191,7 @@ static int decode_field(struct dz *z, struct ts_span v, struct ts_span *content,
 	if (f == TS_FMT_GZIP || f == TS_FMT_ZLIB) {
 		struct ts_limits lim = z->lim;
 		if (!lim.max_size)
-			lim.max_size = z->rd.max_record;
+			lim.max_size = z->in.rd.max_record;
 		ts_buf_reset(&z->inflated);
 		if (ts_inflate_mem(z->ld, f, z->decoded.data, z->decoded.len, &z->inflated,
 				   &lim, why) < 0) {
@@ -280,117 +208,120 @@ static int decode_field(struct dz *z, struct ts_span v, struct ts_span *content,
 	return 0;
 }
 
-static int on_field(void *ud, struct ts_span v)
+static int field_failed(struct field_ctx *fc, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int field_failed(struct field_ctx *fc, const char *code, const char *fmt, ...)
 {
-	struct field_ctx *fc = ud;
+	char cause[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cause, sizeof(cause), fmt, ap);
+	va_end(ap);
+	fc->failed = 1;
+	ts_input_reject(fc->in, fc->rec, code, (struct ts_span){0}, "%s: %s",
+			fc->z->field.text, cause);
+	return 1; /* no more fields of this record */
+}
+
+/* --keep: the record up to this field, then its content in its place. */
+static int keep_field(struct field_ctx *fc, struct ts_span v, struct ts_span content)
+{
 	struct dz *z = fc->z;
-	const struct ts_item *rec = fc->rec;
-	struct ts_where w = {.file = fc->name, .line = rec->line, .offset = -1,
-			     .path = z->field.text};
-	struct ts_out *o = &z->run.out;
-	struct ts_span content, src;
-	const char *code, *why;
-	size_t bad = 0, mark = o->buf.len;
+	struct ts_json_scan sc;
+	const char *end = content.p + content.n;
+	const char *s = ts_json_skip_ws(content.p, end);
+	int one = s < end && ts_json_scan(s, end, 1, z->in.rd.max_depth, &sc) == TS_JSON_OK &&
+		  ts_json_skip_ws(sc.end, end) == end;
+
+	ts_json_minify(&z->rec, (struct ts_span){fc->cursor, (size_t)(v.p - fc->cursor)});
+	fc->cursor = v.p + v.n;
+	if (one)
+		ts_json_minify(&z->rec, (struct ts_span){s, (size_t)(sc.end - s)});
+	else if (ts_json_escape(&z->rec, content.p, content.n) < 0)
+		return field_failed(fc, "binary_data", "decoded content is neither JSON nor UTF-8 text");
+	return 0;
+}
+
+/* Each JSON value of the content one per line, other lines as strings. */
+static int expand_field(struct field_ctx *fc, struct ts_span content)
+{
+	struct dz *z = fc->z;
+	struct ts_span src = content;
 	struct ts_item it;
 
-	fc->matches++;
-	if (decode_field(z, v, &content, &code, &why, &bad) < 0) {
-		if (z->keep) {
-			ts_buf_setlen(&o->buf, fc->mark);
-			fc->failed = 1;
-		}
-		if (strcmp(code, "bad_base64") == 0)
-			ts_reject(&z->run, code, &w, rec->v.p, rec->v.n, 0,
-				  "%s:%llu: %s: not valid base64 at character %zu", fc->name,
-				  (unsigned long long)rec->line, z->field.text, bad + 1);
-		else
-			ts_reject(&z->run, code, &w, rec->v.p, rec->v.n, 0, "%s:%llu: %s: %s",
-				  fc->name, (unsigned long long)rec->line, z->field.text, why);
-		return z->keep; /* --keep: the whole record is rejected */
-	}
-	if (z->raw) {
-		ts_out_write(o, content.p, content.n);
-		return 0;
-	}
-	if (z->keep) {
-		/* The record up to this field, then its content in its place;
-		 * field_stream() writes the rest. */
-		struct ts_json_scan sc;
-		const char *s = ts_json_skip_ws(content.p, content.p + content.n);
-		int one = s < content.p + content.n &&
-			  ts_json_scan(s, content.p + content.n, 1, z->rd.max_depth, &sc) == TS_JSON_OK &&
-			  ts_json_skip_ws(sc.end, content.p + content.n) == content.p + content.n;
-		ts_json_minify(&o->buf, (struct ts_span){fc->cursor, (size_t)(v.p - fc->cursor)});
-		fc->cursor = v.p + v.n;
-		if (one)
-			ts_json_minify(&o->buf, (struct ts_span){s, (size_t)(sc.end - s)});
-		else if (ts_json_escape(&o->buf, content.p, content.n) < 0) {
-			ts_buf_setlen(&o->buf, fc->mark);
-			ts_reject(&z->run, "binary_data", &w, rec->v.p, rec->v.n, 0,
-				  "%s:%llu: %s: decoded content is neither JSON nor UTF-8 text",
-				  fc->name, (unsigned long long)rec->line, z->field.text);
-			fc->failed = 1;
-			return 1;
-		}
-		return 0;
-	}
-	/* Each JSON value of the content one per line, other lines as strings. */
-	src = content;
 	ts_reader_reset(&z->inner, ts_source_mem, &src);
 	while (ts_reader_next(&z->inner, &it) != TS_ITEM_EOF) {
 		if (it.kind == TS_ITEM_VALUE) {
-			emit_value(z, &it);
-		} else if (it.kind == TS_ITEM_TEXT && emit_text(z, it.v) == 0) {
-			;
-		} else {
-			/* Drop what this record already wrote: the whole
-			 * record goes to the error output instead. */
-			ts_buf_setlen(&o->buf, mark >= o->buf.len ? o->buf.len : mark);
-			ts_reject(&z->run, it.kind == TS_ITEM_TEXT ? "binary_data" : "bad_json",
-				  &w, rec->v.p, rec->v.n, 0, "%s:%llu: %s: decoded content %s",
-				  fc->name, (unsigned long long)rec->line, z->field.text,
-				  it.kind == TS_ITEM_TEXT ? "is neither JSON nor UTF-8 text"
-							  : it.err ? it.err : "is not JSON");
-			return 0;
+			if (it.has_ws)
+				ts_json_minify(&z->rec, it.v);
+			else
+				ts_buf_add(&z->rec, it.v.p, it.v.n);
+		} else if (it.kind != TS_ITEM_TEXT || ts_json_escape(&z->rec, it.v.p, it.v.n) < 0) {
+			return field_failed(fc, it.kind == TS_ITEM_TEXT ? "binary_data" : "bad_json",
+					    "decoded content %s",
+					    it.kind == TS_ITEM_TEXT ? "is neither JSON nor UTF-8 text"
+					    : it.err ? it.err : "is not JSON");
 		}
+		ts_buf_addch(&z->rec, '\n');
+		fc->lines++;
 	}
 	return 0;
 }
 
-static void field_stream(struct dz *z, struct ts_decomp *d, const char *name)
+static int on_field(void *ud, struct ts_span v)
 {
-	struct ts_item it;
-	struct ts_where w = {.file = name, .offset = -1};
-	struct field_ctx fc = {.z = z, .name = name};
+	struct field_ctx *fc = ud;
+	struct dz *z = fc->z;
+	struct ts_span content;
+	const char *code, *why;
+	size_t bad = 0;
 
-	ts_reader_reset(&z->rd, ts_decomp_read, d);
-	while (ts_reader_next(&z->rd, &it) != TS_ITEM_EOF) {
-		w.line = it.line;
-		if (it.kind == TS_ITEM_IO_ERROR)
-			return;
-		z->run.records_in++;
-		ts_run_tick(&z->run);
-		if (ts_reject_item(&z->run, name, &z->rd, &it))
-			continue;
-		fc.rec = &it;
-		fc.matches = 0;
-		fc.mark = z->run.out.buf.len;
-		fc.cursor = it.v.p;
-		fc.failed = 0;
-		ts_jpath_each(&z->field, it.v, on_field, &fc);
-		if (z->keep && fc.matches && !fc.failed) {
-			ts_json_minify(&z->run.out.buf,
-				       (struct ts_span){fc.cursor, (size_t)(it.v.p + it.v.n - fc.cursor)});
-			ts_out_end_record(&z->run.out);
-		}
-		if (!fc.matches) {
-			w.path = z->field.text;
-			ts_reject(&z->run, "missing_field", &w, it.v.p, it.v.n, 0,
-				  "%s:%llu: no field %s in record", name,
-				  (unsigned long long)it.line, z->field.text);
-			w.path = NULL;
-		}
+	fc->matches++;
+	if (decode_field(z, v, &content, &code, &why, &bad) < 0) {
+		if (strcmp(code, "bad_base64") == 0)
+			return field_failed(fc, code, "not valid base64 at character %zu", bad + 1);
+		return field_failed(fc, code, "%s", why);
 	}
+	if (z->keep)
+		return keep_field(fc, v, content);
+	if (z->raw) {
+		ts_buf_add(&z->rec, content.p, content.n);
+		fc->lines += content.n > 0;
+		return 0;
+	}
+	return expand_field(fc, content);
+}
+
+static int on_record(void *ud, struct ts_input *in, const struct ts_item *it)
+{
+	struct dz *z = ud;
+	struct field_ctx fc = {.z = z, .in = in, .rec = it, .cursor = it->v.p};
+
+	ts_buf_reset(&z->rec);
+	ts_jpath_each(&z->field, it->v, on_field, &fc);
+	if (fc.failed)
+		return 0;
+	if (!fc.matches) {
+		ts_input_reject(in, it, "missing_field", (struct ts_span){0}, "no field %s in record",
+				z->field.text);
+		return 0;
+	}
+	if (z->keep) {
+		ts_json_minify(&z->rec, (struct ts_span){fc.cursor,
+							 (size_t)(it->v.p + it->v.n - fc.cursor)});
+		ts_buf_addch(&z->rec, '\n');
+		fc.lines = 1;
+	}
+	if (!fc.lines) { /* every field was empty: nothing to write */
+		(*z->dropped_empty)++;
+		return 0;
+	}
+	(*z->n_decoded)++;
+	ts_out_write(&z->run.out, z->rec.data, z->rec.len);
+	if (!z->run.out.err)
+		z->run.out.records += fc.lines;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -410,57 +341,37 @@ int main(int argc, char **argv)
 	if (z.raw && (z.text || z.keep))
 		return ts_usage_error(&cmd, "--raw cannot be combined with --text or --keep"), 2;
 
-	ts_reader_init(&z.rd, ts_source_fd, NULL, z.run.max_record, z.run.max_depth);
-	z.rd.text = z.text && !z.have_field;
+	ts_input_init(&z.in, &z.run);
+	z.in.lim = z.lim;
 	ts_reader_init(&z.inner, ts_source_mem, NULL, z.run.max_record, z.run.max_depth);
 	z.inner.text = 1;
 	ts_buf_init(&z.decoded, 0);
 	ts_buf_init(&z.inflated, 0);
 	ts_buf_init(&z.tmp, 0);
-	if (z.have_field && !(z.ld = libdeflate_alloc_decompressor())) {
-		ts_error("out of memory");
-		return 2;
-	}
-
-	char *dash[] = {(char *)"-", NULL};
-	char **files = first < argc ? argv + first : dash;
-	for (; *files; files++) {
-		if (!z.have_field) {
-			do_file(&z, *files);
-			continue;
+	ts_buf_init(&z.rec, 0);
+	if (z.have_field) {
+		/* the records themselves may be compressed, too */
+		if (!(z.ld = libdeflate_alloc_decompressor())) {
+			ts_error("out of memory");
+			return 2;
 		}
-		/* --field: the records themselves may be compressed, too */
-		const char *name = ts_input_name(*files);
-		int fd = ts_open_input(*files);
-		if (fd < 0) {
-			ts_error("cannot open '%s': %s", *files, strerror(errno));
-			ts_run_fail(&z.run, 2);
-			continue;
-		}
-		struct ts_decomp *d = ts_decomp_open(ts_source_fd, &fd, TS_FMT_AUTO, &z.lim);
-		const char *entry, *msg;
-		int64_t off;
-		if (!d) {
-			ts_error("%s: %s", name, strerror(errno));
-			ts_run_fail(&z.run, 2);
-		} else {
-			while (ts_decomp_next_entry(d, &entry) == 1 && !ts_decomp_error(d, NULL))
-				field_stream(&z, d, name);
-			if ((msg = ts_decomp_error(d, &off))) {
-				ts_error("%s: %s at byte offset %lld", name, msg, (long long)off);
-				ts_run_fail(&z.run, ts_decomp_error_is_io(d) ? 2 : 1);
-			}
-			z.run.bytes_in += ts_decomp_bytes_in(d);
-			ts_decomp_free(d);
-		}
-		if (fd > 0)
-			close(fd);
+		z.in.path = z.field.text;
+		z.n_decoded = ts_run_counter(&z.run, "decoded");
+		z.dropped_empty = ts_run_counter(&z.run, "dropped_empty");
+		ts_input_run(&z.in, argv + first, on_record, &z);
+	} else {
+		z.in.format = z.format;
+		z.in.rd.text = z.text;
+		if (z.raw)
+			z.in.on_bytes = on_bytes;
+		ts_input_run(&z.in, argv + first, on_value, &z);
 	}
 
 	if (z.ld)
 		libdeflate_free_decompressor(z.ld);
-	ts_reader_release(&z.rd);
+	ts_input_release(&z.in);
 	ts_reader_release(&z.inner);
+	ts_buf_release(&z.rec);
 	ts_buf_release(&z.decoded);
 	ts_buf_release(&z.inflated);
 	ts_buf_release(&z.tmp);

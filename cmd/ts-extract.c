@@ -11,6 +11,7 @@
 
 #include "cwl.h"
 #include "fields.h"
+#include "input.h"
 #include "jpath.h"
 #include "opt.h"
 #include "reader.h"
@@ -61,13 +62,13 @@ struct ex {
 	struct ts_jpath records;
 	struct ts_fields fields; /* --fields, --keep-parent, --meta, --rename */
 
-	struct ts_reader rd;
+	struct ts_input in;
 	struct ts_cwl_index cwlx;
 	struct ts_json_keys keys; /* of the last message object */
 	struct ts_buf tmp;
-	uint64_t *events, *dropped;
-	const char *name; /* current input */
-	const struct ts_item *item;
+	uint64_t *events, *dropped, *payloads; /* --cwl */
+	uint64_t *arrays, *elements;            /* --records */
+	const struct ts_item *item; /* the input record being worked on */
 };
 
 static int set_opt(void *ud, int id, const char *arg)
@@ -119,13 +120,11 @@ static void reject(struct ex *x, const char *code, struct ts_span raw, const cha
 {
 	char msg[512];
 	va_list ap;
-	struct ts_where w = {.file = x->name, .line = x->item->line, .offset = -1};
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	ts_reject(&x->run, code, &w, raw.p, raw.n, 0, "%s:%llu: %s", x->name,
-		  (unsigned long long)x->item->line, msg);
+	ts_input_reject(&x->in, x->item, code, raw, "%s", msg);
 }
 
 /*
@@ -167,6 +166,7 @@ static void do_cwl(struct ex *x, struct ts_span v)
 		       v.p[0] == '{' ? "no logEvents array" : "not an object");
 		return;
 	}
+	(*x->payloads)++;
 	if (ix->env.control) {
 		/* Health checks from the service: dropped, and counted. */
 		*x->dropped += ix->nev;
@@ -193,7 +193,7 @@ static void do_cwl(struct ex *x, struct ts_span v)
 		struct ts_span obj;
 		int has_ws = 0;
 		if (ts_cwl_decoded_object(ix->dec.data + ev->dec_off, ev->dec_len, &obj, &has_ws,
-					  x->rd.max_depth, &x->keys))
+					  x->in.rd.max_depth, &x->keys))
 			emit(x, obj, 0, has_ws, v, &ix->env, ev);
 		else
 			emit(x, ev->message, 1, 0, v, &ix->env, ev);
@@ -205,11 +205,13 @@ struct rec_ctx {
 	struct ts_span parent;
 	int has_ws;
 	size_t n;
+	int whole_rejected;
 };
 
 static int each_record(struct rec_ctx *rc, struct ts_span e)
 {
 	rc->n++;
+	(*rc->x->elements)++;
 	emit(rc->x, e, 0, rc->has_ws, rc->parent, NULL, NULL);
 	ts_run_tick(&rc->x->run);
 	return 0;
@@ -225,11 +227,13 @@ static int on_records(void *ud, struct ts_span v)
 		return each_record(rc, v);
 	if (v.p[0] != '[') {
 		rc->n++;
+		rc->whole_rejected = 1;
 		reject(rc->x, "not_an_array", rc->parent, "%s is not an array", rc->x->records.text);
 		return 0;
 	}
 	ts_json_iter_init(&it, v);
-	rc->n++; /* an empty array is a record with nothing inside, not an error */
+	rc->n++; /* an empty array is a record with nothing inside, not an error:
+		  * counted in arrays, with no elements */
 	while (ts_json_arr_next(&it, &e))
 		each_record(rc, e);
 	return 0;
@@ -246,40 +250,21 @@ static void do_value(struct ex *x, const struct ts_item *it)
 		ts_jpath_each(&x->records, it->v, on_records, &rc);
 		if (!rc.n)
 			reject(x, "missing_field", it->v, "no %s in record", x->records.text);
+		else if (!rc.whole_rejected)
+			(*x->arrays)++;
 		return;
 	}
 	emit(x, it->v, 0, it->has_ws, it->v, NULL, NULL);
 }
 
-static void do_file(struct ex *x, const char *path)
+static int on_value(void *ud, struct ts_input *in, const struct ts_item *it)
 {
-	int fd = ts_open_input(path);
-	struct ts_item it;
-	uint64_t done = x->run.bytes_in; /* bytes of the inputs before this one */
+	struct ex *x = ud;
 
-	x->name = ts_input_name(path);
-	if (fd < 0) {
-		ts_error("cannot open '%s': %s", path, strerror(errno));
-		ts_run_fail(&x->run, 2);
-		return;
-	}
-	x->item = &it;
-	ts_reader_reset(&x->rd, ts_source_fd, &fd);
-	while (ts_reader_next(&x->rd, &it) != TS_ITEM_EOF) {
-		if (it.kind == TS_ITEM_IO_ERROR) {
-			ts_error("%s: read error: %s", x->name, strerror(it.sys_errno));
-			ts_run_fail(&x->run, 2);
-			break;
-		}
-		x->run.records_in++;
-		x->run.bytes_in = done + x->rd.base + x->rd.pos; /* progress */
-		ts_run_tick(&x->run);
-		if (!ts_reject_item(&x->run, x->name, &x->rd, &it))
-			do_value(x, &it);
-	}
-	x->run.bytes_in = done + x->rd.base + x->rd.pos;
-	if (fd > 0)
-		close(fd);
+	(void)in;
+	x->item = it;
+	do_value(x, it);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -307,21 +292,24 @@ int main(int argc, char **argv)
 	if (x.cwl) {
 		x.events = ts_run_counter(&x.run, "events");
 		x.dropped = ts_run_counter(&x.run, "dropped");
+		x.payloads = ts_run_counter(&x.run, "payloads");
+	}
+	if (x.have_records) {
+		x.arrays = ts_run_counter(&x.run, "arrays");
+		x.elements = ts_run_counter(&x.run, "elements");
 	}
 
-	ts_reader_init(&x.rd, ts_source_fd, NULL, x.run.max_record, x.run.max_depth);
+	ts_input_init(&x.in, &x.run);
 	ts_cwl_index_init(&x.cwlx);
 	if (x.cwl) {
-		x.rd.scan = ts_cwl_scan;
-		x.rd.scan_ctx = &x.cwlx;
+		x.in.rd.scan = ts_cwl_scan;
+		x.in.rd.scan_ctx = &x.cwlx;
 		x.cwlx.decode = 1; /* messages are read once, decoded as checked */
 	}
 	ts_buf_init(&x.tmp, 0);
-	char *dash[] = {(char *)"-", NULL};
-	for (char **f = first < argc ? argv + first : dash; *f; f++)
-		do_file(&x, *f);
+	ts_input_run(&x.in, argv + first, on_value, &x);
 
-	ts_reader_release(&x.rd);
+	ts_input_release(&x.in);
 	ts_cwl_index_release(&x.cwlx);
 	ts_buf_release(&x.tmp);
 	ts_fields_release(&x.fields);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "codec.h"
+#include "input.h"
 #include "jpath.h"
 #include "opt.h"
 #include "partition.h"
@@ -108,11 +109,10 @@ struct pt {
 	struct ts_part_opts po;
 
 	struct ts_partitioner *part;
-	struct ts_reader rd;
+	struct ts_input in;
 	struct ts_buf pbuf, ebuf;
 	struct ts_span *kvals;
 	struct ts_json_keys idx; /* the record's members, noted by the reader */
-	const char *name; /* current input */
 	uint64_t written;
 };
 
@@ -221,13 +221,13 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A rejected record under --error-prefix, in the service's
+/* The error sink of --error-prefix: a rejected record in the service's
  * processing-failed layout.  0, or -1 when it cannot go there (its prefix
- * renders too long, its path is unsafe, the disk is full): the caller
- * writes it to the error output instead. */
-static int to_error_prefix(struct pt *x, const char *code, const struct ts_item *it,
-			   const char *message)
+ * renders too long, its path is unsafe, the disk is full): ts_reject() then
+ * writes it to the error output instead, counted once either way. */
+static int to_error_prefix(void *ctx, const struct ts_rejection *r)
 {
+	struct pt *x = ctx;
 	int64_t ms = now_ms();
 	const char *why;
 	struct ts_buf *b = &x->ebuf;
@@ -235,12 +235,12 @@ static int to_error_prefix(struct pt *x, const char *code, const struct ts_item 
 	ts_buf_reset(b);
 	ts_buf_addf(b, "{\"attemptsMade\":1,\"arrivalTimestamp\":%lld,\"errorCode\":",
 		    (long long)ms);
-	ts_json_escape(b, code, strlen(code));
+	ts_json_escape(b, r->code, strlen(r->code));
 	ts_buf_add(b, ",\"errorMessage\":", 16);
-	if (ts_json_escape(b, message, strlen(message)) < 0)
+	if (ts_json_escape(b, r->message, strlen(r->message)) < 0)
 		ts_buf_add(b, "\"\"", 2);
 	ts_buf_add(b, ",\"rawData\":\"", 12);
-	ts_base64_encode(b, it->v.p, it->v.n);
+	ts_base64_encode(b, r->raw ? r->raw : "", r->raw ? r->rawn : 0);
 	ts_buf_add(b, "\"}", 2);
 	x->env.errtype = "processing-failed";
 	if (ts_template_render(&x->eprefix, &x->erender, &x->env, ms, &x->pbuf, &why) < 0)
@@ -249,27 +249,20 @@ static int to_error_prefix(struct pt *x, const char *code, const struct ts_item 
 		       ? 0 : -1;
 }
 
-/* A rejected record: under --error-prefix, or to the error output; counted
- * once either way. */
+/* A rejected record: to the run's one sink (--error-prefix, else the error
+ * output). */
 static void reject(struct pt *x, const char *code, const struct ts_item *it,
 		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static void reject(struct pt *x, const char *code, const struct ts_item *it,
 		   const char *fmt, ...)
 {
-	char msg[512], full[700];
+	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(full, sizeof(full), "%s:%llu: %s", x->name, (unsigned long long)it->line, msg);
-	if (x->error_prefix_arg && to_error_prefix(x, code, it, full) == 0) {
-		x->run.rejected++;
-		ts_run_fail(&x->run, 1);
-		return;
-	}
-	struct ts_where w = {.file = x->name, .line = it->line, .offset = -1};
-	ts_reject(&x->run, code, &w, it->v.p, it->v.n, it->kind == TS_ITEM_TOO_LARGE, "%s", full);
+	ts_input_reject(&x->in, it, code, (struct ts_span){0}, "%s", msg);
 }
 
 static void do_record(struct pt *x, const struct ts_item *it)
@@ -362,47 +355,39 @@ static long source(void *ctx, char *dst, size_t n)
 	}
 }
 
-static int do_file(struct pt *x, const char *path)
+/* A stopping signal that came while records were being read from a regular
+ * file (signals are let in only while waiting for input): stop too. */
+static int stop_pending(void)
 {
-	int fd = ts_open_input(path);
-	struct ts_item it;
-	uint64_t done = x->run.bytes_in; /* bytes of the inputs before this one */
-	uint64_t ticked = reads;
+	sigset_t pending;
 
-	x->name = ts_input_name(path);
-	if (fd < 0) {
-		ts_error("cannot open '%s': %s", path, strerror(errno));
-		ts_run_fail(&x->run, 2);
-		return 0;
-	}
-	ts_reader_reset(&x->rd, source, &fd);
-	while (!ts_part_error(x->part) && ts_reader_next(&x->rd, &it) != TS_ITEM_EOF) {
-		if (it.kind == TS_ITEM_IO_ERROR) {
-			ts_error("%s: read error: %s", x->name, strerror(it.sys_errno));
-			ts_run_fail(&x->run, 2);
-			break;
-		}
-		/* --max-seconds is checked as records arrive (after each read
-		 * of the input, and every 256 records), before the record is
-		 * written: a file past its time takes no more records */
-		if ((reads != ticked || (x->run.records_in & 255) == 0) &&
-		    ts_part_tick(x->part) < 0)
-			break;
+	if (stop)
+		return 1;
+	if (sigpending(&pending) == 0)
+		for (int sig = 1; sig < NSIG; sig++)
+			if (sigismember(&pending, sig) == 1 && sigismember(&wait_mask, sig) == 0) {
+				stop = 1;
+				return 1;
+			}
+	return 0;
+}
+
+/* One good record of the input loop. */
+static int on_record(void *ud, struct ts_input *in, const struct ts_item *it)
+{
+	struct pt *x = ud;
+	static uint64_t ticked;
+
+	(void)in;
+	/* --max-seconds is checked as records arrive (after each read of the
+	 * input, and every 256 records), before the record is written: a file
+	 * past its time takes no more records */
+	if (reads != ticked || (x->run.records_in & 255) == 0) {
 		ticked = reads;
-		x->run.records_in++;
-		if (it.kind == TS_ITEM_ERROR)
-			reject(x, "bad_json", &it, "%s", it.err);
-		else if (it.kind == TS_ITEM_TOO_LARGE)
-			reject(x, "too_large", &it, "record longer than %zu bytes (--max-record)",
-			       x->rd.max_record);
-		else
-			do_record(x, &it);
-		x->run.bytes_in = done + x->rd.base + x->rd.pos; /* progress */
-		ts_run_tick(&x->run);
+		if (ts_part_tick(x->part) < 0 || stop_pending())
+			return -1;
 	}
-	x->run.bytes_in = done + x->rd.base + x->rd.pos;
-	if (fd > 0)
-		close(fd);
+	do_record(x, it);
 	return ts_part_error(x->part) ? -1 : 0;
 }
 
@@ -513,7 +498,6 @@ static void install_signals(void)
 	struct sigaction sa;
 	sigset_t block;
 
-	signal(SIGPIPE, SIG_IGN); /* until ts_run_init() does it for everyone */
 	signal(SIGXFSZ, SIG_IGN);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal; /* no SA_RESTART: a blocked wait returns */
@@ -560,7 +544,7 @@ static void count(struct pt *x)
 static void release(struct pt *x)
 {
 	ts_part_free(x->part);
-	ts_reader_release(&x->rd);
+	ts_input_release(&x->in);
 	ts_tpl_render_release(&x->prender);
 	ts_tpl_render_release(&x->erender);
 	free(x->kvals);
@@ -613,17 +597,23 @@ int main(int argc, char **argv)
 				    .vals = x.kvals, .max_len = PATH_MAX - 128 - strlen(x.dir)};
 	ts_buf_init(&x.pbuf, 0);
 	ts_buf_init(&x.ebuf, 0);
-	ts_reader_init(&x.rd, source, NULL, x.run.max_record, x.run.max_depth);
-	x.rd.scan = ts_json_scan_keys_hook;
+	ts_input_init(&x.in, &x.run);
+	x.in.source = source;   /* pipes: idle ticks, signals end the input */
+	x.in.keep_going = 1;    /* the manifest is not the data */
+	x.in.rd.scan = ts_json_scan_keys_hook;
+	x.in.rd.scan_ctx = &x.idx;
 	if (x.po.max_seconds)
 		idle_part = x.part;
-	x.rd.scan_ctx = &x.idx;
+	if (x.error_prefix_arg) {
+		x.run.sink = to_error_prefix;
+		x.run.sink_ctx = &x;
+	}
 	install_signals();
 
-	char *dash[] = {(char *)"-", NULL};
 	int rc = 0;
-	for (char **f = first < argc ? argv + first : dash; *f && !stop && rc == 0; f++)
-		rc = do_file(&x, *f);
+	ts_input_run(&x.in, argv + first, on_record, &x);
+	if (ts_part_error(x.part))
+		rc = -1;
 	if (rc == 0)
 		rc = ts_part_close_all(x.part);
 	if (rc < 0) {

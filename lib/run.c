@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,8 +15,32 @@
 #include "reader.h"
 #include "util.h"
 
+/*
+ * Descriptors 0-2 closed at start would be taken by the first files opened.
+ * Fill the holes with /dev/null: read-only for all three, so reading gives
+ * an empty input and writing fails with EBADF, reported as a write error
+ * (as `cmd >&-` gets from coreutils) instead of vanishing.
+ */
+static int check_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		int nfd = open("/dev/null", O_RDONLY); /* the lowest free: fd */
+		if (nfd != fd) {
+			if (nfd >= 0)
+				close(nfd);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 void ts_run_init(struct ts_run *run, const char *prog)
 {
+	int fds_ok = check_fds() == 0;
+
+	signal(SIGPIPE, SIG_IGN);
 	memset(run, 0, sizeof(*run));
 	run->prog = prog;
 	ts_progname = prog;
@@ -25,6 +50,8 @@ void ts_run_init(struct ts_run *run, const char *prog)
 	run->progress = isatty(2);
 	run->records_out = -1;
 	run->t0 = run->last_progress = ts_now();
+	if (!fds_ok)
+		run->status = 2;
 }
 
 int ts_run_open_errors(struct ts_run *run, const char *path)
@@ -94,23 +121,15 @@ static json_t *text_json(const char *s)
 	return j;
 }
 
-void ts_reject(struct ts_run *run, const char *code, const struct ts_where *w,
-	       const char *raw, size_t rawn, int truncated, const char *fmt, ...)
+/* The error record as one JSON line, in b (without the newline). */
+static int format_record(struct ts_run *run, const struct ts_rejection *r, struct ts_buf *b)
 {
-	char msg[1024];
-	va_list ap;
-	json_t *o, *rawv;
+	const struct ts_where *w = r->where;
+	json_t *o = json_object();
 	char *line;
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	run->rejected++;
-	ts_run_fail(run, 1);
-
-	o = json_object();
-	json_object_set_new(o, "error", json_string(code));
-	json_object_set_new(o, "message", text_json(msg));
+	json_object_set_new(o, "error", json_string(r->code));
+	json_object_set_new(o, "message", text_json(r->message));
 	json_object_set_new(o, "program", json_string(run->prog));
 	if (w && w->file)
 		json_object_set_new(o, "file", text_json(w->file));
@@ -118,27 +137,61 @@ void ts_reject(struct ts_run *run, const char *code, const struct ts_where *w,
 		json_object_set_new(o, "line", json_integer((json_int_t)w->line));
 	if (w && w->offset >= 0)
 		json_object_set_new(o, "offset", json_integer(w->offset));
+	if (w && w->member)
+		json_object_set_new(o, "member", json_integer((json_int_t)w->member));
 	if (w && w->path)
 		json_object_set_new(o, "path", text_json(w->path));
-	if (raw) {
-		rawv = json_stringn(raw, rawn);
+	if (r->raw) {
+		json_t *rawv = json_stringn(r->raw, r->rawn);
 		if (rawv)
 			json_object_set_new(o, "raw", rawv);
 		else
-			json_object_set_new(o, "raw_base64", base64_json(raw, rawn));
-		if (truncated)
+			json_object_set_new(o, "raw_base64", base64_json(r->raw, r->rawn));
+		if (r->truncated)
 			json_object_set_new(o, "truncated", json_true());
 	}
 	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
-	if (line) {
-		ts_out_write(&run->errs, line, strlen(line));
-		ts_out_write(&run->errs, "\n", 1);
+	if (!line)
+		return -1;
+	ts_buf_reset(b);
+	int rc = ts_buf_add(b, line, strlen(line));
+	free(line);
+	return rc;
+}
+
+void ts_reject(struct ts_run *run, const char *code, const struct ts_where *w,
+	       const char *raw, size_t rawn, int truncated, const char *fmt, ...)
+{
+	char cause[1024], msg[1400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cause, sizeof(cause), fmt, ap);
+	va_end(ap);
+	if (w && w->file && w->line)
+		snprintf(msg, sizeof(msg), "%s:%llu: %s", w->file,
+			 (unsigned long long)w->line, cause);
+	else if (w && w->file)
+		snprintf(msg, sizeof(msg), "%s: %s", w->file, cause);
+	else
+		snprintf(msg, sizeof(msg), "%s", cause);
+	run->rejected++;
+	ts_run_fail(run, 1);
+
+	struct ts_rejection r = {code, msg, w, raw, rawn, truncated};
+	if (run->sink && run->sink(run->sink_ctx, &r) == 0)
+		return;
+	struct ts_buf b;
+	ts_buf_init(&b, 0);
+	if (format_record(run, &r, &b) == 0) {
+		ts_buf_addch(&b, '\n');
+		ts_out_write(&run->errs, b.data, b.len);
 		run->errs.records++;
 		if (run->errs.autoflush)
 			ts_out_flush(&run->errs);
-		free(line);
 	}
+	ts_buf_release(&b);
 }
 
 int ts_reject_item(struct ts_run *run, const char *name, const struct ts_reader *rd,
@@ -147,14 +200,17 @@ int ts_reject_item(struct ts_run *run, const char *name, const struct ts_reader 
 	struct ts_where w = {.file = name, .line = it->line, .offset = -1};
 
 	if (it->kind == TS_ITEM_ERROR) {
-		ts_reject(run, "bad_json", &w, it->v.p, it->v.n, 0, "%s:%llu: %s", name,
-			  (unsigned long long)it->err_line, it->err);
+		/* a value over several lines: say where the damage is, too */
+		if (it->err_line && it->err_line != it->line)
+			ts_reject(run, "bad_json", &w, it->v.p, it->v.n, 0, "%s (line %llu)",
+				  it->err, (unsigned long long)it->err_line);
+		else
+			ts_reject(run, "bad_json", &w, it->v.p, it->v.n, 0, "%s", it->err);
 		return 1;
 	}
 	if (it->kind == TS_ITEM_TOO_LARGE) {
 		ts_reject(run, "too_large", &w, it->v.p, it->v.n, 1,
-			  "%s:%llu: record longer than %zu bytes (--max-record)", name,
-			  (unsigned long long)it->line, rd->max_record);
+			  "record longer than %zu bytes (--max-record)", rd->max_record);
 		return 1;
 	}
 	return 0;

@@ -6,7 +6,12 @@
  *	ts_run_init(&run, "ts-foo");
  *	parse options (opt.h) → process inputs → return ts_run_finish(&run);
  *
- * Exit status (DESIGN.md): 0 all went through; 1 the data said no (records
+ * ts_run_init() first makes sure descriptors 0, 1 and 2 are open (a program
+ * started with `>&-` would otherwise write its error records, or a data file,
+ * to whatever it opens first), and ignores SIGPIPE: a reader that went away
+ * is EPIPE in run.out.err, which ends the run quietly (exit status as it was).
+ *
+ * Exit status (ts-toolkit(7)): 0 all went through; 1 the data said no (records
  * rejected); 2 trouble (usage, unreadable input, unwritable output).  The
  * status only ever rises: ts_run_fail(2) after a rejection keeps 2.
  *
@@ -18,7 +23,14 @@
  *
  * "raw" holds the original bytes exactly; bytes that are not UTF-8 go to
  * "raw_base64" instead.  "truncated":true marks a raw prefix (a record over
- * the size limit).  "offset", "path" and "detail" appear when known.
+ * the size limit).  "offset", "member" and "path" appear when known.  The
+ * message starts with "file:line: " built from the ts_where, so callers give
+ * only the cause.
+ *
+ * One sink: a program that keeps rejected records elsewhere (ts-partition's
+ * --error-prefix) installs run.sink; ts_reject() hands it every record and
+ * falls back to the error output only when the sink refuses one.  Either way
+ * the record is counted once.
  */
 #ifndef TS_RUN_H
 #define TS_RUN_H
@@ -34,13 +46,29 @@ struct ts_where {
 	uint64_t line;     /* 0 = unknown */
 	int64_t offset;    /* byte offset, -1 = unknown */
 	const char *path;  /* the JSON path involved, or NULL */
+	uint64_t member;   /* gzip member number (1-based), 0 = not one */
 };
+
+/* One rejected record, as handed to a sink. */
+struct ts_rejection {
+	const char *code;
+	const char *message; /* with the "file:line: " prefix */
+	const struct ts_where *where; /* may be NULL */
+	const char *raw;     /* NULL: no original bytes */
+	size_t rawn;
+	int truncated;
+};
+/* 0: the sink kept the record; -1: it could not (it says why itself), and
+ * the record goes to the error output instead. */
+typedef int (*ts_sink_fn)(void *ctx, const struct ts_rejection *r);
 
 struct ts_run {
 	const char *prog;
 	struct ts_out out;  /* standard output */
 	struct ts_out errs; /* error records */
 	const char *errors_path;
+	ts_sink_fn sink;    /* NULL: the error output */
+	void *sink_ctx;
 	int want_stats;
 	int progress;       /* standard error is a terminal */
 	int status;
@@ -73,13 +101,16 @@ static inline void ts_run_fail(struct ts_run *run, int status)
 /* A named counter shown in --stats (e.g. "dropped"); returns a pointer to it. */
 uint64_t *ts_run_counter(struct ts_run *run, const char *name);
 
-/* Write an error record and count the rejection (status >= 1). */
+/* Write an error record (to the sink, else the error output) and count the
+ * rejection once (status >= 1).  fmt is the cause; the message gets the
+ * "file:line: " of w in front. */
 void ts_reject(struct ts_run *run, const char *code, const struct ts_where *w,
 	       const char *raw, size_t rawn, int truncated, const char *fmt, ...)
 	__attribute__((format(printf, 7, 8)));
 
 /* The reader's malformed (bad_json) or oversized (too_large) item from
- * input name, as an error record; 1 when it was one of those, 0 otherwise. */
+ * input name, as an error record; 1 when it was one of those, 0 otherwise.
+ * (input.h calls it for every program's inputs.) */
 struct ts_reader;
 struct ts_item;
 int ts_reject_item(struct ts_run *run, const char *name, const struct ts_reader *rd,

@@ -17,26 +17,31 @@ prog_args() {
 
 @test "closed standard output: good records never land in --errors FILE; a write error, exit 2" {
 	printf '%s\n' '{"a":1}' '{"b":2}' 'bad' > in.json
-	run -2 --separate-stderr ts-extract --errors e.err in.json >&-
-	[[ "$stderr" == *"write error on standard output"* ]]
+	run -2 bash -c 'ts-extract --errors e.err in.json >&-'
+	[[ "$output" == *"write error on standard output"* ]]
 	assert_error_records e.err 1
 	assert_error e.err 0 '.error == "bad_json" and .raw == "bad"'
-	run -2 --separate-stderr ts-decompress --errors e2.err in.json >&-
+	run -2 bash -c 'ts-decompress --errors e2.err in.json >&-'
 	assert_error_records e2.err 1
 }
 
 @test "descriptors 0-2 closed at start: the first file opened is not taken for standard error" {
 	ndjson_lines 3 > in.json
 	echo 'bad' >> in.json
+	# the error record cannot be written (standard error is closed): exit 2,
+	# and it is not in a data file either
 	# shellcheck disable=SC2086
-	run -1 bash -c 'ts-partition $1 in.json > manifest <&- 2>&-' _ "$(prog_args ts-partition)"
+	run -2 bash -c 'ts-partition $1 in.json > manifest <&- 2>&-' _ "$(prog_args ts-partition)"
 	for f in lake/k=*/ts-partition-*; do
 		[ "$(wc -l < "$f")" -eq 1 ] || fail "$f: $(cat "$f")"
 		jq -e . "$f" > /dev/null
 	done
 	[ "$(jq -s 'map(.records) | add' manifest)" -eq 3 ]
-	run -1 bash -c 'ts-extract in.json > out <&- 2>&-'
+	run -2 bash -c 'ts-extract in.json > out <&- 2>&-'
 	[ "$(wc -l < out)" -eq 3 ]
+	run -1 bash -c 'ts-extract --errors e.err in.json > out <&- 2>&-'
+	[ "$(wc -l < out)" -eq 3 ]
+	assert_error_records e.err 1
 	# standard input closed: an empty input
 	run -0 bash -c 'ts-extract > out <&-'
 	[ ! -s out ]
@@ -67,9 +72,9 @@ prog_args() {
 		run -0 --separate-stderr ts-partition $(prog_args ts-partition) "$f"
 		[ "$(cat lake/*/* | wc -l)" -eq 50 ] || fail "ts-partition $f"
 	done
-	run -0 --separate-stderr ts-extract --records .Records "$DATA/cloudtrail/01-s3-GetObject.json"
+	run -0 --separate-stderr ts-extract --records .Records "$DATA/cloudtrail/awsdocs/02-ec2-StartInstances.json"
 	want=$output
-	gzip -c "$DATA/cloudtrail/01-s3-GetObject.json" > trail.json.gz
+	gzip -c "$DATA/cloudtrail/awsdocs/02-ec2-StartInstances.json" > trail.json.gz
 	run -0 --separate-stderr ts-extract --records .Records trail.json.gz
 	assert_equal "$output" "$want"
 }

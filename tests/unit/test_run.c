@@ -205,7 +205,7 @@ static void test_reject(void)
 	CHECK(fcntl(run.errs.fd, F_GETFD) & FD_CLOEXEC);
 
 	/* 1: everything known */
-	struct ts_where w = {"in.json", 17, 1234, "$.a.b"};
+	struct ts_where w = {.file = "in.json", .line = 17, .offset = 1234, .path = "$.a.b", .member = 3};
 	ts_reject(&run, "bad_json", &w, "{\"a\":\"\xc3\xa9\"", 9, 0, "expected %s at %d",
 		  "'}'", 9);
 	CHECK(run.status == 1);
@@ -214,7 +214,7 @@ static void test_reject(void)
 
 	/* 2: bytes that are not UTF-8, truncated */
 	static const char bin[] = "ab\xff\xfe\x00\x80z";
-	struct ts_where w2 = {"<stdin>", 0, -1, NULL};
+	struct ts_where w2 = {.file = "<stdin>", .offset = -1};
 	ts_reject(&run, "too_large", &w2, bin, sizeof(bin) - 1, 1, "record over %d bytes",
 		  8);
 	CHECK(run.rejected == 2 && run.status == 1);
@@ -225,7 +225,7 @@ static void test_reject(void)
 	/* 4: raw with a NUL, valid UTF-8: "raw" keeps it; the status never
 	 * falls from 2 */
 	ts_run_fail(&run, 2);
-	struct ts_where w4 = {NULL, 3, 0, NULL};
+	struct ts_where w4 = {.line = 3, .offset = 0};
 	ts_reject(&run, "nul", &w4, "a\0b", 3, 0, "%s", "with a NUL");
 	CHECK(run.status == 2);
 	CHECK(run.rejected == 4);
@@ -248,10 +248,12 @@ static void test_reject(void)
 	json_t *o = json_loads(ln[1], 0, &jerr);
 	if (CHECK(json_is_object(o))) {
 		static const char *const k[] = {"error", "message", "program", "file", "line",
-						"offset", "path", "raw", NULL};
+						"offset", "member", "path", "raw", NULL};
 		CHECK(keys_are(o, k));
 		CHECK_STR(str(o, "error"), "bad_json");
-		CHECK_STR(str(o, "message"), "expected '}' at 9");
+		/* the message says where: file:line, from the ts_where */
+		CHECK_STR(str(o, "message"), "in.json:17: expected '}' at 9");
+		CHECK(json_integer_value(json_object_get(o, "member")) == 3);
 		CHECK_STR(str(o, "program"), "ts-test");
 		CHECK_STR(str(o, "file"), "in.json");
 		CHECK(json_integer_value(json_object_get(o, "line")) == 17);
@@ -267,7 +269,7 @@ static void test_reject(void)
 						"raw_base64", "truncated", NULL};
 		CHECK(keys_are(o, k));
 		CHECK_STR(str(o, "error"), "too_large");
-		CHECK_STR(str(o, "message"), "record over 8 bytes");
+		CHECK_STR(str(o, "message"), "<stdin>: record over 8 bytes");
 		CHECK_STR(str(o, "file"), "<stdin>");
 		CHECK(json_is_true(json_object_get(o, "truncated")));
 		const char *b64 = str(o, "raw_base64");
@@ -307,6 +309,46 @@ static void test_reject(void)
 	}
 	json_decref(o);
 out:
+	free(text);
+	ts_out_release(&run.errs);
+	close(run.errs.fd);
+}
+
+/* A sink that keeps records whose code is "keep" and refuses the others. */
+static int sink_calls;
+static int test_sink(void *ctx, const struct ts_rejection *r)
+{
+	(void)ctx;
+	sink_calls++;
+	CHECK(r->where && r->where->line == 5);
+	CHECK_STR(r->message, "f:5: why");
+	CHECK(r->raw && r->rawn == 3);
+	return strcmp(r->code, "keep") == 0 ? 0 : -1;
+}
+
+/* One sink: what it keeps is not in the error output, what it refuses is;
+ * each is counted once. */
+static void test_sink_once(void)
+{
+	struct ts_run run;
+	char errs[8192];
+	size_t n;
+
+	snprintf(errs, sizeof(errs), "%s", in_dir("sink.ndjson"));
+	unlink(errs);
+	ts_run_init(&run, "ts-test");
+	if (!CHECK(ts_run_open_errors(&run, errs) == 0))
+		return;
+	run.sink = test_sink;
+	struct ts_where w = {.file = "f", .line = 5, .offset = -1};
+	ts_reject(&run, "keep", &w, "abc", 3, 0, "why");
+	ts_reject(&run, "refused", &w, "abc", 3, 0, "why");
+	CHECK(sink_calls == 2);
+	CHECK(run.rejected == 2);
+	CHECK(run.errs.records == 1);
+	CHECK(ts_out_flush(&run.errs) == 0);
+	char *text = slurp(errs, &n);
+	CHECK(text && strstr(text, "\"refused\"") && !strstr(text, "\"keep\""));
 	free(text);
 	ts_out_release(&run.errs);
 	close(run.errs.fd);
@@ -473,6 +515,7 @@ int main(void)
 	test_fail();
 	test_counter();
 	test_reject();
+	test_sink_once();
 	test_open_errors_fails();
 	test_finish();
 	remove_dir();

@@ -1,0 +1,231 @@
+/* input.c — see input.h. */
+#include "input.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+void ts_input_init(struct ts_input *in, struct ts_run *run)
+{
+	memset(in, 0, sizeof(*in));
+	in->run = run;
+	in->format = TS_FMT_AUTO;
+	ts_reader_init(&in->rd, ts_source_fd, NULL, run->max_record, run->max_depth);
+}
+
+void ts_input_release(struct ts_input *in)
+{
+	ts_reader_release(&in->rd);
+}
+
+struct ts_where ts_input_where(const struct ts_input *in, const struct ts_item *it)
+{
+	struct ts_where w = {.file = in->name, .offset = -1, .path = in->path};
+
+	if (it)
+		w.line = it->line;
+	return w;
+}
+
+void ts_input_reject(struct ts_input *in, const struct ts_item *it, const char *code,
+		     struct ts_span raw, const char *fmt, ...)
+{
+	char cause[1024];
+	va_list ap;
+	struct ts_where w = ts_input_where(in, it);
+	int truncated = 0;
+
+	va_start(ap, fmt);
+	vsnprintf(cause, sizeof(cause), fmt, ap);
+	va_end(ap);
+	if (!raw.p) {
+		raw = it->v;
+		truncated = it->kind == TS_ITEM_TOO_LARGE;
+	}
+	ts_reject(in->run, code, &w, raw.p, raw.n, truncated, "%s", cause);
+}
+
+/* A damaged stretch of the input: one record in, one rejected. */
+static void reject_damage(struct ts_input *in, uint64_t line)
+{
+	const struct ts_damage *dmg = ts_decomp_damage(in->d);
+	struct ts_where w = {.file = in->name, .line = line, .offset = -1};
+
+	in->run->records_in++;
+	if (!dmg) {
+		ts_reject(in->run, "corrupt_input", &w, NULL, 0, 0, "damaged input");
+		return;
+	}
+	w.offset = dmg->offset;
+	w.member = dmg->member;
+	if (dmg->offset >= 0)
+		ts_reject(in->run, dmg->code, &w, dmg->raw, dmg->rawn, dmg->truncated,
+			  "%s (at byte offset %lld)", dmg->message, (long long)dmg->offset);
+	else
+		ts_reject(in->run, dmg->code, &w, dmg->raw, dmg->rawn, dmg->truncated, "%s",
+			  dmg->message);
+}
+
+/* Reading the input failed: trouble, not data (exit 2). */
+static void read_failed(struct ts_input *in, int err)
+{
+	int64_t off;
+	const char *msg = ts_decomp_error(in->d, &off);
+
+	if (msg)
+		ts_error("%s: %s", in->name, msg);
+	else
+		ts_error("%s: read error: %s", in->name, strerror(err ? err : EIO));
+	ts_run_fail(in->run, 2);
+}
+
+static void account(struct ts_input *in)
+{
+	in->run->bytes_in = in->done + ts_decomp_bytes_in(in->d);
+}
+
+/* Is the run over because nobody reads standard output any more? */
+static int output_gone(const struct ts_input *in)
+{
+	return in->run->out.err && !in->keep_going;
+}
+
+static int read_values(struct ts_input *in, ts_input_fn fn, void *ud)
+{
+	struct ts_run *run = in->run;
+	struct ts_item it;
+	enum ts_item_kind k;
+
+	ts_reader_reset(&in->rd, ts_decomp_read, in->d);
+	while ((k = ts_reader_next(&in->rd, &it)) != TS_ITEM_EOF) {
+		switch (k) {
+		case TS_ITEM_IO_ERROR:
+			read_failed(in, it.sys_errno);
+			return 0;
+		case TS_ITEM_BREAK:
+			reject_damage(in, it.line);
+			break;
+		case TS_ITEM_ERROR:
+		case TS_ITEM_TOO_LARGE:
+			run->records_in++;
+			ts_reject_item(run, in->name, &in->rd, &it);
+			break;
+		case TS_ITEM_VALUE:
+		case TS_ITEM_TEXT:
+			run->records_in++;
+			if (fn(ud, in, &it) < 0)
+				return -1;
+			break;
+		case TS_ITEM_EOF:
+			break;
+		}
+		if ((run->ticks & 0xff) == 0)
+			account(in);
+		ts_run_tick(run);
+		if (output_gone(in))
+			return -1;
+	}
+	return 0;
+}
+
+static int read_bytes(struct ts_input *in, void *ud)
+{
+	const char *p;
+	long n;
+
+	while ((n = ts_decomp_chunk(in->d, &p)) != 0) {
+		if (n == TS_SOURCE_BREAK) {
+			reject_damage(in, 0);
+			continue;
+		}
+		if (n < 0) {
+			read_failed(in, errno);
+			return 0;
+		}
+		if (in->on_bytes(ud, in, p, (size_t)n) < 0)
+			return -1;
+		account(in);
+		ts_run_progress(in->run);
+		if (output_gone(in))
+			return -1;
+	}
+	return 0;
+}
+
+/* One input: its entries (one unless an archive), each read in turn. */
+static int read_input(struct ts_input *in, int fd, const char *name, ts_input_fn fn,
+		      void *ud)
+{
+	struct stat st;
+	const char *entry;
+	int rc = 0, more;
+
+	if (!in->source || (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)))
+		in->d = ts_decomp_open_fd(fd, in->format, &in->lim);
+	else
+		in->d = ts_decomp_open(in->source, &fd, in->format, &in->lim);
+	if (!in->d) {
+		ts_error("%s: %s", name, strerror(errno));
+		ts_run_fail(in->run, 2);
+		return 0;
+	}
+	in->name = name;
+	while (rc == 0 && (more = ts_decomp_next_entry(in->d, &entry)) != 0) {
+		if (more == TS_SOURCE_BREAK) {
+			reject_damage(in, 0);
+			continue;
+		}
+		if (more < 0) {
+			int64_t off;
+			const char *msg = ts_decomp_error(in->d, &off);
+			if (!msg || ts_decomp_error_is_io(in->d)) {
+				read_failed(in, errno);
+			} else {
+				struct ts_where w = {.file = name, .offset = off};
+				in->run->records_in++;
+				ts_reject(in->run, "corrupt_input", &w, NULL, 0, 0, "%s", msg);
+			}
+			break;
+		}
+		in->name = name;
+		if (entry) {
+			snprintf(in->namebuf, sizeof(in->namebuf), "%s:%s", name, entry);
+			in->name = in->namebuf;
+		}
+		rc = in->on_bytes ? read_bytes(in, ud) : read_values(in, fn, ud);
+	}
+	account(in);
+	in->done = in->run->bytes_in;
+	ts_decomp_free(in->d);
+	in->d = NULL;
+	in->name = name;
+	return rc;
+}
+
+int ts_input_run(struct ts_input *in, char *const *files, ts_input_fn fn, void *ud)
+{
+	static char *const dash[] = {(char *)"-", NULL};
+
+	if (!files || !*files)
+		files = dash;
+	for (; *files && !in->stop; files++) {
+		const char *name = ts_input_name(*files);
+		int fd = ts_open_input(*files);
+
+		if (fd < 0) {
+			ts_error("cannot open '%s': %s", *files, strerror(errno));
+			ts_run_fail(in->run, 2);
+			continue;
+		}
+		if (read_input(in, fd, name, fn, ud) < 0)
+			in->stop = 1;
+		if (fd > 0)
+			close(fd);
+	}
+	return in->stop ? -1 : 0;
+}
