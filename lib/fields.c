@@ -267,7 +267,11 @@ static int write_meta_only(const struct ts_fields *f, struct ts_buf *b,
 			bad |= ts_buf_addch(b, ',');
 		first = 0;
 		bad |= ts_buf_add(b, m->quoted.data, m->quoted.len);
-		bad |= ts_buf_add(b, meta[i].p, meta[i].n);
+		/* only an array or object can hold whitespace to drop */
+		if (meta[i].p[0] == '{' || meta[i].p[0] == '[')
+			bad |= ts_json_minify(b, meta[i]);
+		else
+			bad |= ts_buf_add(b, meta[i].p, meta[i].n);
 	}
 	bad |= ts_buf_addch(b, '}');
 	return bad ? -1 : 0;
@@ -358,11 +362,11 @@ int ts_fields_write(struct ts_fields *f, struct ts_buf *out,
 
 	if (!f->shaping) {
 		rc = write_copy(out, rec);
+	} else if (!rec->message && rec->v.p[0] != '{') {
+		return TS_FIELDS_NOT_OBJECT;
 	} else if (f->meta_only && meta) {
 		rc = write_meta_only(f, out, rec, meta);
 	} else {
-		if (!rec->message && rec->v.p[0] != '{')
-			return TS_FIELDS_NOT_OBJECT;
 		ts_members_reset(&f->mem);
 		rc = own_members(f, rec);
 		size_t own = f->mem.n;

@@ -15,6 +15,10 @@ static const char *const cwl_keys[] = {"logGroup", "logStream", "owner", "id", "
 static const struct ts_span cwl_vals[NMETA] = {
 	{"\"g\"", 3}, {"\"s\"", 3}, {"\"o\"", 3}, {"\"1\"", 3}, {"7", 1}};
 
+/* The same, with whitespace inside values (a payload may have it). */
+static const struct ts_span spaced_vals[NMETA] = {
+	{"[ \"g\" ]", 7}, {"\"s\"", 3}, {"{ }", 3}, {"\"1\"", 3}, {"7", 1}};
+
 struct req {
 	const char *select, *parents, *renames;
 	int meta;
@@ -186,14 +190,24 @@ static void test_meta(void)
 	ts_buf_reset(&out);
 	CHECK(ts_fields_write(&f, &out, &(struct ts_fields_rec){.v = S("{}")}, S("{}"), some) == 0);
 	CHECK_STR(out.data, "{\"logGroup\":\"g\",\"id\":\"1\"}");
-	/* not an object */
+	/* values are written compact, whatever their whitespace */
+	const struct ts_span spaced[NMETA] = {{"[ 1, 2 ]", 8}, {0}, {0}, {"{ \"a\" : 1 }", 11}, {0}};
+	ts_buf_reset(&out);
+	CHECK(ts_fields_write(&f, &out, &(struct ts_fields_rec){.v = S("{}")}, S("{}"), spaced) == 0);
+	CHECK_STR(out.data, "{\"logGroup\":[1,2],\"id\":{\"a\":1}}");
+	/* not an object, with metadata or without */
+	ts_buf_reset(&out);
 	CHECK(ts_fields_write(&f, &out, &(struct ts_fields_rec){.v = S("[1]")}, S("{}"), NULL) ==
 	      TS_FIELDS_NOT_OBJECT);
+	CHECK(ts_fields_write(&f, &out, &(struct ts_fields_rec){.v = S("\"a\"")}, S("{}"), some) ==
+	      TS_FIELDS_NOT_OBJECT);
+	CHECK(out.len == 0);
 	ts_buf_release(&out);
 	ts_fields_release(&f);
 }
 
-/* The splice of metadata alone writes what rebuilding the record writes. */
+/* The splice of metadata alone writes what rebuilding the record writes
+ * (metadata values with whitespace too). */
 static void test_meta_splice_agrees(void)
 {
 	static const char *const recs[] = {
@@ -227,6 +241,11 @@ static void test_meta_splice_agrees(void)
 			ts_buf_reset(&ob);
 			CHECK(ts_fields_write(&a, &oa, &r, v, cwl_vals) == 0);
 			CHECK(ts_fields_write(&b, &ob, &r, v, cwl_vals) == 0);
+			CHECK_MEM(oa.data, oa.len, ob.data, ob.len);
+			ts_buf_reset(&oa);
+			ts_buf_reset(&ob);
+			CHECK(ts_fields_write(&a, &oa, &r, v, spaced_vals) == 0);
+			CHECK(ts_fields_write(&b, &ob, &r, v, spaced_vals) == 0);
 			CHECK_MEM(oa.data, oa.len, ob.data, ob.len);
 		}
 	}
