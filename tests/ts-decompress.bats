@@ -467,6 +467,130 @@ CWL="$BATS_TEST_DIRNAME/data/cloudwatch_logs"
 	assert_equal "$(head -n 1 out)" '{"n":1}'
 }
 
+@test "a corrupt gzip member in the middle costs only itself: every later member comes out, its bytes are in the error record" {
+	for i in $(seq 1 10); do printf '{"i":%d}\n' "$i" | gzip -n; done > first.gz
+	printf '{"i":11}\n' | gzip -n > eleven.gz
+	for i in $(seq 12 20); do printf '{"i":%d}\n' "$i" | gzip -n; done > rest.gz
+	cp eleven.gz bad11.gz
+	printf '\xff\xff\xff\xff' | dd of=bad11.gz bs=1 seek=11 conv=notrunc 2> /dev/null
+	cat first.gz bad11.gz rest.gz > c.gz
+	run -1 to_files ts-decompress --stats c.gz
+	seq 1 20 | grep -vx 11 | sed 's/.*/{"i":&}/' > want
+	cmp want out
+	grep '"error"' err > errs
+	assert_error_records errs 1
+	assert_error errs 0 ".error == \"corrupt_input\" and .member == 11 and .offset == $(stat -c %s first.gz) and .line == 11"
+	jq -j .raw_base64 errs | base64 -d | cmp - bad11.gz
+	# one damaged member: one record in, one rejected
+	[ "$(stat_field err records_in)" -eq 20 ]
+	[ "$(stat_field err records_out)" -eq 19 ]
+	[ "$(stat_field err rejected)" -eq 1 ]
+}
+
+@test "resynchronising after damage needs a real gzip header: 1f 8b inside the damage is not taken for one" {
+	for i in 1 2 3; do printf '{"i":%d}\n' "$i" | gzip -n; done > a.gz
+	{ cat a.gz; printf '\x1f\x8b\x08\x00garbage that is not a member\x1f\x8b'; printf '{"i":4}\n' | gzip -n; } > c.gz
+	run -1 to_files ts-decompress c.gz
+	printf '%s\n' '{"i":1}' '{"i":2}' '{"i":3}' '{"i":4}' > want
+	cmp want out
+	assert_error_records err 1
+	assert_error err 0 '.error == "corrupt_input" and .member == 4'
+}
+
+@test "a truncated last member: one error record for the one fault, with its member number" {
+	for i in $(seq 1 5); do printf '{"i":%d,"pad":"%s"}\n' "$i" "$(head -c 3000 /dev/zero | tr '\0' z)" | gzip -n; done > m.gz
+	head -c "$(( $(stat -c %s m.gz) - 40 ))" m.gz > t.gz
+	run -1 to_files ts-decompress --stats t.gz
+	[ "$(wc -l < out)" -eq 4 ]
+	grep '"error"' err > errs
+	# the cut record's decoded part, then the cut itself
+	assert_error_records errs 2
+	assert_error errs 0 '.error == "bad_json" and .line == 5'
+	assert_error errs 1 '.error == "corrupt_input" and .member == 5 and .line == 5'
+}
+
+@test "garbage after an xz, zstd, bzip2 or lz4 stream: all the data, then one error record, exit 1" {
+	ndjson_lines 20000 > base.ndjson
+	for c in "xz -c" "zstd -q -c" "bzip2 -c" "lz4 -q -c"; do
+		{ $c < base.ndjson; echo GARBAGE; } > g.c
+		run -1 to_files ts-decompress --stats g.c
+		cmp base.ndjson out || fail "$c: records lost"
+		grep '"error"' err > errs
+		assert_error_records errs 1
+		assert_error errs 0 '.error == "corrupt_input" and .raw == "GARBAGE\n" and (.offset | type == "number")'
+		[ "$(stat_field err records_in)" -eq 20001 ] || fail "$c: $(cat err)"
+	done
+}
+
+@test "a truncated xz recovers what xz -dc recovers" {
+	ndjson_lines 40000 > in.json
+	xz -c in.json > in.xz
+	head -c "$(( $(stat -c %s in.xz) * 9 / 10 ))" in.xz > t.xz
+	run -1 to_files ts-decompress --raw t.xz
+	xz -dc t.xz > want 2> /dev/null || true
+	cmp want out
+}
+
+@test "compressed zero bytes are never an empty success: the bytes come out as what they are" {
+	# (1024 to 10240 zero bytes in whole 512-byte blocks are an empty tar)
+	for c in "xz -c" "zstd -q -c" "bzip2 -c"; do
+		head -c 100000 /dev/zero | $c > z.c
+		run -1 to_files ts-decompress z.c
+		grep -q '"error":"bad_json"' err || fail "$c: $(head -c 300 err)"
+		run -0 to_files ts-decompress --raw z.c
+		[ "$(wc -c < out)" -eq 100000 ] || fail "$c --raw: $(wc -c < out) bytes"
+	done
+}
+
+@test "a decompression bomb after good records: the good records come out first" {
+	{ ndjson_lines 1000; head -c 30M /dev/zero; } | gzip -9 > bomb.gz
+	run -1 to_files ts-decompress --max-record 64k --max-size 20M --stats bomb.gz
+	ndjson_lines 1000 | cmp - out
+	grep -q '"error":"decompression_bomb"' err
+	[ "$(stat_field err records_out)" -eq 1000 ]
+}
+
+@test "--field: an empty field is counted (dropped_empty), a damaged compressed input is an error record" {
+	echo '{"data":""}' > e.json
+	run -0 to_files ts-decompress --stats --field data e.json
+	[ ! -s out ]
+	[ "$(stat_field err dropped_empty)" -eq 1 ]
+	[ "$(stat_field err records_in)" -eq 1 ]
+	printf '{"data":"%s"}\n' "$(printf '{"ok":1}' | gzip | base64 -w0)" | gzip > f.gz
+	printf 'garbage' >> f.gz
+	run -1 to_files ts-decompress --stats --field data f.gz
+	assert_equal "$(cat out)" '{"ok":1}'
+	grep '"error"' err > errs
+	assert_error_records errs 1
+	assert_error errs 0 '.error == "corrupt_input" and .raw == "garbage"'
+}
+
+@test "a cut-off .tgz keeps every complete line before the cut, as tar does" {
+	ndjson_lines 20000 > big.ndjson
+	tar czf a.tgz big.ndjson
+	head -c "$(( $(stat -c %s a.tgz) / 2 ))" a.tgz > cut.tgz
+	run -1 to_files ts-decompress cut.tgz
+	tar xzOf cut.tgz 2> /dev/null | sed '$!b; /}$/!d' > want || true
+	[ "$(wc -l < want)" -gt 5000 ]
+	# at least what tar recovers, and only the original lines, in order
+	[ "$(wc -l < out)" -ge "$(wc -l < want)" ]
+	head -n "$(wc -l < out)" big.ndjson | cmp - out
+	grep -q '"error":"corrupt_input"' err
+}
+
+@test "every archive format the man page lists is read: 7z, cpio (detected), and an empty tar is no error" {
+	ndjson_lines 3 > a.json
+	bsdtar --format 7zip -cf a.7z a.json
+	run -0 to_files ts-decompress a.7z
+	cmp a.json out
+	bsdtar --format newc -cf a.cpio a.json
+	run -0 to_files ts-decompress a.cpio
+	cmp a.json out
+	tar cf empty.tar --files-from /dev/null
+	run -0 to_files ts-decompress empty.tar
+	[ ! -s out ] && [ ! -s err ]
+}
+
 @test "truncated xz: what comes out is a prefix of the data, exit 1" {
 	# libarchive's xz reader hands data over in 1 MiB blocks, so the tail
 	# of the last block before the cut is lost (xz -dc recovers a little
