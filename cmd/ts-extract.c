@@ -52,9 +52,6 @@ static const struct ts_cmd cmd = {
 		  "  ts-extract --cwl --raw payloads.ndjson > messages.log\n",
 };
 
-enum meta_key { M_GROUP, M_STREAM, M_OWNER, M_ID, M_TS, M_N };
-static const char *const meta_keys[M_N] = {"logGroup", "logStream", "owner", "id", "timestamp"};
-
 struct ex {
 	struct ts_run run;
 	int cwl, raw;
@@ -142,8 +139,8 @@ static void emit(struct ex *x, struct ts_span rec, int rec_is_message, int has_w
 	int rc;
 
 	if (c && ev) {
-		const struct ts_span meta[M_N] = {c->log_group, c->log_stream, c->owner,
-						  ev->id, ev->timestamp};
+		struct ts_span meta[TS_CWL_META_N];
+		ts_cwl_event_meta(c, ev, meta);
 		rc = ts_fields_write(&x->fields, &o->buf, &r, parent, meta);
 	} else {
 		rc = ts_fields_write(&x->fields, &o->buf, &r, parent, NULL);
@@ -274,8 +271,8 @@ int main(int argc, char **argv)
 
 	ts_run_init(&x.run, cmd.name);
 	ts_fields_init(&x.fields);
-	for (int i = 0; i < M_N; i++)
-		ts_fields_meta_key(&x.fields, meta_keys[i]);
+	for (int i = 0; i < TS_CWL_META_N; i++)
+		ts_fields_meta_key(&x.fields, ts_cwl_meta_keys[i]);
 	first = ts_opt_parse(&cmd, &x.run, argc, argv, set_opt, &x);
 	if (first == TS_OPT_EXIT)
 		return ts_run_finish(&x.run) ? 2 : 0;
