@@ -463,3 +463,31 @@ LAMBDA_EVENT="$CWL/aws-lambda-go/cloudwatch-logs-event.json"
 	assert_equal "$(cat out)" '{"b":1}'
 	assert_equal "$(jq -r .error err | tr '\n' ' ')" "not_an_array missing_field "
 }
+
+# --- damaged input: nothing leaks, nothing counted twice -------------------------
+
+@test "'{\"a\":1} junk' on one line: the value comes out, the error record holds only the junk" {
+	printf '{"a":1} junk\n{"b":2}\n' > in.json
+	run -1 to_files ts-extract --stats in.json
+	printf '%s\n' '{"a":1}' '{"b":2}' > want
+	cmp want out
+	grep '"error"' err > errs
+	assert_error_records errs 1
+	assert_error errs 0 '.error == "bad_json" and .raw == "junk" and .line == 1'
+	[ "$(stat_field err records_in)" -eq 3 ]
+}
+
+@test "a pretty-printed value deeper than --max-depth is rejected whole: no inner fragment comes out" {
+	{
+		echo '{"ok":1}'
+		printf '{"a":'; for i in $(seq 40); do printf '[\n'; done; printf '{"inner":1}'
+		for i in $(seq 40); do printf '\n]'; done; echo '}'
+		echo '{"ok":2}'
+	} > deep.json
+	run -1 to_files ts-extract --max-depth 10 --stats deep.json
+	printf '%s\n' '{"ok":1}' '{"ok":2}' > want
+	cmp want out
+	grep '"error"' err > errs
+	assert_error_records errs 1
+	assert_error errs 0 '.error == "bad_json" and .line == 2'
+}
