@@ -95,9 +95,9 @@ static int fail(struct ts_partitioner *p, const char *fmt, ...)
 }
 
 /* This record cannot be written where its prefix says; the run goes on. */
-static int refuse(struct ts_partitioner *p, const char *code, const char *fmt, ...)
+static int reject_path(struct ts_partitioner *p, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static int refuse(struct ts_partitioner *p, const char *code, const char *fmt, ...)
+static int reject_path(struct ts_partitioner *p, const char *code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -232,14 +232,14 @@ static int walk(struct ts_partitioner *p, const char *rel, size_t n, int create,
 		}
 		if (len > NAME_MAX_BYTES) {
 			close_dir(p, cur);
-			return refuse(p, "key_too_long", "'%s' has a path component longer than %d bytes",
+			return reject_path(p, "key_too_long", "'%s' has a path component longer than %d bytes",
 				      shown(p, rel, n, NULL), NAME_MAX_BYTES);
 		}
 		memcpy(name, rel + i, len);
 		name[len] = '\0';
 		if (!strcmp(name, ".") || !strcmp(name, "..")) { /* templates never make one */
 			close_dir(p, cur);
-			return refuse(p, "bad_prefix", "'%s' has a '.' or '..' component",
+			return reject_path(p, "bad_prefix", "'%s' has a '.' or '..' component",
 				      shown(p, rel, n, NULL));
 		}
 		int fd = open_nofollow_dir(cur, name);
@@ -259,7 +259,7 @@ static int walk(struct ts_partitioner *p, const char *rel, size_t n, int create,
 			int is_link = fstatat(cur, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
 			close_dir(p, cur);
 			if (e == ELOOP || e == ENOTDIR || is_link)
-				return refuse(p, "unsafe_path", "'%s' is %s: nothing is written through it",
+				return reject_path(p, "unsafe_path", "'%s' is %s: nothing is written through it",
 					      shown(p, rel, j, NULL),
 					      is_link ? "a symbolic link" : "not a directory");
 			errno = e;
@@ -548,7 +548,7 @@ static int start_file(struct ts_partitioner *p, struct part *t)
 	/* ".<file name>.<run id>.ts-tmp" must fit a directory entry */
 	size_t base = strlen(t->rel + dirlen);
 	if (base + 2 + RUNID_LEN + strlen(TS_PART_TMP_SUFFIX) > NAME_MAX_BYTES)
-		return refuse(p, "key_too_long", "the file name '%s' would be longer than %d bytes",
+		return reject_path(p, "key_too_long", "the file name '%s' would be longer than %d bytes",
 			      shown(p, t->rel, strlen(t->rel), NULL),
 			      NAME_MAX_BYTES - 2 - RUNID_LEN - (int)strlen(TS_PART_TMP_SUFFIX));
 

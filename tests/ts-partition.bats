@@ -1085,6 +1085,27 @@ no_files_in() {
 	[ "$(stat_field err rejected)" -eq 1 ]
 }
 
+@test "a directory swapped for a symbolic link while records are written (a race): nothing ever lands outside" {
+	mkdir -p out outside
+	# swap out/k=x between a directory and a link to outside/ as fast as
+	# possible while every record starts a file of its own there
+	( end=$((SECONDS + 30)); while [ "$SECONDS" -lt "$end" ] && [ ! -e stop ]; do
+		rm -rf out/k=x; ln -s "$PWD/outside" out/k=x 2> /dev/null; sleep 0.01
+		rm -f out/k=x; mkdir -p out/k=x; sleep 0.002
+	done ) &
+	BG_PIDS=$!
+	# records arrive one by one, for about two seconds
+	perl -e '$| = 1; for (1 .. 400) { print "{\"k\":\"x\",\"i\":$_}\n"; select(undef, undef, undef, 0.005) }' |
+		ts-partition -o out "${KP[@]}" --max-records 1 --errors errs > man 2> err || true
+	touch stop
+	wait "$BG_PIDS" || true
+	[ -z "$(find outside -mindepth 1)" ] || fail "written outside: $(find outside -mindepth 1 | head)"
+	# whatever was refused says why
+	if [ -s errs ]; then
+		jq -e -s 'all(.[]; .error == "unsafe_path")' errs > /dev/null || fail "$(head -c 2000 errs)"
+	fi
+}
+
 @test "the output directory itself may be a symbolic link (the user chose it)" {
 	mkdir real
 	ln -s real lake
