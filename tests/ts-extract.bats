@@ -475,6 +475,13 @@ LAMBDA_EVENT="$CWL/aws-lambda-go/cloudwatch-logs-event.json"
 	assert_error_records errs 1
 	assert_error errs 0 '.error == "bad_json" and .raw == "junk" and .line == 1'
 	[ "$(stat_field err records_in)" -eq 3 ]
+	# a value cut short after a good one on the same line: only its bytes,
+	# and the next line is not swallowed
+	printf '%s\n' '{"a":1} {"b"' '{"z":0}' > cut.json
+	run -1 to_files ts-extract cut.json
+	printf '%s\n' '{"a":1}' '{"z":0}' > want
+	cmp want out
+	assert_error err 0 '.error == "bad_json" and .raw == "{\"b\"" and .line == 1'
 }
 
 @test "a pretty-printed value deeper than --max-depth is rejected whole: no inner fragment comes out" {
