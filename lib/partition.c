@@ -11,9 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,6 +62,8 @@ struct ts_partitioner {
 	char *zbuf;
 	size_t zcap;
 	struct ts_buf path;
+	struct ts_buf rel;              /* a relative path for open_beneath() */
+	int no_openat2;                 /* the kernel has none: walk() only */
 	int root;                       /* the output directory */
 	int lockfd;                     /* -1 until the first temporary file */
 	char runid[RUNID_LEN + 1];
@@ -169,6 +173,7 @@ struct ts_partitioner *ts_part_new(const struct ts_part_opts *o)
 	p->tabcap = 1024;
 	p->tab = calloc(p->tabcap, sizeof(*p->tab));
 	ts_buf_init(&p->path, 0);
+	ts_buf_init(&p->rel, 0);
 	if (o->gzip) {
 		p->gz = libdeflate_alloc_compressor(6);
 		p->zcap = libdeflate_gzip_compress_bound(p->gz, p->bufcap);
@@ -208,6 +213,46 @@ static int open_nofollow_dir(int at, const char *name)
 }
 
 /*
+ * The fast way to what walk() does: one openat2() of rel[0, n) + name under
+ * the root that fails on any symbolic link on the way (and on "..", which
+ * never comes).  -1 with errno on any failure, and then the caller takes the
+ * slow way, which says what is wrong.  Kernels before 5.6, and sandboxes
+ * that refuse the call, get the slow way only.
+ */
+static int open_beneath(struct ts_partitioner *p, const char *rel, size_t n, const char *name,
+			int flags, mode_t mode)
+{
+#ifdef SYS_openat2
+	if (p->no_openat2) {
+		errno = ENOSYS;
+		return -1;
+	}
+	ts_buf_reset(&p->rel);
+	ts_buf_add(&p->rel, rel, n);
+	if (name)
+		ts_buf_addstr(&p->rel, name);
+	if (!p->rel.len) {
+		errno = EINVAL;
+		return -1;
+	}
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC),
+		.mode = (flags & O_CREAT) ? mode : 0,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd = (int)syscall(SYS_openat2, p->root, p->rel.data, &how, sizeof(how));
+	if (fd < 0 && errno == ENOSYS)
+		p->no_openat2 = 1;
+	return fd;
+#else
+	(void)rel, (void)n, (void)name, (void)flags, (void)mode;
+	p->no_openat2 = 1;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/*
  * Open the directory rel[0, n) under the root one component at a time,
  * never through a symbolic link, creating missing ones when create.  *out
  * is the root itself for "" (close it with close_dir()).  0; -1 on an I/O
@@ -221,6 +266,11 @@ static int walk(struct ts_partitioner *p, const char *rel, size_t n, int create,
 	size_t i = 0;
 
 	*out = -1;
+	if (n && (cur = open_beneath(p, rel, n, NULL, O_RDONLY | O_DIRECTORY, 0)) >= 0) {
+		*out = cur;
+		return 0;
+	}
+	cur = p->root;
 	while (i < n) {
 		size_t j = i;
 		while (j < n && rel[j] != '/')
@@ -484,6 +534,9 @@ static int close_fd(struct ts_partitioner *p, struct part *t)
 /* Open t's temporary file again, for appending. */
 static int reopen(struct ts_partitioner *p, struct part *t)
 {
+	t->fd = open_beneath(p, t->rel, t->dirlen, t->tmpname, O_WRONLY | O_APPEND, 0);
+	if (t->fd >= 0)
+		return 0;
 	int d, rc = walk(p, t->rel, t->dirlen, 0, &d);
 
 	if (rc != 0) /* the directory became a link while we wrote in it */
@@ -898,6 +951,7 @@ void ts_part_free(struct ts_partitioner *p)
 		libdeflate_free_compressor(p->gz);
 	free(p->zbuf);
 	ts_buf_release(&p->path);
+	ts_buf_release(&p->rel);
 	drop_lock(p);
 	if (p->root >= 0)
 		close(p->root);
