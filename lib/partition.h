@@ -16,10 +16,13 @@
  * ts_part_clean_temp() removes them.
  *
  * The output directory may be hostile.  Everything under it is reached from
- * a descriptor of the root, one path component at a time (openat, mkdirat,
- * renameat, unlinkat with O_NOFOLLOW | O_DIRECTORY), so nothing is ever
- * created, written, renamed or removed through a symbolic link found under
- * it, even one planted between two steps.  The root itself may be a link
+ * a descriptor of the root: in one openat2() that refuses any symbolic link
+ * (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) where the kernel has it, else, and
+ * to create directories, one path component at a time (openat, mkdirat with
+ * O_NOFOLLOW | O_DIRECTORY), then renameat, unlinkat, fsync on that
+ * directory's descriptor; so nothing is ever created, written, renamed or
+ * removed through a symbolic link found under it, even one planted between
+ * two steps.  The root itself may be a link
  * (the user named it).  A link, or a file, where a partition's directory
  * goes makes that record's write refused (TS_PART_REJECTED, code
  * "unsafe_path"): the caller rejects the record and the run goes on.
