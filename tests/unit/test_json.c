@@ -593,14 +593,15 @@ static void test_scan_keys(void)
 	CHECK_MEM(v.p, v.n, "\"s\"", 3);
 	CHECK(ts_json_keys_get(&k, "x", 1, &v) == 0);
 	/* the same verdicts as ts_json_scan */
-	CHECK(ts_json_scan_keys("[1,{\"a\":2}]", "[1,{\"a\":2}]" + 11, 1, 0, &k, &sc) ==
-	      TS_JSON_OK && k.n == 0);
+	s = "[1,{\"a\":2}]";
+	CHECK(ts_json_scan_keys(s, s + 11, 1, 0, &k, &sc) == TS_JSON_OK && k.n == 0);
 	s = "{\"a\":1,\"b\":x}";
 	CHECK(ts_json_scan_keys(s, s + strlen(s), 1, 0, &k, &sc) == TS_JSON_ERROR &&
 	      sc.err_at == s + 11);
 	s = "{\"a\":1";
 	CHECK(ts_json_scan_keys(s, s + strlen(s), 1, 0, &k, &sc) == TS_JSON_INCOMPLETE);
-	CHECK(ts_json_scan_keys("12", "12" + 2, 0, 0, &k, &sc) == TS_JSON_INCOMPLETE);
+	s = "12";
+	CHECK(ts_json_scan_keys(s, s + 2, 0, 0, &k, &sc) == TS_JSON_INCOMPLETE);
 
 	/* past TS_JSON_KEYS_MAX members: overflow, the rest not noted */
 	struct ts_buf b;
@@ -618,8 +619,10 @@ static void test_scan_keys(void)
 	CHECK(ts_json_scan_nested(s, s + 3, 0, &sc) == TS_JSON_OK && sc.end == s + 2);
 	s = "true]";
 	CHECK(ts_json_scan_nested(s, s + 5, 0, &sc) == TS_JSON_OK && sc.end == s + 4);
-	CHECK(ts_json_scan_nested("12", "12" + 2, 0, &sc) == TS_JSON_INCOMPLETE);
-	CHECK(ts_json_scan_nested("[[1]]", "[[1]]" + 5, 1, &sc) == TS_JSON_ERROR);
+	s = "12";
+	CHECK(ts_json_scan_nested(s, s + 2, 0, &sc) == TS_JSON_INCOMPLETE);
+	s = "[[1]]";
+	CHECK(ts_json_scan_nested(s, s + 5, 1, &sc) == TS_JSON_ERROR);
 }
 
 int main(void)
