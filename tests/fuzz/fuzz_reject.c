@@ -8,7 +8,8 @@
  * when UTF-8); the line and offset given; "truncated" when asked; and the
  * raw bytes given back exactly: in "raw", or when they are not UTF-8 in
  * "raw_base64" — never both.  The run counts one rejection and its status
- * is at least 1.
+ * is at least 1.  With a sink installed (some sizes), the sink is handed
+ * the same record, and the error output gets it only when the sink refuses.
  */
 #define _GNU_SOURCE /* memfd_create */
 #include <jansson.h>
@@ -80,6 +81,23 @@ static void check_record(const char *line, size_t n, const uint8_t *raw, size_t 
 	json_decref(o);
 }
 
+struct seen {
+	const char *msg, *raw;
+	size_t rawn;
+	int truncated, answer, calls;
+};
+
+static int sink(void *ctx, const struct ts_rejection *r)
+{
+	struct seen *s = ctx;
+
+	s->calls++;
+	FUZZ_CHECK(!strcmp(r->code, "bad_json") && !strcmp(r->message, s->msg));
+	FUZZ_CHECK(r->raw == s->raw && r->rawn == s->rawn && r->truncated == s->truncated);
+	FUZZ_CHECK(r->where != NULL);
+	return s->answer;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *in = (const char *)data;
@@ -104,19 +122,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			     .offset = size & 2 ? (int64_t)size : -1,
 			     .path = size & 4 ? ".a.b" : NULL};
 	int truncated = (int)(size & 1);
-	/* the message: the bytes after the name's NUL, up to the next; as
-	 * ts_reject() keeps it, at most 1023 bytes */
-	char msg[1024];
+	/* the cause: the bytes after the name's NUL, up to the next, as
+	 * ts_reject() keeps it (at most 1023 bytes); the message puts
+	 * "file:line: " before it */
+	char cause[1024], msg[1400];
 	const char *text = nn < size ? in + nn + 1 : in;
 	int textn = (int)strnlen(text, size - (size_t)(text - in));
-	snprintf(msg, sizeof(msg), "%s:%zu: %.*s", name, size + 1, textn, text);
-	ts_reject(&run, "bad_json", &w, in, size, truncated, "%s:%zu: %.*s", name,
-		  size + 1, textn, text);
+	snprintf(cause, sizeof(cause), "%.*s", textn, text);
+	snprintf(msg, sizeof(msg), "%s:%zu: %s", name, size + 1, cause);
+	/* a sink sees the same record; when it refuses, the error output
+	 * gets it; when it keeps it, the error output gets nothing */
+	struct seen seen = {msg, in, size, truncated, size & 16 ? 0 : -1, 0};
+	if (size & 24) {
+		run.sink = sink;
+		run.sink_ctx = &seen;
+	}
+	ts_reject(&run, "bad_json", &w, in, size, truncated, "%.*s", textn, text);
 	FUZZ_CHECK(run.rejected == 1 && run.status >= 1);
+	FUZZ_CHECK(seen.calls == (size & 24 ? 1 : 0));
 	FUZZ_CHECK(ts_out_release(&run.errs) == 0);
 
 	FUZZ_CHECK(lseek(mfd, 0, SEEK_SET) == 0);
 	long n = ts_read_full(mfd, line, sizeof(line));
+	if (run.sink && seen.answer == 0) {
+		FUZZ_CHECK(n == 0);
+		return 0;
+	}
 	FUZZ_CHECK(n > 0 && (size_t)n < sizeof(line));
 	check_record(line, (size_t)n, data, size, &w, truncated, msg);
 	return 0;
