@@ -21,7 +21,7 @@ WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 STD       = -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 ALL_CFLAGS = $(STD) $(WARN) $(CFLAGS) -Ilib -DTS_VERSION='"$(VERSION)"' \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS      = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LIBS      = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lbz2 # (no .pc file)
 
 LIB_SRC  = $(wildcard lib/*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(O)/%.o)

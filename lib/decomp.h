@@ -3,8 +3,8 @@
  *
  * Two layers.  First the compression, recognised by its magic bytes
  * (codec.h) unless forced: gzip, zlib and raw DEFLATE are decoded here
- * (libdeflate, zlib), xz with liblzma, zstd with libzstd, bzip2 and lz4
- * through libarchive; anything else is read as it is ("plain").  Then,
+ * (libdeflate, zlib), xz with liblzma, zstd with libzstd, bzip2 with libbz2,
+ * lz4 through libarchive; anything else is read as it is ("plain").  Then,
  * unless a compression format was forced, the first decompressed bytes say
  * whether the content is an archive: only one positively recognised by
  * ts_format_detect() (tar, zip, 7z, cpio, ar, iso9660, rar, cab, lha, xar,
@@ -44,8 +44,9 @@
  *            bzip2 streams and lz4 frames are read as their tools read
  *            them.  Data before damage comes out; damage inside a stream
  *            is one fatal damage at the decoder's position (raw NULL); a
- *            cut-off stream gives what its tool gives (xz -dc for xz), then
- *            a fatal damage at the cut; bytes after the last stream that
+ *            cut-off stream gives what its tool gives (byte for byte what
+ *            xz -dc and bzip2 -dc give), then a fatal damage at the cut;
+ *            bytes after the last stream that
  *            are not all zero are one fatal damage, raw = those bytes.
  *   archives Damage in the compression under an archive ends the archive
  *            there: libarchive gets everything decoded before it (a cut-off

@@ -1131,22 +1131,42 @@ static void test_bzip2_lz4(void)
 		bzlz_case(what, cmds[i], "GA", 2, 1);
 	}
 
-	/* cut off: a prefix of the data, then one damage */
+	/* cut off: what lz4 -dc recovers, every whole bzip2 block (bzip2 -dc
+	 * writes 5000 bytes at a time and drops the last of them), then one
+	 * damage */
 	ts_buf_init(&x, 0);
 	for (int i = 0; i < 2; i++) {
 		ts_buf_reset(&x);
 		CHECK(tool(i ? "lz4 -q -c -B4" : "bzip2 -1 -c", plain.data, plain.len, &x) == 0);
-		CHECK(run(x.data, x.len * 2 / 3, TS_FMT_AUTO, NULL, &r) == 0);
-		CHECK(r.out.len < plain.len && memcmp(r.out.data, plain.data, r.out.len) == 0);
-		CHECK(r.out.len >= plain.len / 3);
-		CHECK(one(&r)->fatal && has(one(&r)->msg, i ? "corrupt lz4 data" : "corrupt bzip2 data"));
-		res_release(&r);
+		for (int pc = 20; pc < 100; pc += 23) {
+			struct ts_buf ref;
+			ts_buf_init(&ref, 0);
+			tool(i ? "lz4 -q -dc" : "bzip2 -dc", x.data, x.len * pc / 100, &ref);
+			CHECK(run(x.data, x.len * pc / 100, TS_FMT_AUTO, NULL, &r) == 0);
+			if (i)
+				CHECK_MEM(r.out.data, r.out.len, ref.data, ref.len);
+			else
+				CHECK(r.out.len >= ref.len && r.out.len < ref.len + 5000);
+			CHECK(memcmp(r.out.data, plain.data, r.out.len) == 0);
+			CHECK(r.out.len >= plain.len * (pc - 20) / 100);
+			CHECK(one(&r)->fatal);
+			CHECK(has(one(&r)->msg, i ? "corrupt lz4 data" : "unexpected end of bzip2 data"));
+			res_release(&r);
+			ts_buf_release(&ref);
+		}
 	}
+	/* bzip2 damaged: the blocks before it, then one damage */
+	ts_buf_reset(&x);
+	CHECK(tool("bzip2 -1 -c", plain.data, plain.len, &x) == 0);
+	x.data[x.len / 2] ^= 0x44;
+	CHECK(run(x.data, x.len, TS_FMT_AUTO, NULL, &r) == 0);
+	CHECK(has(one(&r)->msg, "corrupt bzip2 data") && one(&r)->fatal);
+	CHECK(r.out.len >= plain.len / 4 && memcmp(r.out.data, plain.data, plain.len / 4) == 0);
+	res_release(&r);
 	/* every compression of nothing is nothing, no damage; with
 	 * garbage after it, one damage */
 	static const char *const all[] = {"gzip -c", "bzip2 -c", "xz -c", "zstd -q -c",
 					  "lz4 -q -c", "lz4 -q -c -l"};
-	ts_buf_init(&x, 0);
 	for (int i = 0; i < 6; i++) {
 		ts_buf_reset(&x);
 		CHECK(tool(all[i], "", 0, &x) == 0 && x.len > 0);
