@@ -21,18 +21,22 @@
  *
  * A value rejected for its nesting depth (deeper than max_depth) or its
  * size (longer than max_record) is skipped whole: no part of it ever comes
- * out as a value of its own.  The reader follows its structure (brackets,
- * strings, keys, colons and commas; numbers, escapes and UTF-8 unchecked)
- * in constant memory to where it closes, however long it is, and resumes
- * right after it.  When the structure breaks first (a string runs into a
- * line end, a bracket closes the wrong thing, a value is missing its comma,
- * or the data ends), the value was damaged: it runs up to the first line
+ * out as a value of its own, whatever lines inside it start with.  The
+ * reader follows its structure (brackets, strings, keys, colons and commas;
+ * numbers, escapes and UTF-8 unchecked) in constant memory to where it
+ * closes, however long it is, and resumes right after it, on the same line.
+ * When the structure breaks first (a string runs into a line end, a bracket
+ * closes the wrong thing, a comma is missing, the data ends, or it nests a
+ * million levels deep), the value was damaged: it runs up to the first line
  * that begins at or after the damage with the start of a value at column 0
  * ({ [ " - digit t f n), and reading resumes there.  So a damaged value
- * takes at most the value that follows it along, and an NDJSON line cut
- * short loses nothing after it.  The item is a TS_ITEM_ERROR holding all
- * the bytes when they fit in max_record (a too-deep value), else a
- * TS_ITEM_TOO_LARGE carrying the first TS_READER_RAW_PREFIX bytes.
+ * takes at most the value after it along: an NDJSON line cut inside a string
+ * loses nothing after it, one cut where a value may follow (after a comma,
+ * a colon, an opening bracket) takes the next line with it.  The item is a
+ * TS_ITEM_ERROR (err "nesting too deep", err_line where it went too deep)
+ * holding all its bytes when they fit in max_record, up to the end of its
+ * last line that is not blank; else a TS_ITEM_TOO_LARGE carrying the first
+ * bytes (no more than TS_READER_RAW_PREFIX).
  * A text line or malformed line longer than max_record is a TS_ITEM_TOO_LARGE
  * too; the rest of its line is skipped without being buffered.
  *
