@@ -101,6 +101,15 @@ cwl-members.gz        ts-decompress:plain      6      1
 cwl-members.gz        ts-extract:plain         6      1
 '
 
+# The malformed values of some inputs, in the same modes: input | code | the
+# raw of each such error record, in order (\r is a carriage return).  A value
+# followed by junk on its line is a record and the junk an error; a CRLF line
+# keeps its \r.
+RAWS='
+trailing-junk.ndjson | bad_json | junk | ] | x
+crlf.ndjson          | bad_json | bad\r | {"k":"a",\r
+'
+
 # inputs: the corpus files (not what is under ref/), in INPUTS.
 inputs() {
 	local f
@@ -153,11 +162,12 @@ run_modes() {
 # to_lines FILE...: the JSON the runs wrote, as tab-separated lines for the
 # checker (N = the run, from the file name):
 #   S N key=value...                        the --stats line (N.err)
-#   E N problems code program message file raw   an error record (N.errs)
-#   P N problems code - message - raw       a record under --error-prefix
+#   E N problems code program message file raw bad line   an error record (N.errs)
+#   P N problems code - message - raw - -   a record under --error-prefix
 #   M N problems path records bytes         a manifest line (ts-partition's N.out)
 # problems: "ok" or what is wrong, ";"-separated; message and file as JSON;
-# raw: "b:" and the base64 of its bytes (raw, raw_base64 or rawData), or "-".
+# raw: "b:" and the base64 of its bytes (raw, raw_base64 or rawData), or "-";
+# bad: the line when it is not a JSON object.
 to_lines() {
 	jq -R -r '
 	def run: input_filename | capture("/(?<n>[0-9]+)\\.(err|errs|out|o/)").n;
@@ -179,14 +189,15 @@ to_lines() {
 		   ($o.message // "" | tostring | @json), ($o.file // "" | tostring | @json),
 		   (if ($o.raw | type) == "string" then "b:" + ($o.raw | @base64)
 		    elif ($o.raw_base64 | type) == "string" then "b:" + $o.raw_base64 else "-" end),
-		   (if $bad != [] then "not JSON: " + (.[0:200] | @json) else "" end)]
+		   (if $bad != [] then "not JSON: " + (.[0:200] | @json) else "" end),
+		   ($o.line // "-" | tostring)]
 	elif ($f | test("\\.o/errors/")) then
 		($bad + (if ($o | keys_unsorted) != ["attemptsMade", "arrivalTimestamp", "errorCode", "errorMessage", "rawData"]
 			then ["keys are \($o | keys_unsorted | join(","))"] else [] end)
 		  + [str($o.errorCode), str($o.errorMessage), str($o.rawData)]) as $pr
 		| ["P", run, (if $pr == [] then "ok" else $pr | join(";") end),
 		   ($o.errorCode // "-" | tostring), "-", ($o.errorMessage // "" | tostring | @json), "\"\"",
-		   (if ($o.rawData | type) == "string" then "b:" + $o.rawData else "-" end), ""]
+		   (if ($o.rawData | type) == "string" then "b:" + $o.rawData else "-" end), "", "-"]
 	else
 		($bad + [str($o.path), (if ($o.records | type) != "number" then "records is not a number" else empty end)]) as $pr
 		| ["M", run, (if $pr == [] then "ok" else $pr | join(";") end),
@@ -195,12 +206,18 @@ to_lines() {
 	| join("\t")' "$@"
 }
 
-# intact_table: INTACT without blank lines.
-intact_table() {
+# table TEXT: TEXT without blank lines.
+table() {
 	local line
 	while read -r line; do
 		[ -z "$line" ] || printf '%s\n' "$line"
-	done <<< "$INTACT"
+	done <<< "$1"
+}
+
+# times_say PHASE: with BALANCE_TIMES=1 in the environment, say how long the
+# test has taken so far (bats --verbose-run, or the TAP stream on fd 3).
+times_say() {
+	[ -z "${BALANCE_TIMES:-}" ] || echo "# $BATS_TEST_NUMBER: $1 done after ${SECONDS}s" >&3
 }
 
 # check_runs: check every run in runs/cases; fail listing each broken case.
@@ -216,11 +233,15 @@ check_runs() {
 	while IFS=$'\t' read -r id p _; do
 		[ "$p" != ts-partition ] || files+=("$RUNS/$id.out")
 	done < "$RUNS/cases"
+	times_say runs
 	to_lines "${files[@]}" > "$RUNS/facts" || fail "jq could not read what the runs wrote"
-	intact_table > "$RUNS/intact"
+	times_say jq
+	table "$INTACT" > "$RUNS/intact"
+	table "$RAWS" > "$RUNS/raws"
 	checker > "$RUNS/checker.pl"
 	perl "$RUNS/checker.pl" "$CORPUS" "$RUNS" "$BATS_TEST_DIRNAME/../man/ts-toolkit.7" \
 		> "$RUNS/failures" 2>&1 || fail "the checker failed: $(cat "$RUNS/failures")"
+	times_say checker
 	if [ -s "$RUNS/failures" ]; then
 		fail "$(grep -c '^case ' "$RUNS/failures") of $(wc -l < "$RUNS/cases") runs break the contract.
 Each command runs in the directory scripts/damage DIR writes.
@@ -278,6 +299,7 @@ checker() {
 		elsif ($kind eq 'M') { push @{$man{$id}}, [@f] }
 	}
 	my @intact = map { [split ' '] } split /\n/, slurp("$runs/intact");
+	my @rawtab = map { [map { s/\\r/\r/gr } split / *\| */] } split /\n/, slurp("$runs/raws");
 
 	# ref/index (scripts/damage): compressed input, what it was made from, the
 	# complete lines a reference tool recovers from it
@@ -309,25 +331,41 @@ checker() {
 
 	sub nlines { my ($s) = @_; return ($s =~ tr/\n//) }
 
-	# whether BYTES occur in INPUT's bytes or what it was made from; with
+	# whether BYTES occur in INPUT's bytes or what it was made from.  With
 	# $at_eol, only an occurrence followed by a newline or the end of the data
-	# counts.  Error records come in input order, so the search starts where
-	# the last one was found.
-	my %from;
+	# counts; with $line, only one that starts on that line.  Error records
+	# come in input order, so the search starts where the last one was found.
+	my (%from, %starts);
 	sub occurs {
-		my ($bytes, $at_eol, $name) = @_;
+		my ($bytes, $at_eol, $line, $name) = @_;
 		my @hay = input($name);
+		my $ok = sub {
+			my ($h, $i) = @_;
+			my $end = $i + length $bytes;
+			return !$at_eol || $end == length($h) || substr($h, $end, 1) eq "\n";
+		};
+		if (defined $line) {
+			for my $k (0, 1) {
+				my $h = $hay[$k] // next;
+				$starts{"$name/$k"} //= do { my @s = (0); push @s, pos($h) while $h =~ /\n/g; \@s };
+				my $s = $starts{"$name/$k"};
+				next if $line < 1 || $line > @$s;
+				my ($i, $stop) = ($s->[$line - 1] - 1, $line < @$s ? $s->[$line] : length($h) + 1);
+				while (($i = index($h, $bytes, $i + 1)) >= 0 && $i < $stop) {
+					return 1 if $ok->($h, $i);
+				}
+			}
+			return 0;
+		}
 		for my $k (0, 1) {
 			my $h = $hay[$k];
 			next if !defined $h || ($at_eol && $k);
 			for my $start ($from{"$name/$k"} // 0, 0) {
 				my $i = $start - 1;
 				while (($i = index($h, $bytes, $i + 1)) >= 0) {
-					my $end = $i + length $bytes;
-					if (!$at_eol || $end == length($h) || substr($h, $end, 1) eq "\n") {
-						$from{"$name/$k"} = $i;
-						return 1;
-					}
+					next if !$ok->($h, $i);
+					$from{"$name/$k"} = $i;
+					return 1;
 				}
 				last if $start == 0;
 			}
@@ -353,6 +391,8 @@ checker() {
 		my $out = slurp("$runs/$id.out") // '';
 		my $err = slurp("$runs/$id.err") // '';
 		my $raw_out = $prog eq 'ts-decompress' && $mode eq '--raw';
+		my $values = ($prog eq 'ts-decompress' && $mode eq 'plain') || ($prog eq 'ts-extract' && $mode eq 'plain')
+			|| $prog eq 'ts-partition';
 
 		if ($rc >= 128 || $rc == 98 || $rc == 99) {
 			push @f, "crashed: exit status $rc; stderr ends: " . short(substr($err, -300));
@@ -470,8 +510,6 @@ checker() {
 
 			# the intact records of a damaged stream come out
 			if ($single) {
-				my $values = ($prog eq 'ts-decompress' && $mode eq 'plain') || ($prog eq 'ts-extract' && $mode eq 'plain')
-					|| $prog eq 'ts-partition';
 				for my $t (grep { $_->[0] eq $single } @intact) {
 					my (undef, $which, $wout, $wrej) = @$t;
 					next unless $which eq 'values' ? $values : $which eq "$prog:$mode";
@@ -489,10 +527,11 @@ checker() {
 
 		# each error record
 		my $i = 0;
+		my %raws;    # code => the raw bytes of its records, in order
 		my @records = ((map { my $x = $_; ['E', @$x] } @{$errs{$id} // []}),
 			(map { my $x = $_; ['P', @$x] } @{$pref{$id} // []}));
 		for my $r (@records) {
-			my ($kind, $pr, $code, $program, $msg, $file, $raw, $bad) = @$r;
+			my ($kind, $pr, $code, $program, $msg, $file, $raw, $bad, $line) = @$r;
 			$i++;
 			my $what = ($kind eq 'P' ? 'error-prefix record ' : 'error record ') . $i . " ($code)";
 			if ($pr ne 'ok') { push @f, "$what: $pr" . ($bad ? " $bad" : ''); next }
@@ -511,12 +550,32 @@ checker() {
 				next;
 			}
 			my $bytes = unbase64(substr($raw, 2));
+			push @{$raws{$code}}, $bytes;
 			# a malformed line is kept with the rest of its line, exactly
 			my $eol = !compressed($src) && ($code eq 'bad_json' || $code eq 'invalid_utf8');
-			if (!occurs($bytes, 0, $src)) {
+			# where the record starts: .line, or the line in the message
+			$line = $1 if $line eq '-' && $msg =~ /^"\Q$named\E:(\d+):/;
+			# (in a compressed stream damaged only at its end, lines still match
+			# what it was made from)
+			$line = undef if $line !~ /^\d+$/ || $file ne $src
+				|| (compressed($src) && $src !~ /^(truncated|garbage-after|members-truncated|bomb)/)
+				|| $code =~ /^(bad_log_event|not_an_object|corrupt_input|decompression_bomb)$/;
+			if (!occurs($bytes, 0, undef, $src)) {
 				push @f, "$what: raw is not bytes of the input: " . short($bytes);
-			} elsif ($eol && !occurs($bytes, 1, $src)) {
+			} elsif ($eol && !occurs($bytes, 1, undef, $src)) {
 				push @f, "$what: raw is not the rest of a line of the input: " . short($bytes);
+			} elsif (defined $line && !occurs($bytes, $eol, $line, $src)) {
+				push @f, "$what: raw does not start on the line it names: line $line, raw " . short($bytes);
+			}
+		}
+
+		# the exact raws of the malformed values of some inputs
+		if ($single && $values) {
+			for my $t (grep { $_->[0] eq $single } @rawtab) {
+				my (undef, $code, @want) = @$t;
+				my $got = join(' | ', map { short($_) } @{$raws{$code} // []});
+				my $exp = join(' | ', map { short($_) } @want);
+				push @f, "$code raws are [$got], expected [$exp]" if $got ne $exp;
 			}
 		}
 
