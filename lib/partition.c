@@ -856,8 +856,15 @@ int ts_part_write(struct ts_partitioner *p, const char *prefix, size_t plen,
 	 * ts_part_abort() counts it */
 	t->records++;
 	if ((p->o.max_records && t->records >= p->o.max_records) ||
-	    (p->o.max_bytes && t->bytes + (p->gz ? t->blen / 4 : t->blen) >= p->o.max_bytes))
-		return finish(p, t);
+	    (p->o.max_bytes && t->bytes + (p->gz ? t->blen / 4 : t->blen) >= p->o.max_bytes)) {
+		if (finish(p, t) < 0) {
+			/* a rejected record is the caller's to keep elsewhere
+			 * now: not one of those the removed file takes */
+			if (is_error)
+				t->records--;
+			return -1;
+		}
+	}
 	return 0;
 lost:
 	if (!is_error)

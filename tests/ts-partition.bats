@@ -1408,6 +1408,21 @@ make_in2() {
 	enospc_balance 50000 --error-prefix errors/
 }
 
+@test "ENOSPC while an error file rolls: the record that could not go there is in the error output, counted once as rejected" {
+	[ -f "$FAULTFS" ] || fail "the shim was not built"
+	printf '%s\n' '{"x":1}' '{"x":2}' > in
+	run -2 env FAULTFS_MARK="$PWD/full/" FAULTFS_AFTER=0 LD_PRELOAD="$FAULTFS" ASAN_OPTIONS="$ASAN_OPTIONS:verify_asan_link_order=0" \
+		bash -c 'exec ts-partition "$@" > man 2> err' _ \
+		-o full "${KP[@]}" --error-prefix errors/ --max-records 1 --stats --errors errs in
+	[ ! -s man ]
+	[ -z "$(temp_files full)" ]
+	assert_error_records errs 1
+	assert_error errs 0 '.error == "missing_key" and .line == 1 and .raw == "{\"x\":1}"'
+	[ "$(stat_field err records_in)" -eq 1 ]
+	[ "$(stat_field err rejected)" -eq 1 ]
+	[ "$(stat_field err dropped_unpublished)" = null ]
+}
+
 # bats test_tags=slow
 @test "ENOSPC at several points, plain and gzip, with and without --error-prefix: --stats adds up" {
 	[ -f "$FAULTFS" ] || fail "the shim was not built"
