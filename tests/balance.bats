@@ -125,7 +125,7 @@ inputs() {
 # output directory), and a line in runs/cases: N, program, mode, exit status,
 # inputs, options.
 run_modes() {
-	local prog=$1 together=${2:-} p mode opts id rc line input
+	local prog=$1 together=${2:-} p mode only opts id rc input
 	local -a args
 	inputs
 	id=1
