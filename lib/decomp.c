@@ -19,8 +19,11 @@
 
 #include "util.h"
 
-#define IN_CAP ((size_t)1 << 20)  /* compressed input window */
-#define OUT_MIN ((size_t)256 << 10)
+/* Buffers start small and grow as the input needs them: an input of a few
+ * bytes does not cost megabytes (nor an open under ASan milliseconds). */
+#define IN_CAP ((size_t)1 << 20)  /* compressed input window, at most */
+#define IN_MIN ((size_t)64 << 10)
+#define OUT_MIN ((size_t)64 << 10)
 #define OUT_MAX ((size_t)4 << 20) /* largest member decoded in one call */
 #define RAW_PEEK 512              /* raw bytes that decide the compression */
 #define PEEK_MAX ((size_t)40 << 10) /* decoded bytes that may decide an archive */
@@ -62,7 +65,7 @@ struct ts_decomp {
 
 	/* compressed input: [consumed | in_pos .. in_len | free] */
 	char *in;
-	size_t in_pos, in_len;
+	size_t in_pos, in_len, in_cap;
 	uint64_t in_base; /* stream offset of in[0] */
 	int in_eof;
 	uint64_t nread;   /* plain: bytes read from the source ... */
@@ -83,7 +86,7 @@ struct ts_decomp {
 
 	struct ts_damage dmg;
 	char *raw;
-	size_t raw_len;
+	size_t raw_len, raw_cap;
 	uint64_t raw_total;
 	int raw_zero;   /* every byte added to raw so far was zero */
 	int brk;        /* dmg is filled in; TS_SOURCE_BREAK is due */
@@ -129,8 +132,7 @@ struct ts_decomp {
 	struct archive *ar;
 	int ar_open;
 	struct ar_blocks b2;
-	uint64_t ar_pos, ar_hi; /* plain archive: offset handed on, highest
-				 * (7z seeks back: bytes_in counts it once) */
+	uint64_t ar_pos, ar_hi; /* plain archive: offset handed on, highest read */
 	int entries;
 	int entry_done;
 };
@@ -179,11 +181,19 @@ static void raw_add(struct ts_decomp *d, const char *p, size_t n)
 				break;
 			}
 	d->raw_total += n;
-	if (d->raw_len < RAW_CAP && !d->raw && !(d->raw = malloc(RAW_CAP)))
-		return; /* out of memory: the damage comes without its bytes */
 	size_t k = RAW_CAP - d->raw_len;
 	if (k > n)
 		k = n;
+	if (d->raw_len + k > d->raw_cap) {
+		size_t cap = d->raw_cap ? d->raw_cap : 4096;
+		while (cap < d->raw_len + k)
+			cap *= 2;
+		char *r = realloc(d->raw, cap);
+		if (!r)
+			return; /* out of memory: the damage keeps fewer bytes */
+		d->raw = r;
+		d->raw_cap = cap;
+	}
 	memcpy(d->raw + d->raw_len, p, k);
 	d->raw_len += k;
 }
@@ -224,11 +234,21 @@ static long report_due(struct ts_decomp *d)
 
 /* ---- the compressed input window ---------------------------------------- */
 
-/* Read into in[in_len ..] until the window is full or the input ends. */
+/* Read into in[in_len ..] until the window (grown up to IN_CAP) is full or
+ * the input ends. */
 static int fill(struct ts_decomp *d)
 {
-	while (!d->in_eof && d->in_len < IN_CAP) {
-		long n = d->src(d->src_ctx, d->in + d->in_len, IN_CAP - d->in_len);
+	while (!d->in_eof) {
+		if (d->in_len == d->in_cap) {
+			char *w;
+			if (d->in_cap >= IN_CAP)
+				break;
+			if (!(w = realloc(d->in, d->in_cap * 2)))
+				return (int)fail(d, ENOMEM, "out of memory");
+			d->in = w;
+			d->in_cap *= 2;
+		}
+		long n = d->src(d->src_ctx, d->in + d->in_len, d->in_cap - d->in_len);
 		if (n < 0) {
 			if (n != -1)
 				errno = EIO; /* a source that breaks: compressed data cannot */
@@ -607,7 +627,7 @@ static long gz_step(struct ts_decomp *d, char **dst, size_t cap)
 				return k;
 			continue;
 		}
-		if (d->in_len - d->in_pos < IN_CAP / 2 && top_up(d) < 0)
+		if (d->in_len - d->in_pos < d->in_cap / 2 && top_up(d) < 0)
 			return -1;
 		size_t avail = d->in_len - d->in_pos;
 		if (avail == 0)
@@ -1232,7 +1252,7 @@ static la_ssize_t ar_read(struct archive *a, void *ud, const void **buf)
 	} else if (d->codec == TS_FMT_PLAIN) {
 		if (d->l1_end)
 			return 0;
-		n = d->src(d->src_ctx, d->in, IN_CAP);
+		n = d->src(d->src_ctx, d->in, d->in_cap);
 		if (n < 0) {
 			if (n != -1)
 				errno = EIO;
@@ -1258,12 +1278,15 @@ static la_ssize_t ar_read(struct archive *a, void *ud, const void **buf)
 		}
 		*buf = p;
 	}
-	d->ar_pos += (uint64_t)n;
-	if (d->ar_pos > d->ar_hi) {
+	/* bytes_in counts what was read once: 7z reads its end first, and
+	 * a seek past the end of input reads nothing */
+	uint64_t end = d->ar_pos + (uint64_t)n;
+	if (end > d->ar_hi) {
 		if (d->codec == TS_FMT_PLAIN)
-			d->handed += d->ar_pos - d->ar_hi;
-		d->ar_hi = d->ar_pos;
+			d->handed += end - (d->ar_pos > d->ar_hi ? d->ar_pos : d->ar_hi);
+		d->ar_hi = end;
 	}
+	d->ar_pos = end;
 	return (la_ssize_t)n;
 }
 
@@ -1315,7 +1338,12 @@ static int ar_start(struct ts_decomp *d, int forced)
 	archive_read_support_format_zip(d->ar);
 	archive_read_set_callback_data(d->ar, d);
 	archive_read_set_read_callback(d->ar, ar_read);
-	if (d->seekable && d->codec == TS_FMT_PLAIN)
+	/* Only 7z, which cannot do without: with a seek callback libarchive
+	 * reads zip by its central directory, which can disagree with the
+	 * entries (a damaged zip then lost them silently), and a file would
+	 * read differently from a pipe. */
+	if (d->seekable && d->codec == TS_FMT_PLAIN && d->peek_len >= 6 &&
+	    memcmp(d->peek, "7z\xbc\xaf\x27\x1c", 6) == 0)
 		archive_read_set_seek_callback(d->ar, ar_seek);
 	return 0;
 }
@@ -1610,7 +1638,8 @@ static struct ts_decomp *setup(struct ts_decomp *d, enum ts_format fmt)
 	d->out_cap = OUT_MIN;
 	if (!(d->out = malloc(d->out_cap)))
 		goto fail;
-	if (d->codec != TS_FMT_PLAIN && !(d->in = malloc(IN_CAP)))
+	d->in_cap = IN_MIN;
+	if (d->codec != TS_FMT_PLAIN && !(d->in = malloc(d->in_cap)))
 		goto fail;
 	if (d->codec != TS_FMT_PLAIN) {
 		memcpy(d->in, d->peek, d->peek_len);
@@ -1640,7 +1669,7 @@ static struct ts_decomp *setup(struct ts_decomp *d, enum ts_format fmt)
 		d->archive = r;
 	}
 	if (d->archive) {
-		if (!d->in && !(d->in = malloc(IN_CAP)))
+		if (!d->in && !(d->in = malloc(d->in_cap)))
 			goto fail;
 		if (d->brk) { /* the compression broke already: after the archive */
 			d->brk = 0;
