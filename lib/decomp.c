@@ -184,6 +184,8 @@ static void raw_add(struct ts_decomp *d, const char *p, size_t n)
 	size_t k = RAW_CAP - d->raw_len;
 	if (k > n)
 		k = n;
+	if (k == 0)
+		return;
 	if (d->raw_len + k > d->raw_cap) {
 		size_t cap = d->raw_cap ? d->raw_cap : 4096;
 		while (cap < d->raw_len + k)
