@@ -306,7 +306,8 @@ static int own_members(struct ts_fields *f, const struct ts_fields_rec *rec)
 			if (kn == 7 && memcmp(k, "message", 7) == 0 &&
 			    ts_members_add(l, (struct ts_span){k, kn}, 0, rec->v) < 0)
 				return -1;
-		} else if (ts_jpath_get(&f->select[i], rec->v, &v) &&
+		} else if ((rec->keys ? ts_jpath_get_indexed(&f->select[i], rec->v, rec->keys, &v)
+				      : ts_jpath_get(&f->select[i], rec->v, &v)) &&
 			   ts_members_add(l, (struct ts_span){k, kn}, 0, v) < 0) {
 			return -1;
 		}

@@ -76,7 +76,8 @@ struct ts_fields_rec {
 	int message;        /* v is a message: the record is {"message": v} */
 	int has_ws;         /* v has whitespace between tokens (ts_json_scan) */
 	const struct ts_json_keys *keys; /* the members of v when the scan noted
-					  * them (ts_json_scan_keys), or NULL */
+					  * them (ts_json_scan_keys), or NULL:
+					  * then a field is found without a walk */
 };
 
 void ts_fields_init(struct ts_fields *f);
