@@ -38,7 +38,8 @@
 #define VALID_MIN ((size_t)64 << 10)
 #define VALID_OUT ((size_t)16 << 20)
 
-/* What an empty tar is: two zero blocks, padded to a 10240-byte record. */
+/* What an empty tar is: two zero blocks, padded to a 10240-byte record (not
+ * compressed: see decomp.h). */
 #define EMPTY_TAR_MIN 1024
 #define EMPTY_TAR_MAX 10240
 #define ISO_MAGIC_END (0x8001 + 5)
@@ -1523,7 +1524,7 @@ long ts_decomp_read(void *ctx, char *dst, size_t n)
 
 /* Is the content that starts with p[0 .. n) an archive?  1 yes, 0 no, -1
  * more bytes are needed (eof: there are no more). */
-static int peek_decide(const char *p, size_t n, int eof)
+static int peek_decide(const char *p, size_t n, int eof, int compressed)
 {
 	size_t z = 0;
 
@@ -1532,8 +1533,9 @@ static int peek_decide(const char *p, size_t n, int eof)
 	while (z < n && p[z] == 0)
 		z++;
 	if (z == n) { /* all zero so far: an empty tar, or zero bytes */
-		if (eof)
-			return n >= EMPTY_TAR_MIN && n <= EMPTY_TAR_MAX && n % 512 == 0;
+		if (eof) /* (compressed zeros are data: see decomp.h) */
+			return !compressed && n >= EMPTY_TAR_MIN && n <= EMPTY_TAR_MAX &&
+			       n % 512 == 0;
 		return n >= PEEK_MAX ? 0 : -1;
 	}
 	if (eof || n >= PEEK_MAX)
@@ -1552,7 +1554,7 @@ static int peek_fill(struct ts_decomp *d)
 	int eof = d->codec == TS_FMT_PLAIN && d->l1_end;
 
 	for (;;) {
-		int r = peek_decide(d->peek, d->peek_len, eof);
+		int r = peek_decide(d->peek, d->peek_len, eof, d->codec != TS_FMT_PLAIN);
 		if (r >= 0)
 			return r;
 		if (d->codec == TS_FMT_PLAIN) {

@@ -8,10 +8,12 @@
  * unless a compression format was forced, the first decompressed bytes say
  * whether the content is an archive: only one positively recognised by
  * ts_format_detect() (tar, zip, 7z, cpio, ar, iso9660, rar, cab, lha, xar,
- * warc), or 1024 to 10240 zero bytes (an empty tar), is read as entries,
- * through libarchive, in order, regular files only.  Anything else is the
- * decompressed stream itself: one entry with no name.  So a .tar.gz is an
- * archive, and xz of zero bytes gives those zero bytes.
+ * warc), or an uncompressed input of 1024 to 10240 zero bytes in whole
+ * 512-byte blocks (an empty tar), is read as entries, through libarchive, in
+ * order, regular files only.  Anything else is the decompressed stream
+ * itself: one entry with no name.  So a .tar.gz is an archive, and xz of
+ * zero bytes gives those zero bytes, however many: compressed zeros are
+ * data (an empty .tar.gz too), never an empty success.
  *
  * gzip is the hot path.  A delivery stream writes one gzip member per
  * record, so most members are small: each is decompressed in one call to

@@ -1291,10 +1291,15 @@ static void test_archives(void)
 	CHECK(run(zeros, 1024, TS_FMT_AUTO, NULL, &r) == 0);
 	CHECK(r.fmt == TS_FMT_ARCHIVE && r.entries == 0 && r.ndmg == 0);
 	res_release(&r);
+	CHECK(run(zeros, sizeof(zeros), TS_FMT_AUTO, NULL, &r) == 0); /* tar's */
+	CHECK(r.fmt == TS_FMT_ARCHIVE && r.entries == 0 && r.ndmg == 0);
+	res_release(&r);
+	/* ... but compressed zero bytes are data, whatever their number */
 	ts_buf_reset(&z);
 	zbytes(&z, zeros, sizeof(zeros), Z_GZIP, 6);
 	CHECK(run(z.data, z.len, TS_FMT_AUTO, NULL, &r) == 0);
-	CHECK(r.fmt == TS_FMT_ARCHIVE && r.entries == 0 && r.ndmg == 0);
+	CHECK(r.fmt == TS_FMT_GZIP && r.entries == 1 && r.ndmg == 0);
+	CHECK_MEM(r.out.data, r.out.len, zeros, sizeof(zeros));
 	res_release(&r);
 	ts_buf_reset(&t);
 	archive(&t, "ustar", "logs", "xz -c");
