@@ -47,14 +47,20 @@
  *            them.  Data before damage comes out; damage inside a stream
  *            is one fatal damage at the decoder's position (raw NULL); a
  *            cut-off stream gives what its tool gives (byte for byte what
- *            xz -dc and bzip2 -dc give), then a fatal damage at the cut;
- *            bytes after the last stream that
- *            are not all zero are one fatal damage, raw = those bytes.
+ *            xz -dc and lz4 -dc give; every whole bzip2 block, which is a
+ *            little more than bzip2 -dc writes), then a fatal damage at the
+ *            cut; bytes after the last stream that are not all zero are one
+ *            fatal damage, raw = those bytes.  (How much of a corrupt block
+ *            comes out before its check fails can depend on the size of
+ *            the reads: the decoders' own output units.)
  *   archives Damage in the compression under an archive ends the archive
  *            there: libarchive gets everything decoded before it (a cut-off
  *            .tgz gives every byte of the entry up to the cut, as tar xzOf
  *            does), then that damage is reported once, fatal.  libarchive's
- *            own errors are damage too (fatal unless it can go on).
+ *            own errors are damage too (fatal unless it can go on).  Only
+ *            7z, which keeps its index at the end, is read with seeks (a
+ *            regular file opened by ts_decomp_open_fd); from a pipe it is
+ *            damage.  Holes in sparse entries come out as zero bytes.
  *   limits   Output past lim->max_size, or more than max_ratio times the
  *            compressed bytes read (judged past TS_RATIO_GRACE), stops the
  *            input: the bytes up to the limit come out, then one fatal
