@@ -24,8 +24,6 @@ enum {
 	OPT_KEEP,
 	OPT_TEXT,
 	OPT_RAW,
-	OPT_MAX_SIZE,
-	OPT_MAX_RATIO,
 };
 
 static const struct ts_option options[] = {
@@ -36,8 +34,6 @@ static const struct ts_option options[] = {
 	{"keep", OPT_KEEP, NULL, "with --field: write the record with the field replaced by its content"},
 	{"text", OPT_TEXT, NULL, "write lines that are not JSON as JSON strings (default with --field)"},
 	{"raw", OPT_RAW, NULL, "write the decompressed bytes unchanged"},
-	{"max-size", OPT_MAX_SIZE, "SIZE", "stop an input, entry or field decompressing to more than SIZE"},
-	{"max-ratio", OPT_MAX_RATIO, "N", "stop one that expands more than N times (default 1000)"},
 	{0},
 };
 
@@ -88,14 +84,6 @@ static int set_opt(void *ud, int id, const char *arg)
 	case OPT_KEEP: z->keep = 1; return 0;
 	case OPT_TEXT: z->text = 1; return 0;
 	case OPT_RAW: z->raw = 1; return 0;
-	case OPT_MAX_SIZE:
-		if (ts_parse_size(arg, &z->lim.max_size) < 0 || !z->lim.max_size)
-			return ts_usage_error(&cmd, "invalid --max-size '%s'", arg), -1;
-		return 0;
-	case OPT_MAX_RATIO:
-		if (ts_parse_u64(arg, &z->lim.max_ratio) < 0)
-			return ts_usage_error(&cmd, "invalid --max-ratio '%s'", arg), -1;
-		return 0;
 	}
 	return -1;
 }
@@ -330,7 +318,6 @@ int main(int argc, char **argv)
 	int first;
 
 	ts_run_init(&z.run, cmd.name);
-	z.lim.max_ratio = 1000;
 	first = ts_opt_parse(&cmd, &z.run, argc, argv, set_opt, &z);
 	if (first == TS_OPT_EXIT)
 		return ts_run_finish(&z.run) ? 2 : 0;
@@ -342,7 +329,7 @@ int main(int argc, char **argv)
 		return ts_usage_error(&cmd, "--raw cannot be combined with --text or --keep"), 2;
 
 	ts_input_init(&z.in, &z.run);
-	z.in.lim = z.lim;
+	z.lim = z.run.lim; /* also for --field contents */
 	ts_reader_init(&z.inner, ts_source_mem, NULL, z.run.max_record, z.run.max_depth);
 	z.inner.text = 1;
 	ts_buf_init(&z.decoded, 0);

@@ -527,11 +527,9 @@ static void count(struct pt *x)
 	*ts_run_counter(&x->run, "partitions") = ts_part_count(x->part);
 	if (dropped)
 		*ts_run_counter(&x->run, "dropped_unpublished") = dropped;
-	/* The manifest is flushed after every line: out.bytes is all of it.
-	 * (bytes_out shows run.out.bytes: until run.h has a field for the
-	 * program's own output, it is set to the files' bytes here, last.) */
+	/* The manifest is flushed after every line: out.bytes is all of it. */
 	*ts_run_counter(&x->run, "manifest_bytes") = x->run.out.bytes;
-	x->run.out.bytes = ts_part_bytes(x->part);
+	x->run.bytes_out = (int64_t)ts_part_bytes(x->part);
 	/* The manifest is not the data: its reader going away stops nothing,
 	 * but whoever reads it must know it is not whole. */
 	if (x->run.out.err) {

@@ -51,6 +51,8 @@ struct ts_limits {
 	uint64_t max_size;  /* decompressed bytes (0 = out's own limit) */
 	uint64_t max_ratio; /* decompressed/compressed (0 = none) */
 };
+/* The default --max-ratio of every program. */
+#define TS_DEFAULT_MAX_RATIO 1000
 /* Ratio is judged only past this much output: tiny inputs expand a lot. */
 #define TS_RATIO_GRACE ((uint64_t)1 << 20)
 

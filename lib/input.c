@@ -15,6 +15,7 @@ void ts_input_init(struct ts_input *in, struct ts_run *run)
 	memset(in, 0, sizeof(*in));
 	in->run = run;
 	in->format = TS_FMT_AUTO;
+	in->lim = run->lim;
 	ts_reader_init(&in->rd, ts_source_fd, NULL, run->max_record, run->max_depth);
 }
 

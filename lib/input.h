@@ -48,7 +48,8 @@ struct ts_input {
 	struct ts_run *run;
 	struct ts_reader rd;    /* settings (text mode, scanner) are the caller's */
 	enum ts_format format;  /* TS_FMT_AUTO unless forced (--format) */
-	struct ts_limits lim;   /* decompression limits */
+	struct ts_limits lim;   /* decompression limits: run's (--max-size,
+				 * --max-ratio) */
 	/* How a pipe or terminal is read: NULL is ts_source_fd.  ctx points at
 	 * the int file descriptor.  (ts-partition waits for input with a
 	 * timeout and stops on signals.)  Regular files are always read

@@ -15,6 +15,8 @@ enum {
 	OPT_STATS,
 	OPT_MAX_RECORD,
 	OPT_MAX_DEPTH,
+	OPT_MAX_SIZE,
+	OPT_MAX_RATIO,
 	OPT_HELP = 'h',
 	OPT_VERSION = 'V',
 };
@@ -24,6 +26,8 @@ static const struct ts_option common_opts[] = {
 	{"stats", OPT_STATS, NULL, "print one JSON line of counts to standard error at the end"},
 	{"max-record", OPT_MAX_RECORD, "SIZE", "largest record accepted, e.g. 64M (default 64M)"},
 	{"max-depth", OPT_MAX_DEPTH, "N", "deepest JSON nesting accepted (default 512)"},
+	{"max-size", OPT_MAX_SIZE, "SIZE", "stop an input, entry or field decompressing to more than SIZE"},
+	{"max-ratio", OPT_MAX_RATIO, "N", "stop one that expands more than N times (default 1000; 0: no limit)"},
 	{"help", OPT_HELP, NULL, "show this help and exit"},
 	{"version", OPT_VERSION, NULL, "show the version and exit"},
 	{0},
@@ -181,6 +185,18 @@ int ts_opt_parse(const struct ts_cmd *cmd, struct ts_run *run, int argc,
 				rc = ts_usage_error(cmd, "invalid --max-depth '%s' (1 to 512)", optarg);
 			else
 				run->max_depth = (int)v;
+			break;
+		case OPT_MAX_SIZE:
+			if (ts_parse_size(optarg, &v) < 0 || v == 0)
+				rc = ts_usage_error(cmd, "invalid --max-size '%s'", optarg);
+			else
+				run->lim.max_size = v;
+			break;
+		case OPT_MAX_RATIO:
+			if (ts_parse_u64(optarg, &v) < 0)
+				rc = ts_usage_error(cmd, "invalid --max-ratio '%s'", optarg);
+			else
+				run->lim.max_ratio = v;
 			break;
 		case ':':
 			rc = ts_usage_error(cmd, "option '%s' needs an argument",

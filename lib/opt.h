@@ -2,8 +2,8 @@
  * opt.h — one option table drives both parsing and --help.
  *
  * A program lists its options once; ts_opt_parse() adds the options every
- * program shares (--errors, --stats, --max-record, --max-depth, --help,
- * --version), applies those to the ts_run, and hands the rest to the
+ * program shares (--errors, --stats, --max-record, --max-depth, --max-size,
+ * --max-ratio, --help, --version), applies those to the ts_run, and hands the rest to the
  * program's set() callback.  The parser never exits: it returns a code and
  * cmd/ maps it to an exit status.  tests/ check that every option --help
  * prints appears in the man page.

@@ -49,6 +49,8 @@ void ts_run_init(struct ts_run *run, const char *prog)
 	run->errs.autoflush = 1;
 	run->progress = isatty(2);
 	run->records_out = -1;
+	run->bytes_out = -1;
+	run->lim.max_ratio = TS_DEFAULT_MAX_RATIO;
 	run->t0 = run->last_progress = ts_now();
 	if (!fds_ok)
 		run->status = 2;
@@ -248,7 +250,9 @@ static void print_stats(struct ts_run *run)
 		json_object_set_new(o, run->extra[i].name,
 				    json_integer((json_int_t)run->extra[i].value));
 	json_object_set_new(o, "bytes_in", json_integer((json_int_t)run->bytes_in));
-	json_object_set_new(o, "bytes_out", json_integer((json_int_t)run->out.bytes));
+	json_object_set_new(o, "bytes_out",
+			    json_integer(run->bytes_out >= 0 ? (json_int_t)run->bytes_out
+							       : (json_int_t)run->out.bytes));
 	json_object_set_new(o, "elapsed_s",
 			    json_real((double)(long)((ts_now() - run->t0) * 1000) / 1000));
 	json_object_set_new(o, "status", json_integer(run->status));

@@ -37,6 +37,7 @@
 
 #include <stdint.h>
 
+#include "codec.h"
 #include "out.h"
 
 #define TS_RUN_MAX_EXTRA 8
@@ -74,11 +75,13 @@ struct ts_run {
 	int status;
 	size_t max_record;  /* --max-record (0 = default) */
 	int max_depth;      /* --max-depth (0 = default) */
+	struct ts_limits lim; /* --max-size, --max-ratio: decompression */
 
 	uint64_t records_in;
 	int64_t records_out; /* -1: the lines on standard output */
 	uint64_t rejected;
 	uint64_t bytes_in;
+	int64_t bytes_out;   /* -1: the bytes written to standard output */
 	struct {
 		const char *name;
 		uint64_t value;
