@@ -171,6 +171,7 @@ CWL="$BATS_TEST_DIRNAME/data/cloudwatch_logs"
 	[ ! -s err ]
 }
 
+# bats test_tags=slow
 @test "many small members, as a delivery stream writes them, all come out in order" {
 	for i in $(seq 1 300); do printf '{"n":%d}\n' "$i" | gzip; done > many.gz
 	run -0 to_files ts-decompress many.gz
@@ -401,6 +402,7 @@ CWL="$BATS_TEST_DIRNAME/data/cloudwatch_logs"
 
 # --- damaged streams ------------------------------------------------------------
 
+# bats test_tags=slow
 @test "truncated multi-member gzip: everything before the damage, then an error with its byte offset, exit 1" {
 	for i in $(seq 1 40); do printf '{"i":%d,"pad":"%s"}\n' "$i" "$(printf 'x%.0s' $(seq 1 $i))" | gzip; done > m.gz
 	size=$(stat -c %s m.gz)
@@ -441,6 +443,7 @@ CWL="$BATS_TEST_DIRNAME/data/cloudwatch_logs"
 	run -1 grep -vxFf all out
 }
 
+# bats test_tags=slow
 @test "a member that fails its CRC check is not written out as good records" {
 	# Find a bit flip in one member's deflate data that still decodes, by
 	# gzip's own account, to a different JSON line (only the CRC catches it).
@@ -674,6 +677,7 @@ CWL="$BATS_TEST_DIRNAME/data/cloudwatch_logs"
 	assert_error err 0 '.error == "too_large" and .truncated == true'
 }
 
+# bats test_tags=slow
 @test "binary garbage does not crash: exit 0 or 1, never more" {
 	garbage 100000 > g.bin
 	for magic in '' '\x1f\x8b' '\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03' 'BZh9' '\xfd7zXZ\x00' \
@@ -698,6 +702,7 @@ CWL="$BATS_TEST_DIRNAME/data/cloudwatch_logs"
 	grep -q '"error":"decompression_bomb"' err
 }
 
+# bats test_tags=slow
 @test "decompression bomb: the default --max-ratio 1000 stops 50 MB of zeros in a 50 KB gzip" {
 	head -c 50M /dev/zero | gzip -9 -c > bomb.gz
 	run -1 to_files ts-decompress --max-record 64k bomb.gz
