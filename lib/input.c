@@ -17,11 +17,13 @@ void ts_input_init(struct ts_input *in, struct ts_run *run)
 	in->format = TS_FMT_AUTO;
 	in->lim = run->lim;
 	ts_reader_init(&in->rd, ts_source_fd, NULL, run->max_record, run->max_depth);
+	ts_buf_init(&in->cut, 0);
 }
 
 void ts_input_release(struct ts_input *in)
 {
 	ts_reader_release(&in->rd);
+	ts_buf_release(&in->cut);
 }
 
 struct ts_where ts_input_where(const struct ts_input *in, const struct ts_item *it)
@@ -51,25 +53,70 @@ void ts_input_reject(struct ts_input *in, const struct ts_item *it, const char *
 	ts_reject(in->run, code, &w, raw.p, raw.n, truncated, "%s", cause);
 }
 
-/* A damaged stretch of the input: one record in, one rejected. */
+/* A record cut short by a break: kept until the break is reported. */
+static void hold_cut(struct ts_input *in, const struct ts_item *it)
+{
+	ts_buf_reset(&in->cut);
+	in->has_cut = ts_buf_add(&in->cut, it->v.p, it->v.n) == 0;
+	in->cut_line = it->line;
+}
+
+/* A cut record whose break never came (it cannot, but nothing is lost). */
+static void flush_cut(struct ts_input *in)
+{
+	struct ts_where w = {.file = in->name, .line = in->cut_line, .offset = -1};
+
+	if (!in->has_cut)
+		return;
+	in->has_cut = 0;
+	in->run->records_in++;
+	ts_reject(in->run, "bad_json", &w, in->cut.data, in->cut.len, 0,
+		  "value not complete at the end of the input");
+}
+
+/*
+ * A damaged stretch of the input: one record in, one rejected.  A record
+ * the damage cut short is the same fault: its decoded bytes are the raw of
+ * the record when the damage brings no bytes of its own (a cut-off end);
+ * otherwise it gets a record of its own.
+ */
 static void reject_damage(struct ts_input *in, uint64_t line)
 {
 	const struct ts_damage *dmg = ts_decomp_damage(in->d);
 	struct ts_where w = {.file = in->name, .line = line, .offset = -1};
+	const char *raw = NULL;
+	size_t rawn = 0;
+	int truncated = 0, merged = 0;
+	char cause[400];
 
+	if (in->has_cut && (!dmg || !dmg->raw)) {
+		raw = in->cut.data;
+		rawn = in->cut.len;
+		w.line = in->cut_line;
+		in->has_cut = 0;
+		merged = 1;
+	}
+	flush_cut(in);
 	in->run->records_in++;
 	if (!dmg) {
-		ts_reject(in->run, "corrupt_input", &w, NULL, 0, 0, "damaged input");
+		ts_reject(in->run, "corrupt_input", &w, raw, rawn, 0, "damaged input");
 		return;
+	}
+	if (dmg->raw) {
+		raw = dmg->raw;
+		rawn = dmg->rawn;
+		truncated = dmg->truncated;
 	}
 	w.offset = dmg->offset;
 	w.member = dmg->member;
+	snprintf(cause, sizeof(cause), "%s", dmg->message);
 	if (dmg->offset >= 0)
-		ts_reject(in->run, dmg->code, &w, dmg->raw, dmg->rawn, dmg->truncated,
-			  "%s (at byte offset %lld)", dmg->message, (long long)dmg->offset);
-	else
-		ts_reject(in->run, dmg->code, &w, dmg->raw, dmg->rawn, dmg->truncated, "%s",
-			  dmg->message);
+		snprintf(cause + strlen(cause), sizeof(cause) - strlen(cause),
+			 " (at byte offset %lld)", (long long)dmg->offset);
+	if (merged)
+		snprintf(cause + strlen(cause), sizeof(cause) - strlen(cause),
+			 "; raw is the record it cut short");
+	ts_reject(in->run, dmg->code, &w, raw, rawn, truncated, "%s", cause);
 }
 
 /* Reading the input failed: trouble, not data (exit 2). */
@@ -112,6 +159,11 @@ static int read_values(struct ts_input *in, ts_input_fn fn, void *ud)
 			reject_damage(in, it.line);
 			break;
 		case TS_ITEM_ERROR:
+			if (ts_reader_cut_by_break(&in->rd, &it)) {
+				hold_cut(in, &it);
+				continue; /* counted with the break */
+			}
+			/* fall through */
 		case TS_ITEM_TOO_LARGE:
 			run->records_in++;
 			ts_reject_item(run, in->name, &in->rd, &it);
@@ -131,6 +183,7 @@ static int read_values(struct ts_input *in, ts_input_fn fn, void *ud)
 		if (output_gone(in))
 			return -1;
 	}
+	flush_cut(in);
 	return 0;
 }
 

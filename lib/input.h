@@ -12,7 +12,10 @@
  *	too_large         a value over --max-record
  *	corrupt_input     a damaged stretch of compressed input (a gzip member,
  *	                  garbage after a stream, a cut-off end), with its byte
- *	                  offset, member number and compressed bytes
+ *	                  offset, member number and compressed bytes; a record
+ *	                  the damage cut short is part of the same fault: one
+ *	                  error record, with the record's decoded bytes as raw
+ *	                  when the damage has none of its own
  *	decompression_bomb  output past --max-size or --max-ratio
  *
  * so a program's callback sees only good values (and, in text mode, text
@@ -66,6 +69,9 @@ struct ts_input {
 	int stop;
 
 	char namebuf[4096];
+	struct ts_buf cut;      /* a value a break cut short, reported with it */
+	uint64_t cut_line;
+	int has_cut;
 	uint64_t done;          /* bytes read from the inputs before this one */
 };
 

@@ -843,3 +843,8 @@ enum ts_item_kind ts_reader_next(struct ts_reader *r, struct ts_item *it)
 			return (enum ts_item_kind)k;
 	}
 }
+
+int ts_reader_cut_by_break(const struct ts_reader *r, const struct ts_item *it)
+{
+	return r->brk && it->v.p && it->v.p + it->v.n == r->buf.data + r->buf.len;
+}

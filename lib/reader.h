@@ -145,4 +145,9 @@ long ts_source_mem(void *ctx, char *dst, size_t n);
 
 enum ts_item_kind ts_reader_next(struct ts_reader *r, struct ts_item *it);
 
+/* Was item it (just returned) cut short by a break: does a TS_ITEM_BREAK
+ * come next, right after its bytes?  (The loop over inputs reports the two
+ * as one fault.) */
+int ts_reader_cut_by_break(const struct ts_reader *r, const struct ts_item *it);
+
 #endif

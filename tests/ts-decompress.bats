@@ -423,8 +423,9 @@ CWL="$BATS_TEST_DIRNAME/data/cloudwatch_logs"
 	head -c "$(( $(stat -c %s f.gz) - 30 ))" f.gz > t.gz
 	run -1 to_files ts-decompress t.gz
 	assert_equal "$(cat out)" '{"a":1}'
-	assert_error err 0 '.error == "bad_json" and .line == 2 and (.raw | startswith("{\"b\":\"yyy"))'
-	assert_error err 1 '.error == "corrupt_input" and (.offset | type == "number")'
+	# one fault, one record: the cut, with the record it cut short as raw
+	assert_error_records err 1
+	assert_error err 0 '.error == "corrupt_input" and .line == 2 and (.offset | type == "number") and (.raw | startswith("{\"b\":\"yyy"))'
 }
 
 @test "corrupt gzip (bytes flipped): members before the damage come out, error with byte offset, exit 1" {
@@ -506,10 +507,11 @@ CWL="$BATS_TEST_DIRNAME/data/cloudwatch_logs"
 	run -1 to_files ts-decompress --stats t.gz
 	[ "$(wc -l < out)" -eq 4 ]
 	grep '"error"' err > errs
-	# the cut record's decoded part, then the cut itself
-	assert_error_records errs 2
-	assert_error errs 0 '.error == "bad_json" and .line == 5'
-	assert_error errs 1 '.error == "corrupt_input" and .member == 5 and .line == 5'
+	# one fault, one record: the cut, holding the decoded part of the record
+	assert_error_records errs 1
+	assert_error errs 0 '.error == "corrupt_input" and .member == 5 and .line == 5 and (.raw | startswith("{\"i\":5,"))'
+	[ "$(stat_field err records_in)" -eq 5 ]
+	[ "$(stat_field err rejected)" -eq 1 ]
 }
 
 @test "garbage after an xz, zstd, bzip2 or lz4 stream: all the data, then one error record, exit 1" {
@@ -693,10 +695,10 @@ CWL="$BATS_TEST_DIRNAME/data/cloudwatch_logs"
 @test "decompression bomb: --max-size stops a stream decompressing to more" {
 	head -c 10M /dev/zero | gzip -c > zero.gz
 	run -1 to_files ts-decompress --max-size 1M --max-ratio 0 zero.gz
-	# what decoded before the limit comes out first: zero bytes, not JSON
-	assert_error_records err 2
-	assert_error err 0 '.error == "bad_json" and (.raw | length) <= 1048576'
-	assert_error err 1 '.error == "decompression_bomb" and (.message | contains("decompression bomb")) and (.offset | type == "number")'
+	# one fault, one record: what decoded before the limit (zero bytes,
+	# not JSON) is its raw
+	assert_error_records err 1
+	assert_error err 0 '.error == "decompression_bomb" and (.message | contains("decompression bomb")) and (.offset | type == "number") and (.raw | length) <= 1048576'
 	head -c 10M /dev/zero > zero.plain
 	run -1 to_files ts-decompress --max-size 1M zero.plain
 	grep -q '"error":"decompression_bomb"' err
