@@ -126,11 +126,12 @@ static void reject(struct ex *x, const char *code, struct ts_span raw, const cha
 
 /*
  * Write one output record: rec is the record (an object, or with --cwl a
- * message that is not one, then `{"message": <rec>}`), parent the value it
- * came out of, c and ev the CloudWatch Logs payload and event (or NULL).
+ * message that is not one, then `{"message": <rec>}`), c and ev the
+ * CloudWatch Logs payload and event (or NULL).  Parent fields come from the
+ * input value (do_value).
  */
 static void emit(struct ex *x, struct ts_span rec, int rec_is_message, int has_ws,
-		 struct ts_span parent, const struct ts_cwl *c, const struct ts_cwl_event *ev)
+		 const struct ts_cwl *c, const struct ts_cwl_event *ev)
 {
 	struct ts_out *o = &x->run.out;
 	/* the last message object's keys were noted as it was checked */
@@ -141,9 +142,9 @@ static void emit(struct ex *x, struct ts_span rec, int rec_is_message, int has_w
 	if (c && ev) {
 		struct ts_span meta[TS_CWL_META_N];
 		ts_cwl_event_meta(c, ev, meta);
-		rc = ts_fields_write(&x->fields, &o->buf, &r, parent, meta);
+		rc = ts_fields_write(&x->fields, &o->buf, &r, meta);
 	} else {
-		rc = ts_fields_write(&x->fields, &o->buf, &r, parent, NULL);
+		rc = ts_fields_write(&x->fields, &o->buf, &r, NULL);
 	}
 	if (rc == TS_FIELDS_NOT_OBJECT)
 		reject(x, "not_an_object", rec, "record is not an object, cannot select or add fields");
@@ -191,9 +192,9 @@ static void do_cwl(struct ex *x, struct ts_span v)
 		int has_ws = 0;
 		if (ts_cwl_decoded_object(ix->dec.data + ev->dec_off, ev->dec_len, &obj, &has_ws,
 					  x->in.rd.max_depth, &x->keys))
-			emit(x, obj, 0, has_ws, v, &ix->env, ev);
+			emit(x, obj, 0, has_ws, &ix->env, ev);
 		else
-			emit(x, ev->message, 1, 0, v, &ix->env, ev);
+			emit(x, ev->message, 1, 0, &ix->env, ev);
 	}
 }
 
@@ -209,7 +210,7 @@ static int each_record(struct rec_ctx *rc, struct ts_span e)
 {
 	rc->n++;
 	(*rc->x->elements)++;
-	emit(rc->x, e, 0, rc->has_ws, rc->parent, NULL, NULL);
+	emit(rc->x, e, 0, rc->has_ws, NULL, NULL);
 	ts_run_tick(&rc->x->run);
 	return 0;
 }
@@ -238,6 +239,7 @@ static int on_records(void *ud, struct ts_span v)
 
 static void do_value(struct ex *x, const struct ts_item *it)
 {
+	ts_fields_set_parent(&x->fields, it->v); /* --keep-parent */
 	if (x->cwl) {
 		do_cwl(x, it->v);
 		return;
@@ -251,7 +253,7 @@ static void do_value(struct ex *x, const struct ts_item *it)
 			(*x->arrays)++;
 		return;
 	}
-	emit(x, it->v, 0, it->has_ws, it->v, NULL, NULL);
+	emit(x, it->v, 0, it->has_ws, NULL, NULL);
 }
 
 static int on_value(void *ud, struct ts_input *in, const struct ts_item *it)

@@ -27,6 +27,7 @@ void ts_fields_release(struct ts_fields *f)
 	}
 	free(f->select);
 	free(f->parents);
+	free(f->parent_vals);
 	free(f->renames);
 	ts_members_release(&f->mem);
 	ts_fields_init(f);
@@ -192,6 +193,9 @@ int ts_fields_meta_name(struct ts_fields *f, const char *arg, char *err, size_t 
 
 int ts_fields_ready(struct ts_fields *f)
 {
+	if (f->nparents && !f->parent_vals &&
+	    !(f->parent_vals = calloc(f->nparents, sizeof(*f->parent_vals))))
+		return -1;
 	f->shaping = f->add_meta || f->nselect || f->nparents || f->nrenames;
 	f->meta_only = f->add_meta && !f->nselect && !f->nparents && !f->nrenames;
 	for (size_t i = 0; i < f->nmeta; i++) {
@@ -326,17 +330,23 @@ static int add_meta(struct ts_fields *f, const struct ts_span *meta, size_t own)
 	return 0;
 }
 
-static int add_parents(struct ts_fields *f, struct ts_span parent, size_t own)
+void ts_fields_set_parent(struct ts_fields *f, struct ts_span parent)
 {
-	struct ts_span v;
+	/* Looked up once for all the records inside: a field of a large
+	 * parent (a CloudTrail file's, after its Records) is found by walking
+	 * the whole parent, and doing that for each record is quadratic. */
+	for (size_t i = 0; i < f->nparents && f->parent_vals; i++)
+		if (!parent.n || !ts_jpath_get(&f->parents[i], parent, &f->parent_vals[i]))
+			f->parent_vals[i] = (struct ts_span){NULL, 0};
+}
 
-	if (!parent.n)
-		return 0;
-	for (size_t i = 0; i < f->nparents; i++) {
+static int add_parents(struct ts_fields *f, size_t own)
+{
+	for (size_t i = 0; i < f->nparents && f->parent_vals; i++) {
 		size_t kn;
 		const char *k = ts_jpath_last_key(&f->parents[i], &kn);
-		if (ts_jpath_get(&f->parents[i], parent, &v) &&
-		    add_unless_present(&f->mem, k, kn, v, own) < 0)
+		if (f->parent_vals[i].n &&
+		    add_unless_present(&f->mem, k, kn, f->parent_vals[i], own) < 0)
 			return -1;
 	}
 	return 0;
@@ -355,8 +365,7 @@ static void apply_renames(struct ts_fields *f)
 }
 
 int ts_fields_write(struct ts_fields *f, struct ts_buf *out,
-		    const struct ts_fields_rec *rec, struct ts_span parent,
-		    const struct ts_span *meta)
+		    const struct ts_fields_rec *rec, const struct ts_span *meta)
 {
 	size_t at = out->len;
 	int rc;
@@ -374,7 +383,7 @@ int ts_fields_write(struct ts_fields *f, struct ts_buf *out,
 		if (!rc && f->add_meta && meta)
 			rc = add_meta(f, meta, own);
 		if (!rc)
-			rc = add_parents(f, parent, own);
+			rc = add_parents(f, own);
 		if (!rc) {
 			apply_renames(f);
 			rc = ts_members_write(&f->mem, out);

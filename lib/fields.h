@@ -26,7 +26,8 @@
  * Lifecycle: ts_fields_init(), then the requests (ts_fields_add_select(),
  * ..., parsed from the option arguments the user gave; each -1 with a
  * message in err, which names no option: the caller adds that), then
- * ts_fields_ready() once, then ts_fields_write() per record, then
+ * ts_fields_ready() once, then ts_fields_set_parent() for each value the
+ * records come out of and ts_fields_write() for each record, then
  * ts_fields_release().  The struct owns copies of everything it was given
  * except the metadata keys (static strings of the caller); its members are
  * read-only outside this module.  Nothing written points into a record
@@ -63,6 +64,7 @@ struct ts_fields {
 	struct ts_fields_meta meta[TS_FIELDS_META_MAX];
 	size_t nmeta;
 	int add_meta;  /* metadata is added to records that come with some */
+	struct ts_span *parent_vals; /* the parents in the current parent */
 
 	/* set by ts_fields_ready() */
 	int shaping;   /* any request: records are rebuilt */
@@ -115,16 +117,23 @@ int ts_fields_meta_name(struct ts_fields *f, const char *arg, char *err, size_t 
 int ts_fields_ready(struct ts_fields *f);
 
 /*
- * Append the output record for rec to out (no newline).  parent is the
- * value rec came out of (for parents; may be rec->v itself or {NULL, 0}).
- * meta holds a value for each declared key (n == 0: the record has none),
- * or is NULL when the record comes with no metadata.
+ * The value the next records come out of (a CloudTrail file, a CloudWatch
+ * Logs payload; a record itself when it comes out of nothing), or {NULL, 0}
+ * for none: the parent fields are looked up here once, not per record.
+ * The spans kept point into parent, which must live until the last record
+ * written from it.  Before the first call there is none.
+ */
+void ts_fields_set_parent(struct ts_fields *f, struct ts_span parent);
+
+/*
+ * Append the output record for rec to out (no newline).  meta holds a
+ * value for each declared key (n == 0: the record has none), or is NULL
+ * when the record comes with no metadata.
  * 0, or TS_FIELDS_NOT_OBJECT (nothing appended), or -1 when out's limit is
  * reached (out is left as it was).
  */
 #define TS_FIELDS_NOT_OBJECT 1
 int ts_fields_write(struct ts_fields *f, struct ts_buf *out,
-		    const struct ts_fields_rec *rec, struct ts_span parent,
-		    const struct ts_span *meta);
+		    const struct ts_fields_rec *rec, const struct ts_span *meta);
 
 #endif

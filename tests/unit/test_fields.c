@@ -68,7 +68,8 @@ static void shaped_(const struct req *r, const char *rec, int message, int with_
 		return;
 	struct ts_fields_rec fr = {v, message, message ? 0 : sc.has_ws, message ? NULL : &keys};
 	struct ts_span p = parent ? (struct ts_span){parent, strlen(parent)} : v;
-	rc = ts_fields_write(&f, &out, &fr, p, with_meta ? cwl_vals : NULL);
+	ts_fields_set_parent(&f, p);
+	rc = ts_fields_write(&f, &out, &fr, with_meta ? cwl_vals : NULL);
 	if (!want) {
 		check_(rc == TS_FIELDS_NOT_OBJECT, __FILE__, line, "not an object");
 		check_mem_(out.data, out.len, "before|", 7, __FILE__, line, "nothing written");
@@ -82,7 +83,7 @@ static void shaped_(const struct req *r, const char *rec, int message, int with_
 	if (!message && want) {
 		ts_buf_reset(&out);
 		fr.keys = NULL;
-		rc = ts_fields_write(&f, &out, &fr, p, with_meta ? cwl_vals : NULL);
+		rc = ts_fields_write(&f, &out, &fr, with_meta ? cwl_vals : NULL);
 		check_(rc == 0, __FILE__, line, "written without keys");
 		check_mem_(out.data, out.len, want, strlen(want), __FILE__, line, "without keys");
 	}
@@ -185,21 +186,21 @@ static void test_meta(void)
 	const struct ts_span some[NMETA] = {{"\"g\"", 3}, {0}, {0}, {"\"1\"", 3}, {0}};
 	setup(&f, &r);
 	ts_buf_init(&out, 0);
-	CHECK(ts_fields_write(&f, &out, &(struct ts_fields_rec){.v = S("{\"x\":1}")}, S("{}"), some) == 0);
+	CHECK(ts_fields_write(&f, &out, &(struct ts_fields_rec){.v = S("{\"x\":1}")}, some) == 0);
 	CHECK_STR(out.data, "{\"x\":1,\"logGroup\":\"g\",\"id\":\"1\"}");
 	ts_buf_reset(&out);
-	CHECK(ts_fields_write(&f, &out, &(struct ts_fields_rec){.v = S("{}")}, S("{}"), some) == 0);
+	CHECK(ts_fields_write(&f, &out, &(struct ts_fields_rec){.v = S("{}")}, some) == 0);
 	CHECK_STR(out.data, "{\"logGroup\":\"g\",\"id\":\"1\"}");
 	/* values are written compact, whatever their whitespace */
 	const struct ts_span spaced[NMETA] = {{"[ 1, 2 ]", 8}, {0}, {0}, {"{ \"a\" : 1 }", 11}, {0}};
 	ts_buf_reset(&out);
-	CHECK(ts_fields_write(&f, &out, &(struct ts_fields_rec){.v = S("{}")}, S("{}"), spaced) == 0);
+	CHECK(ts_fields_write(&f, &out, &(struct ts_fields_rec){.v = S("{}")}, spaced) == 0);
 	CHECK_STR(out.data, "{\"logGroup\":[1,2],\"id\":{\"a\":1}}");
 	/* not an object, with metadata or without */
 	ts_buf_reset(&out);
-	CHECK(ts_fields_write(&f, &out, &(struct ts_fields_rec){.v = S("[1]")}, S("{}"), NULL) ==
+	CHECK(ts_fields_write(&f, &out, &(struct ts_fields_rec){.v = S("[1]")}, NULL) ==
 	      TS_FIELDS_NOT_OBJECT);
-	CHECK(ts_fields_write(&f, &out, &(struct ts_fields_rec){.v = S("\"a\"")}, S("{}"), some) ==
+	CHECK(ts_fields_write(&f, &out, &(struct ts_fields_rec){.v = S("\"a\"")}, some) ==
 	      TS_FIELDS_NOT_OBJECT);
 	CHECK(out.len == 0);
 	ts_buf_release(&out);
@@ -239,13 +240,13 @@ static void test_meta_splice_agrees(void)
 				r = (struct ts_fields_rec){sv, 1, 0, NULL};
 			ts_buf_reset(&oa);
 			ts_buf_reset(&ob);
-			CHECK(ts_fields_write(&a, &oa, &r, v, cwl_vals) == 0);
-			CHECK(ts_fields_write(&b, &ob, &r, v, cwl_vals) == 0);
+			CHECK(ts_fields_write(&a, &oa, &r, cwl_vals) == 0);
+			CHECK(ts_fields_write(&b, &ob, &r, cwl_vals) == 0);
 			CHECK_MEM(oa.data, oa.len, ob.data, ob.len);
 			ts_buf_reset(&oa);
 			ts_buf_reset(&ob);
-			CHECK(ts_fields_write(&a, &oa, &r, v, spaced_vals) == 0);
-			CHECK(ts_fields_write(&b, &ob, &r, v, spaced_vals) == 0);
+			CHECK(ts_fields_write(&a, &oa, &r, spaced_vals) == 0);
+			CHECK(ts_fields_write(&b, &ob, &r, spaced_vals) == 0);
 			CHECK_MEM(oa.data, oa.len, ob.data, ob.len);
 		}
 	}
@@ -254,6 +255,8 @@ static void test_meta_splice_agrees(void)
 	ts_fields_release(&a);
 	ts_fields_release(&b);
 }
+
+static const struct req r_acct = {.parents = "acct"};
 
 static void test_parents(void)
 {
@@ -277,6 +280,28 @@ static void test_parents(void)
 	/* with the selection: own fields are the selected ones only */
 	static const struct req s = {.select = "a", .parents = "region"};
 	SHAPED_PARENT(&s, "{\"a\":1,\"region\":\"own\"}", parent, "{\"a\":1,\"region\":\"eu\"}");
+
+	/* one parent for many records, until the next; none before the first
+	 * and after {NULL, 0} */
+	struct ts_fields f;
+	struct ts_buf out;
+	struct ts_fields_rec one = {.v = S("{\"a\":1}")};
+	setup(&f, &r_acct);
+	ts_buf_init(&out, 0);
+	CHECK(ts_fields_write(&f, &out, &one, NULL) == 0);
+	ts_fields_set_parent(&f, S("{\"acct\":\"1\",\"R\":[]}"));
+	CHECK(ts_fields_write(&f, &out, &one, NULL) == 0);
+	CHECK(ts_fields_write(&f, &out, &one, NULL) == 0);
+	ts_fields_set_parent(&f, S("{\"acct\":\"2\"}"));
+	CHECK(ts_fields_write(&f, &out, &one, NULL) == 0);
+	ts_fields_set_parent(&f, S("{\"other\":3}"));
+	CHECK(ts_fields_write(&f, &out, &one, NULL) == 0);
+	ts_fields_set_parent(&f, (struct ts_span){NULL, 0});
+	CHECK(ts_fields_write(&f, &out, &one, NULL) == 0);
+	CHECK_STR(out.data, "{\"a\":1}{\"a\":1,\"acct\":\"1\"}{\"a\":1,\"acct\":\"1\"}"
+			    "{\"a\":1,\"acct\":\"2\"}{\"a\":1}{\"a\":1}");
+	ts_buf_release(&out);
+	ts_fields_release(&f);
 }
 
 static void test_renames(void)
@@ -441,10 +466,10 @@ static void test_limit(void)
 		ts_buf_init(&small, 16);
 		ts_buf_addstr(&small, "keep");
 		struct ts_fields_rec r = {.v = S("{\"a\":\"0123456789abcdef\"}")};
-		CHECK(ts_fields_write(&f, &small, &r, r.v, cwl_vals) == -1);
+		CHECK(ts_fields_write(&f, &small, &r, cwl_vals) == -1);
 		CHECK_STR(small.data, "keep");
 		r = (struct ts_fields_rec){S("\"0123456789abcdef\""), 1, 0, NULL};
-		CHECK(ts_fields_write(&f, &small, &r, r.v, cwl_vals) == -1);
+		CHECK(ts_fields_write(&f, &small, &r, cwl_vals) == -1);
 		CHECK_STR(small.data, "keep");
 		ts_buf_release(&small);
 		ts_fields_release(&f);
