@@ -30,8 +30,9 @@
  * records come out of and ts_fields_write() for each record, then
  * ts_fields_release().  The struct owns copies of everything it was given
  * except the metadata keys (static strings of the caller); its members are
- * read-only outside this module.  Nothing written points into a record
- * after ts_fields_write() returns.
+ * read-only outside this module.  Nothing it keeps points into a record
+ * after ts_fields_write() returns; it keeps spans into the parent (see
+ * ts_fields_set_parent()).
  */
 #ifndef TS_FIELDS_H
 #define TS_FIELDS_H
