@@ -498,3 +498,13 @@ LAMBDA_EVENT="$CWL/aws-lambda-go/cloudwatch-logs-event.json"
 	assert_error_records errs 1
 	assert_error errs 0 '.error == "bad_json" and .line == 2'
 }
+
+@test "record shaping: a --rename target that is not UTF-8 is a usage error; --meta values are compact; a shallow --max-depth still reads a flat payload" {
+	run -2 --separate-stderr ts-extract --rename $'a=\xff' /dev/null
+	echo '{"messageType":"DATA_MESSAGE","logEvents":[{"id":"1","message":"m","timestamp":[ 1 ]}]}' > ws.json
+	run -0 --separate-stderr ts-extract --cwl --meta --meta-name id= ws.json
+	assert_output '{"message":"m","timestamp":[1]}'
+	echo '{"messageType":"DATA_MESSAGE","logEvents":[{"id":"1","timestamp":1,"message":"m"}]}' > flat.json
+	run -0 --separate-stderr ts-extract --cwl --max-depth 3 flat.json
+	assert_output '{"message":"m"}'
+}
