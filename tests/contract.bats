@@ -57,6 +57,7 @@ prog_args() {
 	done
 }
 
+# bats test_tags=slow
 @test "every program reads compressed input by its magic bytes" {
 	ndjson_lines 50 > in.json
 	gzip -c in.json > in.gz

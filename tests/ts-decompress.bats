@@ -514,6 +514,7 @@ CWL="$BATS_TEST_DIRNAME/data/cloudwatch_logs"
 	[ "$(stat_field err rejected)" -eq 1 ]
 }
 
+# bats test_tags=slow
 @test "garbage after an xz, zstd, bzip2 or lz4 stream: all the data, then one error record, exit 1" {
 	ndjson_lines 20000 > base.ndjson
 	for c in "xz -c" "zstd -q -c" "bzip2 -c" "lz4 -q -c"; do

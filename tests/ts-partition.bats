@@ -299,6 +299,7 @@ unprivileged() {
 	[ ! -e out2 ]
 }
 
+# bats test_tags=slow
 @test "a prefix without a timestamp gets !{timestamp:yyyy/MM/dd/HH/} appended as it is, unless --no-default-time" {
 	echo '{"k":"a","t":"2024-05-01T10:20:30Z"}' > in
 	# the service appends the expression to the prefix: no '/' put between
@@ -584,6 +585,7 @@ unprivileged() {
 	done
 }
 
+# bats test_tags=slow
 @test "--compress gzip with --max-open 2 and 5 partitions interleaved: reopened files stay valid gzip in record order" {
 	seq 5000 | awk '{printf "{\"k\":%d,\"i\":%d}\n",$1%5,$1}' > in
 	run -0 tsp -o out "${KP[@]}" --compress gzip --max-open 2 --max-records 600 in
@@ -770,6 +772,7 @@ unprivileged() {
 
 # --- rejected records ---------------------------------------------------------------------
 
+# bats test_tags=slow
 @test "missing key, null/object/array key, missing or unparsable time: error records with the original bytes, the rest written, exit 1" {
 	cat > in <<-'EOF'
 		{"k":"a","t":1714557600}
@@ -1401,6 +1404,7 @@ make_in2() {
 		else printf "{\"k\":%d,\"i\":%d,\"pad\":\"%s\"}\n", i % 3, i, pad } }' > in2
 }
 
+# bats test_tags=slow
 @test "ENOSPC: --stats still adds up, records in removed temporary files counted as dropped_unpublished" {
 	[ -f "$FAULTFS" ] || fail "the shim was not built"
 	make_in2
