@@ -115,13 +115,11 @@ static void reject(struct ex *x, const char *code, struct ts_span raw, const cha
 	__attribute__((format(printf, 4, 5)));
 static void reject(struct ex *x, const char *code, struct ts_span raw, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	ts_input_vreject(&x->in, x->item, code, raw, fmt, ap);
 	va_end(ap);
-	ts_input_reject(&x->in, x->item, code, raw, "%s", msg);
 }
 
 /*

@@ -256,13 +256,11 @@ static void reject(struct pt *x, const char *code, const struct ts_item *it,
 static void reject(struct pt *x, const char *code, const struct ts_item *it,
 		   const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	ts_input_vreject(&x->in, it, code, (struct ts_span){0}, fmt, ap);
 	va_end(ap);
-	ts_input_reject(&x->in, it, code, (struct ts_span){0}, "%s", msg);
 }
 
 static void do_record(struct pt *x, const struct ts_item *it)

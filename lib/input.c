@@ -35,22 +35,29 @@ struct ts_where ts_input_where(const struct ts_input *in, const struct ts_item *
 	return w;
 }
 
-void ts_input_reject(struct ts_input *in, const struct ts_item *it, const char *code,
-		     struct ts_span raw, const char *fmt, ...)
+void ts_input_vreject(struct ts_input *in, const struct ts_item *it, const char *code,
+		      struct ts_span raw, const char *fmt, va_list ap)
 {
 	char cause[1024];
-	va_list ap;
 	struct ts_where w = ts_input_where(in, it);
 	int truncated = 0;
 
-	va_start(ap, fmt);
 	vsnprintf(cause, sizeof(cause), fmt, ap);
-	va_end(ap);
 	if (!raw.p) {
 		raw = it->v;
 		truncated = it->kind == TS_ITEM_TOO_LARGE;
 	}
 	ts_reject(in->run, code, &w, raw.p, raw.n, truncated, "%s", cause);
+}
+
+void ts_input_reject(struct ts_input *in, const struct ts_item *it, const char *code,
+		     struct ts_span raw, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ts_input_vreject(in, it, code, raw, fmt, ap);
+	va_end(ap);
 }
 
 /* A record cut short by a break: kept until the break is reported. */

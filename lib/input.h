@@ -34,6 +34,8 @@
 #ifndef TS_INPUT_H
 #define TS_INPUT_H
 
+#include <stdarg.h>
+
 #include "codec.h"
 #include "decomp.h"
 #include "reader.h"
@@ -90,5 +92,9 @@ struct ts_where ts_input_where(const struct ts_input *in, const struct ts_item *
 void ts_input_reject(struct ts_input *in, const struct ts_item *it, const char *code,
 		     struct ts_span raw, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
+/* The same with a va_list, for a program's own reject() wrapper. */
+void ts_input_vreject(struct ts_input *in, const struct ts_item *it, const char *code,
+		      struct ts_span raw, const char *fmt, va_list ap)
+	__attribute__((format(printf, 5, 0)));
 
 #endif
