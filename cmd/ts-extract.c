@@ -62,7 +62,6 @@ struct ex {
 	struct ts_input in;
 	struct ts_cwl_index cwlx;
 	struct ts_json_keys keys; /* of the last message object */
-	struct ts_buf tmp;
 	uint64_t *events, *dropped, *payloads; /* --cwl */
 	uint64_t *arrays, *elements;            /* --records */
 	const struct ts_item *item; /* the input record being worked on */
@@ -303,12 +302,10 @@ int main(int argc, char **argv)
 		x.in.rd.scan_ctx = &x.cwlx;
 		x.cwlx.decode = 1; /* messages are read once, decoded as checked */
 	}
-	ts_buf_init(&x.tmp, 0);
 	ts_input_run(&x.in, argv + first, on_value, &x);
 
 	ts_input_release(&x.in);
 	ts_cwl_index_release(&x.cwlx);
-	ts_buf_release(&x.tmp);
 	ts_fields_release(&x.fields);
 	if (x.have_records)
 		ts_jpath_release(&x.records);
