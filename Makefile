@@ -11,7 +11,7 @@ O        ?= build
 BINDIR   ?= bin
 
 PROGS    = ts-decompress ts-extract ts-partition
-PKGS     = jansson zlib libcurl openssl libarchive libdeflate liblzma libzstd
+PKGS     = jansson zlib libcurl openssl libarchive libdeflate liblzma libzstd sqlite3
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
@@ -21,7 +21,7 @@ WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 STD       = -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 ALL_CFLAGS = $(STD) $(WARN) $(CFLAGS) -Ilib -DTS_VERSION='"$(VERSION)"' \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS      = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lbz2 # (no .pc file)
+LIBS      = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lbz2 -lm # (bzip2 has no .pc file)
 
 LIB_SRC  = $(wildcard lib/*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(O)/%.o)
