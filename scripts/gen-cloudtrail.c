@@ -5,11 +5,23 @@
  * eventName, awsRegion, requestParameters, responseElements, ...), 1-2 KB a
  * line, for benchmarking ts-partition and friends.
  *
- *   gen-cloudtrail [--seed N] [--size MB] [-o FILE]
+ *   gen-cloudtrail [--seed N] [--size MB | --records N] [--holes PCT]
+ *                  [--dups PCT] [--slim] [-o FILE]
  *
  * --seed  PRNG seed (default 1); --size  target output size in MiB (default
  * 300, decimals allowed; generation stops after the line that reaches it);
- * -o  output file (default standard output).
+ * --records  exactly N events instead (with --size too: whichever comes
+ * first); -o  output file (default standard output).
+ *
+ * For data-quality tests (ts-validate), all off by default:
+ * --holes PCT  each of eventID, eventTime, eventName and awsRegion is null
+ *              in PCT/2 % of the events and missing in another PCT/2 %;
+ * --dups PCT   PCT % of the events repeat the eventID of one of the 4096
+ *              events before them;
+ * --slim       events of those four fields only (about 130 bytes a line:
+ *              ten million distinct eventIDs in 1.3 GB).
+ * Holes and duplicates are drawn from a second PRNG stream, so with them
+ * the rest of each event stays byte for byte what it is without them.
  *
  * The data: 20 accounts (recipientAccountId, skewed: a few busy accounts,
  * many quiet ones), 8 regions, 7 days (2024-05-01 .. 2024-05-07; eventTime
@@ -149,18 +161,29 @@ static void putrand(const char *set, int n)
 #define UPPER36 "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 #define ALNUM "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
+#define UUID_LEN 36
+
+/* a random version-4 UUID into dst (UUID_LEN bytes, no terminator) */
+static void fmtuuid(char *dst)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint64_t a = rnd(), b = rnd();
+	uint64_t part[5] = {a >> 32, a >> 16 & 0xffff, 0x4000 | (a & 0x0fff),
+			    0x8000 | (b >> 48 & 0x3fff), b & 0xffffffffffffULL};
+	static const int digits[5] = {8, 4, 4, 4, 12};
+	for (int p = 0; p < 5; p++) {
+		if (p)
+			*dst++ = '-';
+		for (int i = digits[p] - 1; i >= 0; i--)
+			*dst++ = hex[part[p] >> (4 * i) & 15];
+	}
+}
+
 static void putuuid(void)
 {
-	uint64_t a = rnd(), b = rnd();
-	puthex(a >> 32, 8, 0);
-	putch('-');
-	puthex(a >> 16, 4, 0);
-	putch('-');
-	puthex(0x4000 | (a & 0x0fff), 4, 0);
-	putch('-');
-	puthex(0x8000 | (b >> 48 & 0x3fff), 4, 0);
-	putch('-');
-	puthex(b, 12, 0);
+	char u[UUID_LEN];
+	fmtuuid(u);
+	put(u, UUID_LEN);
 }
 
 /* ---- compact JSON writer -------------------------------------------------
@@ -244,6 +267,79 @@ static void null(const char *key)
 {
 	sep(key);
 	puts_("null");
+}
+
+/* ---- holes and duplicates (--holes, --dups) ------------------------------
+ * Drawn from their own PRNG stream (aux_state), so turning them on changes
+ * nothing else in an event. */
+
+static uint64_t aux_state;
+static uint32_t hole_ppm, dup_ppm; /* parts per million */
+
+static uint32_t aux_below(uint32_t n)
+{
+	uint64_t main_state = rng_state;
+	rng_state = aux_state;
+	uint32_t r = below(n);
+	aux_state = rng_state;
+	rng_state = main_state;
+	return r;
+}
+
+enum hole { H_NONE, H_NULL, H_MISSING };
+
+static enum hole hole(void)
+{
+	if (!hole_ppm)
+		return H_NONE;
+	uint32_t r = aux_below(2000000);
+	return r < hole_ppm ? H_NULL : r < 2 * hole_ppm ? H_MISSING : H_NONE;
+}
+
+/* key: val, or null, or nothing */
+static void str_or_hole(const char *key, const char *val)
+{
+	switch (hole()) {
+	case H_NONE:
+		str(key, val);
+		break;
+	case H_NULL:
+		null(key);
+		break;
+	case H_MISSING:
+		break;
+	}
+}
+
+#define DUP_RING 4096
+
+static char dup_ring[DUP_RING][UUID_LEN];
+static uint64_t dup_n; /* eventIDs written so far */
+
+/* "eventID": a fresh UUID (always drawn from the main stream, so the rest
+ * of the event is the same whatever happens to it), an earlier one, null,
+ * or nothing. */
+static void event_id(void)
+{
+	char u[UUID_LEN];
+	fmtuuid(u);
+	if (dup_ppm && dup_n && aux_below(1000000) < dup_ppm) {
+		uint32_t back = aux_below(dup_n < DUP_RING ? (uint32_t)dup_n : DUP_RING);
+		memcpy(u, dup_ring[(dup_n - 1 - back) % DUP_RING], UUID_LEN);
+	}
+	switch (hole()) {
+	case H_NONE:
+		sopen("eventID");
+		put(u, UUID_LEN);
+		sclose();
+		memcpy(dup_ring[dup_n++ % DUP_RING], u, UUID_LEN);
+		break;
+	case H_NULL:
+		null("eventID");
+		break;
+	case H_MISSING:
+		break;
+	}
 }
 
 /* ---- the world ---------------------------------------------------------- */
@@ -349,6 +445,23 @@ static void put_time(int64_t t, int ms)
 		putu0(below(1000), 3);
 	}
 	putch('Z');
+}
+
+/* the top-level "eventTime" (or its hole) */
+static void event_time(int64_t t)
+{
+	switch (hole()) {
+	case H_NONE:
+		sopen("eventTime");
+		put_time(t, 0);
+		sclose();
+		break;
+	case H_NULL:
+		null("eventTime");
+		break;
+	case H_MISSING:
+		break;
+	}
 }
 
 /* ---- event pieces ------------------------------------------------------- */
@@ -572,12 +685,10 @@ static void event(struct ev *e, enum kind k)
 	obj(NULL);
 	str("eventVersion", data ? "1.09" : "1.10");
 	user_identity(e, k == K_KMSDEC ? "lambda.amazonaws.com" : "ec2.amazonaws.com");
-	sopen("eventTime");
-	put_time(e->t, 0);
-	sclose();
+	event_time(e->t);
 	str("eventSource", service);
-	str("eventName", kind_name[k]);
-	str("awsRegion", k == K_LOGIN ? "us-east-1" : e->region);
+	str_or_hole("eventName", kind_name[k]);
+	str_or_hole("awsRegion", k == K_LOGIN ? "us-east-1" : e->region);
 	sopen("sourceIPAddress");
 	if (svc)
 		puts_(k == K_KMSDEC ? "lambda.amazonaws.com" : "ec2.amazonaws.com");
@@ -1057,9 +1168,7 @@ static void event(struct ev *e, enum kind k)
 	else
 		putuuid();
 	sclose();
-	sopen("eventID");
-	putuuid();
-	sclose();
+	event_id();
 	boolean("readOnly", ro);
 	str("eventType", svc ? "AwsServiceEvent" : k == K_LOGIN ? "AwsConsoleSignIn" : "AwsApiCall");
 	boolean("managementEvent", !data);
@@ -1079,14 +1188,44 @@ static void event(struct ev *e, enum kind k)
 	putch('\n');
 }
 
+/* --slim: the four fields a data-quality ruleset checks, nothing else */
+static void slim_event(const struct ev *e, enum kind k)
+{
+	depth = 0;
+	need_comma[0] = 0;
+	obj(NULL);
+	event_id();
+	event_time(e->t);
+	str_or_hole("eventName", kind_name[k]);
+	str_or_hole("awsRegion", k == K_LOGIN ? "us-east-1" : e->region);
+	endo();
+	putch('\n');
+}
+
 /* ---- main --------------------------------------------------------------- */
+
+/* a percentage in [0, 100] as parts per million, or exit 2 */
+static uint32_t ppm_arg(const char *opt, const char *v)
+{
+	char *end;
+	errno = 0;
+	double pct = strtod(v, &end);
+	if (errno || end == v || *end || !(pct >= 0 && pct <= 100)) {
+		fprintf(stderr, "%s: bad %s '%s' (a percentage, 0-100)\n", prog, opt, v);
+		exit(2);
+	}
+	return (uint32_t)(pct * 10000 + 0.5);
+}
 
 static void usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-		"Usage: %s [--seed N] [--size MB] [-o FILE]\n"
+		"Usage: %s [--seed N] [--size MB | --records N] [--holes PCT] [--dups PCT]\n"
+		"       [--slim] [-o FILE]\n"
 		"Write CloudTrail-like events as NDJSON (default 300 MiB, seed 1) to FILE\n"
-		"or standard output.\n",
+		"or standard output. --holes: null or missing eventID/eventTime/eventName/\n"
+		"awsRegion in PCT %% of the events; --dups: repeated eventIDs in PCT %%;\n"
+		"--slim: only those four fields.\n",
 		prog);
 	exit(status);
 }
@@ -1095,6 +1234,8 @@ int main(int argc, char **argv)
 {
 	uint64_t seed = 1;
 	double size_mb = 300;
+	int size_given = 0, slim = 0;
+	uint64_t records = 0; /* 0: no limit */
 	const char *out = NULL;
 
 	for (int i = 1; i < argc; i++) {
@@ -1102,11 +1243,26 @@ int main(int argc, char **argv)
 		char *end;
 		if (!strcmp(a, "-h") || !strcmp(a, "--help"))
 			usage(0);
-		if (i + 1 >= argc || (strcmp(a, "--seed") && strcmp(a, "--size") && strcmp(a, "-o")))
+		if (!strcmp(a, "--slim")) {
+			slim = 1;
+			continue;
+		}
+		if (i + 1 >= argc || (strcmp(a, "--seed") && strcmp(a, "--size") && strcmp(a, "-o") &&
+				      strcmp(a, "--records") && strcmp(a, "--holes") && strcmp(a, "--dups")))
 			usage(2);
 		const char *v = argv[++i];
 		errno = 0;
-		if (!strcmp(a, "--seed")) {
+		if (!strcmp(a, "--holes")) {
+			hole_ppm = ppm_arg(a, v) / 2;
+		} else if (!strcmp(a, "--dups")) {
+			dup_ppm = ppm_arg(a, v);
+		} else if (!strcmp(a, "--records")) {
+			records = strtoull(v, &end, 10);
+			if (errno || end == v || *end || *v == '-' || !records) {
+				fprintf(stderr, "%s: bad --records '%s'\n", prog, v);
+				return 2;
+			}
+		} else if (!strcmp(a, "--seed")) {
 			seed = strtoull(v, &end, 10);
 			if (errno || end == v || *end || *v == '-') {
 				fprintf(stderr, "%s: bad --seed '%s'\n", prog, v);
@@ -1118,6 +1274,7 @@ int main(int argc, char **argv)
 				fprintf(stderr, "%s: bad --size '%s'\n", prog, v);
 				return 2;
 			}
+			size_given = 1;
 		} else {
 			out = v;
 		}
@@ -1132,6 +1289,7 @@ int main(int argc, char **argv)
 	}
 
 	rng_state = seed;
+	aux_state = seed ^ 0x5bd1e9955bd1e995ULL;
 	init_world();
 	for (int k = 0; k < NKINDS; k++)
 		kind_total += kind_weight[k];
@@ -1139,19 +1297,21 @@ int main(int argc, char **argv)
 	for (size_t r = 0; r < sizeof region_weight / sizeof *region_weight; r++)
 		region_total += region_weight[r];
 
-	const uint64_t target = (uint64_t)(size_mb * MIB);
+	const uint64_t target = records && !size_given ? UINT64_MAX : (uint64_t)(size_mb * MIB);
 	const int64_t span = (int64_t)NDAYS * 86400;
 	static const char *const sessions[] = {
 		"alice@example.com", "bob", "botocore-session-1714557600", "GitHubActions",
 		"i-0a1b2c3d4e5f67890", "terraform-run-8841", "caf\\u00e9-ops",
 	};
 
-	while (written < target) {
+	for (uint64_t n = 0; written < target && (!records || n < records); n++) {
 		struct ev e;
 		/* time grows through the file, +-4 minutes of jitter, clamped to
 		 * the 7 days */
-		int64_t t = (int64_t)((double)written / (double)target * (double)span) +
-			    (int64_t)below(481) - 240;
+		double done = records ? (double)n / (double)records : (double)written / (double)target;
+		if (records && size_given && (double)written / (double)target > done)
+			done = (double)written / (double)target;
+		int64_t t = (int64_t)(done * (double)span) + (int64_t)below(481) - 240;
 		e.t = t < 0 ? 0 : t >= span ? span - 1 : t;
 		e.acct = accounts[pick_weighted(acct_weight, NACCT, acct_total)];
 		e.region = regions[pick_weighted(region_weight, 8, region_total)];
@@ -1165,7 +1325,10 @@ int main(int argc, char **argv)
 		enum kind k = (enum kind)pick_weighted(kind_weight, NKINDS, kind_total);
 		if (e.idt == ID_SERVICE && k != K_KMSDEC && k != K_EC2DESC)
 			e.idt = ID_ROLE;
-		event(&e, k);
+		if (slim)
+			slim_event(&e, k);
+		else
+			event(&e, k);
 	}
 	flush();
 	if (fflush(ofp) || (ofp != stdout && fclose(ofp)))
