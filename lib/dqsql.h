@@ -120,9 +120,10 @@ void ts_dqsql_set_timeout(struct ts_dqsql *db, double seconds);
  */
 int ts_dqsql_add(struct ts_dqsql *db, struct ts_span record);
 
-/* Records added, and new keys not stored past TS_DQSQL_MAX_COLUMNS. */
+/* Records added, and values not stored (their key came past
+ * TS_DQSQL_MAX_COLUMNS columns). */
 uint64_t ts_dqsql_count(const struct ts_dqsql *db);
-uint64_t ts_dqsql_dropped_keys(const struct ts_dqsql *db);
+uint64_t ts_dqsql_dropped(const struct ts_dqsql *db);
 
 /* The message of the last failure of ts_dqsql_add() ("" if none). */
 const char *ts_dqsql_error(const struct ts_dqsql *db);
