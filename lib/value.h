@@ -38,8 +38,8 @@
  * {"a":2}).  Keys compare as decoded strings.  Objects order as their
  * members sorted by key, compared pair by pair (key, then value), a proper
  * prefix first.  Sorting the members of an object of more than 16 members
- * takes a temporary array (malloc); if that fails, a slower quadratic walk
- * that needs no memory gives the same answer.
+ * takes a temporary array (malloc); if that fails, a slower walk that needs
+ * no memory (quadratic in the members) gives the same answer.
  *
  * Order across types: MISSING < null < false < true < number < string <
  * array < object.  ts_value_cmp() is a total order: antisymmetric,
