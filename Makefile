@@ -37,7 +37,7 @@ SETUP    = .setup.stamp
 
 all: $(SETUP) $(PROGS:%=$(BINDIR)/%)
 
-$(SETUP): scripts/setup
+$(SETUP): scripts/setup tests/package-lock.json
 	scripts/setup
 	@touch $@
 setup: $(SETUP)
@@ -86,6 +86,7 @@ bench: all
 	scripts/setup --bench
 	scripts/bench
 	scripts/bench-partition
+	scripts/bench-validate
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
