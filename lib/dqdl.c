@@ -1106,13 +1106,14 @@ static struct ts_dq_cond *condition(struct parser *ps)
 		int nops = c->op == TS_DQ_OP_BETWEEN ? 2 : 1;
 		for (int i = 0; i < nops; i++) {
 			struct tok *et = peek(ps);
-			if (i == 1 && expect(ps, TK_KW, "and") < 0)
-				return NULL;
-			if (i == 1 && !is_kw(et, KW_AND)) {
-				fail_tok(ps, et, "'and' between the two bounds");
-				return NULL;
+			if (i == 1) {
+				if (!is_kw(et, KW_AND)) {
+					fail_tok(ps, et, "'and' between the two bounds");
+					return NULL;
+				}
+				next(ps);
+				et = peek(ps);
 			}
-			et = peek(ps);
 			if (!(e = operand(ps, &k, NULL)) ||
 			    push_expr(ps, &c->operands, &c->noperands, &cap, e) < 0)
 				return NULL;
@@ -1498,6 +1499,16 @@ static struct ts_dq_rule *leaf(struct parser *ps, int analyzer)
 			continue;
 		}
 		break;
+	}
+
+	/* what may follow a rule: a syntax error there says more than a
+	 * complaint about the condition cut short before it */
+	struct tok *ft = peek(ps);
+	if (ft->t != TK_COMMA && ft->t != TK_RBRACK && ft->t != TK_RPAREN &&
+	    !is_kw(ft, KW_AND) && !is_kw(ft, KW_OR) && ft->t != TK_EOF) {
+		fail_tok(ps, ft, r->cond ? "where, with, labels, ',' or ']' after the condition"
+					 : "a condition, where, with, labels, ',' or ']'");
+		return NULL;
 	}
 
 	/* the condition the rule type returns */
