@@ -1,0 +1,634 @@
+/*
+ * ts-validate — check records against Glue DQDL data-quality rules.
+ * See man/ts-validate.1.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "dq.h"
+#include "dqdl.h"
+#include "input.h"
+#include "opt.h"
+#include "reader.h"
+#include "tstime.h"
+#include "util.h"
+
+#define MAX_RULES_FILE ((size_t)16 << 20)
+#define MAX_REFS 64
+
+enum {
+	OPT_RULES = 'r',
+	OPT_FORMAT = 0x100,
+	OPT_ANNOTATE,
+	OPT_PASS,
+	OPT_FAIL,
+	OPT_REPORT,
+	OPT_REF,
+	OPT_HISTORY,
+	OPT_SAVE_HISTORY,
+	OPT_STATE_OUT,
+	OPT_MERGE,
+	OPT_PRINT_RULES,
+	OPT_NOW,
+	OPT_MEMORY,
+};
+
+static const struct ts_option options[] = {
+	{"rules", OPT_RULES, "FILE", "the DQDL ruleset (required)"},
+	{"format", OPT_FORMAT, "FMT", "results as ndjson (default), datazone or text (default on a terminal)"},
+	{"annotate", OPT_ANNOTATE, NULL, "pass every record through with its row-level outcome added"},
+	{"pass", OPT_PASS, NULL, "pass through only the records that satisfy every row-level rule"},
+	{"fail", OPT_FAIL, NULL, "pass through only the records that break a row-level rule"},
+	{"report", OPT_REPORT, "FILE", "with --annotate/--pass/--fail: write the results to FILE (default: standard error)"},
+	{"ref", OPT_REF, "ALIAS=FILE", "a reference dataset for RowCountMatch, ReferentialIntegrity, ... (repeatable)"},
+	{"history", OPT_HISTORY, "FILE", "earlier runs' metrics for dynamic rules and DetectAnomalies (NDJSON)"},
+	{"save-history", OPT_SAVE_HISTORY, NULL, "append this run's metrics to the --history file"},
+	{"state-out", OPT_STATE_OUT, "FILE", "save this run's metric states to FILE, for --merge"},
+	{"merge", OPT_MERGE, NULL, "the operands are state files: evaluate the rules over all of them"},
+	{"print-rules", OPT_PRINT_RULES, NULL, "print the parsed ruleset in canonical form and exit"},
+	{"now", OPT_NOW, "TIME", "the time now() means (RFC 3339 or epoch seconds; default: the clock)"},
+	{"memory", OPT_MEMORY, "SIZE", "memory for exact value sets before they spill to disk (default 128M)"},
+	{0},
+};
+
+static const struct ts_cmd cmd = {
+	.name = "ts-validate",
+	.synopsis = "-r RULES [OPTION]... [FILE]...",
+	.summary = "Check records against data-quality rules written in AWS Glue DQDL: one result\n"
+		   "per rule, exit 0 when all pass, 1 when one fails.",
+	.opts = options,
+	.footer = "Examples:\n"
+		  "  ts-validate -r rules.dqdl orders.ndjson.gz\n"
+		  "  ts-validate -r rules.dqdl --fail --report results.ndjson < in.ndjson > quarantine.ndjson\n"
+		  "  ts-validate -r rules.dqdl --print-rules\n",
+};
+
+enum fmt { FMT_AUTO, FMT_NDJSON, FMT_DATAZONE, FMT_TEXT };
+enum rowmode { ROW_NONE, ROW_ANNOTATE, ROW_PASS, ROW_FAIL };
+
+struct va {
+	struct ts_run run;
+	const char *rules_path;
+	enum fmt fmt;
+	enum rowmode rows;
+	const char *report;
+	struct ts_dq_ref refs[MAX_REFS];
+	size_t nrefs;
+	const char *history;
+	int save_history;
+	const char *state_out;
+	int merge;
+	int print_rules;
+	double now;
+	int have_now;
+	uint64_t mem;
+	struct ts_input in;
+	struct ts_dq *dq;
+	struct ts_dq_row row;
+	uint64_t *nrows, *dropped;
+	int failed_add;
+	struct ts_buf tmp;
+};
+
+static int set_opt(void *ud, int id, const char *arg)
+{
+	struct va *v = ud;
+
+	switch (id) {
+	case OPT_RULES: v->rules_path = arg; return 0;
+	case OPT_FORMAT:
+		if (!strcmp(arg, "ndjson") || !strcmp(arg, "json"))
+			v->fmt = FMT_NDJSON;
+		else if (!strcmp(arg, "datazone"))
+			v->fmt = FMT_DATAZONE;
+		else if (!strcmp(arg, "text"))
+			v->fmt = FMT_TEXT;
+		else
+			return ts_usage_error(&cmd, "--format: '%s' is not ndjson, datazone or text", arg), -1;
+		return 0;
+	case OPT_ANNOTATE:
+	case OPT_PASS:
+	case OPT_FAIL: {
+		enum rowmode m = id == OPT_ANNOTATE ? ROW_ANNOTATE : id == OPT_PASS ? ROW_PASS : ROW_FAIL;
+		if (v->rows != ROW_NONE && v->rows != m)
+			return ts_usage_error(&cmd, "--annotate, --pass and --fail exclude each other"), -1;
+		v->rows = m;
+		return 0;
+	}
+	case OPT_REPORT: v->report = arg; return 0;
+	case OPT_REF: {
+		const char *eq = strchr(arg, '=');
+		if (!eq || eq == arg || !eq[1])
+			return ts_usage_error(&cmd, "--ref: '%s' is not ALIAS=FILE", arg), -1;
+		if (v->nrefs == MAX_REFS)
+			return ts_usage_error(&cmd, "--ref: more than %d reference datasets", MAX_REFS), -1;
+		char *alias = strndup(arg, (size_t)(eq - arg));
+		if (!alias)
+			return ts_usage_error(&cmd, "out of memory"), -1;
+		v->refs[v->nrefs].alias = alias;
+		v->refs[v->nrefs].path = eq + 1;
+		v->nrefs++;
+		return 0;
+	}
+	case OPT_HISTORY: v->history = arg; return 0;
+	case OPT_SAVE_HISTORY: v->save_history = 1; return 0;
+	case OPT_STATE_OUT: v->state_out = arg; return 0;
+	case OPT_MERGE: v->merge = 1; return 0;
+	case OPT_PRINT_RULES: v->print_rules = 1; return 0;
+	case OPT_NOW: {
+		int64_t ms;
+		char *end;
+		double d = strtod(arg, &end);
+		if (end != arg && *end == '\0' && isfinite(d)) {
+			v->now = d;
+		} else if (ts_time_parse_iso(arg, strlen(arg), &ms) == 0) {
+			v->now = (double)ms / 1000.0;
+		} else {
+			return ts_usage_error(&cmd, "--now: '%s' is not a time (RFC 3339 or epoch seconds)", arg), -1;
+		}
+		v->have_now = 1;
+		return 0;
+	}
+	case OPT_MEMORY:
+		if (ts_parse_size(arg, &v->mem) < 0 || v->mem < ((uint64_t)1 << 20))
+			return ts_usage_error(&cmd, "--memory: '%s' is not a size of 1M or more", arg), -1;
+		return 0;
+	}
+	return -1;
+}
+
+/* The whole rules file, NUL-terminated.  NULL after reporting. */
+static char *read_rules(const char *path, size_t *n)
+{
+	struct ts_buf b;
+	char chunk[65536];
+	long k;
+	int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : 0;
+
+	if (fd < 0) {
+		ts_error("cannot open rules '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	ts_buf_init(&b, MAX_RULES_FILE);
+	while ((k = ts_read_full(fd, chunk, sizeof(chunk))) > 0) {
+		if (ts_buf_add(&b, chunk, (size_t)k) < 0) {
+			ts_error("rules '%s': over %zu bytes", path, MAX_RULES_FILE);
+			k = -2;
+			break;
+		}
+		if ((size_t)k < sizeof(chunk))
+			break;
+	}
+	if (k == -1)
+		ts_error("cannot read rules '%s': %s", path, strerror(errno));
+	if (fd > 0)
+		close(fd);
+	if (k < 0) {
+		ts_buf_release(&b);
+		return NULL;
+	}
+	return ts_buf_detach(&b, n);
+}
+
+/* --- row level ---------------------------------------------------------- */
+
+static void add_names(struct ts_buf *b, const char *key, const char **names, size_t n)
+{
+	ts_buf_addf(b, ",\"%s\":[", key);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			ts_buf_addch(b, ',');
+		ts_json_escape(b, names[i], strlen(names[i]));
+	}
+	ts_buf_addch(b, ']');
+}
+
+/* The record with the four row-level fields added before its closing
+ * brace. */
+static void annotate(struct va *v, const struct ts_item *it)
+{
+	struct ts_buf *b = &v->run.out.buf;
+	size_t at = b->len;
+	const struct ts_dq_row *r = &v->row;
+
+	if (it->has_ws)
+		ts_json_minify(b, it->v);
+	else
+		ts_buf_add(b, it->v.p, it->v.n);
+	/* drop the closing brace; an empty object takes no comma */
+	ts_buf_setlen(b, b->len - 1);
+	int empty = b->len == at + 1;
+	size_t mark = b->len;
+	add_names(b, "DataQualityRulesPass", r->pass, r->npass);
+	add_names(b, "DataQualityRulesFail", r->fail, r->nfail);
+	add_names(b, "DataQualityRulesSkip", r->skip, r->nskip);
+	ts_buf_addf(b, ",\"DataQualityEvaluationResult\":\"%s\"}", r->nfail ? "Failed" : "Passed");
+	if (empty)
+		memmove(b->data + mark, b->data + mark + 1, b->len - mark - 1), ts_buf_setlen(b, b->len - 1);
+	ts_out_end_record(&v->run.out);
+}
+
+static void reject(struct va *v, const struct ts_item *it, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void reject(struct va *v, const struct ts_item *it, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ts_input_vreject(&v->in, it, code, (struct ts_span){0}, fmt, ap);
+	va_end(ap);
+}
+
+static int on_value(void *ud, struct ts_input *in, const struct ts_item *it)
+{
+	struct va *v = ud;
+	char err[256];
+
+	(void)in;
+	if (it->v.p[0] != '{') {
+		reject(v, it, "not_an_object", "record is not an object: not a row");
+		return 0;
+	}
+	(*v->nrows)++;
+	if (ts_dq_add(v->dq, it->v, v->rows != ROW_NONE ? &v->row : NULL) < 0) {
+		snprintf(err, sizeof(err), "%s", "cannot keep the metric state");
+		ts_error("%s", err);
+		ts_run_fail(&v->run, 2);
+		v->failed_add = 1;
+		return -1;
+	}
+	switch (v->rows) {
+	case ROW_NONE:
+		break;
+	case ROW_ANNOTATE:
+		annotate(v, it);
+		break;
+	case ROW_PASS:
+	case ROW_FAIL:
+		if ((v->row.nfail == 0) == (v->rows == ROW_PASS)) {
+			struct ts_buf *b = &v->run.out.buf;
+			if (it->has_ws)
+				ts_json_minify(b, it->v);
+			else
+				ts_buf_add(b, it->v.p, it->v.n);
+			ts_out_end_record(&v->run.out);
+		} else {
+			(*v->dropped)++;
+		}
+		break;
+	}
+	ts_run_tick(&v->run);
+	return 0;
+}
+
+/* --- results -------------------------------------------------------------- */
+
+static const char *outcome_name(enum ts_dq_outcome o)
+{
+	switch (o) {
+	case TS_DQ_PASS: return "PASS";
+	case TS_DQ_FAIL: return "FAIL";
+	case TS_DQ_ERROR: return "ERROR";
+	case TS_DQ_ANALYZED: return "ANALYZED";
+	}
+	return "ERROR";
+}
+
+/* A metric value as JSON: integers without a fraction, others with the
+ * shortest text that reads back as the same double. */
+static json_t *num(double d)
+{
+	if (isnan(d) || isinf(d))
+		return json_null();
+	if (d == floor(d) && fabs(d) < 9007199254740992.0)
+		return json_real(d); /* printed as 3.0 by jansson's %.17g + ".0" */
+	return json_real(d);
+}
+
+static json_t *metrics_obj(const struct ts_dq_result *r)
+{
+	json_t *m = json_object();
+
+	for (size_t i = 0; i < r->nmetrics; i++)
+		json_object_set_new(m, r->metrics[i].name, num(r->metrics[i].value));
+	return m;
+}
+
+static json_t *labels_obj(const struct ts_dq_result *r)
+{
+	json_t *l = json_object();
+
+	for (size_t i = 0; i < r->nlabels; i++)
+		json_object_set_new(l, r->label_keys[i], json_string(r->label_values[i]));
+	return l;
+}
+
+static double score(const struct ts_dq_results *res)
+{
+	return res->total ? (double)res->passed / (double)res->total : 1.0;
+}
+
+static void dump(struct ts_out *o, json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+
+	if (s) {
+		ts_buf_addstr(&o->buf, s);
+		ts_out_end_record(o);
+		free(s);
+	}
+	json_decref(j);
+}
+
+static void write_ndjson(struct ts_out *o, const struct ts_dq_results *res)
+{
+	for (size_t i = 0; i < res->n; i++) {
+		const struct ts_dq_result *r = &res->r[i];
+		json_t *j = json_object();
+
+		json_object_set_new(j, "type", json_string(r->is_analyzer ? "analyzer" : "rule"));
+		json_object_set_new(j, "Name", json_string(r->name));
+		json_object_set_new(j, "Description", json_string(r->description));
+		if (!r->is_analyzer) {
+			json_object_set_new(j, "Result", json_string(outcome_name(r->outcome)));
+			json_object_set_new(j, "EvaluationMessage",
+					    r->message ? json_string(r->message) : json_null());
+		} else if (r->message) {
+			json_object_set_new(j, "EvaluationMessage", json_string(r->message));
+		}
+		json_object_set_new(j, "EvaluatedMetrics", metrics_obj(r));
+		if (r->evaluated)
+			json_object_set_new(j, "EvaluatedRule", json_string(r->evaluated));
+		json_object_set_new(j, "Labels", labels_obj(r));
+		dump(o, j);
+	}
+	json_t *s = json_object();
+	json_object_set_new(s, "type", json_string("summary"));
+	json_object_set_new(s, "Score", json_real(score(res)));
+	json_object_set_new(s, "passed", json_integer((json_int_t)res->passed));
+	json_object_set_new(s, "failed", json_integer((json_int_t)res->failed));
+	json_object_set_new(s, "errored", json_integer((json_int_t)res->errored));
+	json_object_set_new(s, "total", json_integer((json_int_t)res->total));
+	json_object_set_new(s, "rows", json_integer((json_int_t)res->rows));
+	dump(o, s);
+}
+
+/* The rule's columns, for DataZone's applicableFields. */
+static json_t *fields_of(const struct ts_dq_result *r)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < r->nmetrics; i++) {
+		const char *n = r->metrics[i].name, *dot, *last;
+		if (strncmp(n, "Column.", 7) != 0)
+			continue;
+		n += 7;
+		last = strrchr(n, '.');
+		dot = last;
+		/* Column.<name>.ColumnValues.Compliance: two parts after the name */
+		if (last && last > n && !strcmp(last, ".Compliance")) {
+			const char *p = last - 1;
+			while (p > n && *p != '.')
+				p--;
+			if (p > n)
+				dot = p;
+		}
+		if (!dot)
+			continue;
+		json_t *s = json_stringn(n, (size_t)(dot - n));
+		int seen = 0;
+		for (size_t k = 0; k < json_array_size(a); k++)
+			if (json_equal(json_array_get(a, k), s))
+				seen = 1;
+		if (seen)
+			json_decref(s);
+		else
+			json_array_append_new(a, s);
+	}
+	return a;
+}
+
+static void write_datazone(struct ts_out *o, const struct ts_dq_results *res, double now)
+{
+	json_t *d = json_object(), *ev = json_array();
+	char when[64];
+
+	for (size_t i = 0; i < res->n; i++) {
+		const struct ts_dq_result *r = &res->r[i];
+		if (r->is_analyzer)
+			continue;
+		json_t *e = json_object(), *types = json_array(), *det = json_object();
+		json_object_set_new(e, "description", json_string(r->description));
+		if (r->rule)
+			json_array_append_new(types, json_string(ts_dq_rule_type_name(r->rule)));
+		json_object_set_new(e, "types", types);
+		json_object_set_new(e, "applicableFields", fields_of(r));
+		json_object_set_new(e, "status", json_string(r->outcome == TS_DQ_PASS ? "PASS"
+							      : r->outcome == TS_DQ_FAIL ? "FAIL" : "ERROR"));
+		for (size_t k = 0; k < r->nmetrics; k++) {
+			char val[64];
+			snprintf(val, sizeof(val), "%.17g", r->metrics[k].value);
+			json_object_set_new(det, r->metrics[k].name, json_string(val));
+		}
+		if (r->message)
+			json_object_set_new(det, "EvaluationMessage", json_string(r->message));
+		json_object_set_new(e, "details", det);
+		json_array_append_new(ev, e);
+	}
+	struct ts_civil c;
+	ts_civil_from_ms((int64_t)floor(now * 1000.0), &c);
+	snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", c.year, c.month,
+		 c.day, c.hour, c.min, c.sec, c.msec);
+	json_object_set_new(d, "evaluationsCount", json_integer((json_int_t)res->total));
+	json_object_set_new(d, "evaluations", ev);
+	json_object_set_new(d, "passingPercentage", json_real(score(res) * 100.0));
+	json_object_set_new(d, "evaluatedAt", json_string(when));
+	dump(o, d);
+}
+
+static void write_text(struct ts_out *o, const struct ts_dq_results *res)
+{
+	struct ts_buf *b = &o->buf;
+	size_t w = 4;
+
+	for (size_t i = 0; i < res->n; i++) {
+		size_t l = strlen(res->r[i].description);
+		if (l > w)
+			w = l;
+	}
+	if (w > 60)
+		w = 60;
+	ts_buf_addf(b, "%-*s  %-8s  %s\n", (int)w, "RULE", "RESULT", "METRICS");
+	for (size_t i = 0; i < res->n; i++) {
+		const struct ts_dq_result *r = &res->r[i];
+		size_t l = strlen(r->description);
+		if (l > w)
+			ts_buf_addf(b, "%.*s...", (int)w - 3, r->description);
+		else
+			ts_buf_addf(b, "%-*s", (int)w, r->description);
+		ts_buf_addf(b, "  %-8s ", outcome_name(r->outcome));
+		for (size_t k = 0; k < r->nmetrics; k++)
+			ts_buf_addf(b, " %s=%.6g", r->metrics[k].name, r->metrics[k].value);
+		if (r->message)
+			ts_buf_addf(b, "%s%s", r->nmetrics ? "  " : " ", r->message);
+		ts_buf_addch(b, '\n');
+	}
+	ts_buf_addf(b, "%zu of %zu rules passed (score %.4g), %zu failed, %zu errored; %llu rows\n",
+		    res->passed, res->total, score(res), res->failed, res->errored,
+		    (unsigned long long)res->rows);
+	ts_out_flush(o);
+}
+
+static int write_results(struct va *v, const struct ts_dq_results *res)
+{
+	struct ts_out rep, *o = &v->run.out;
+	int fd = -1, rc = 0;
+	enum fmt f = v->fmt;
+
+	if (v->rows != ROW_NONE) {
+		/* the records go to standard output: the results elsewhere */
+		if (v->report) {
+			fd = open(v->report, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+			if (fd < 0)
+				return ts_error("cannot create report '%s': %s", v->report, strerror(errno));
+		}
+		ts_out_init(&rep, fd >= 0 ? fd : 2);
+		o = &rep;
+		if (f == FMT_AUTO)
+			f = fd < 0 && isatty(2) ? FMT_TEXT : FMT_NDJSON;
+	} else if (f == FMT_AUTO) {
+		f = isatty(1) ? FMT_TEXT : FMT_NDJSON;
+	}
+	switch (f) {
+	case FMT_TEXT: write_text(o, res); break;
+	case FMT_DATAZONE: write_datazone(o, res, v->now); break;
+	default: write_ndjson(o, res); break;
+	}
+	if (o == &rep) {
+		if (ts_out_release(&rep) < 0)
+			rc = ts_error("cannot write report '%s': %s", v->report ? v->report : "<stderr>",
+				      strerror(rep.err));
+		if (fd >= 0 && close(fd) < 0 && !rc)
+			rc = ts_error("cannot write report '%s': %s", v->report, strerror(errno));
+	} else {
+		/* results are the output: records_out counts their lines */
+		v->run.records_out = -1;
+	}
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static struct va v;
+	struct ts_dq_ruleset *rs = NULL;
+	struct ts_dq_results res = {0};
+	char err[1024];
+	char *text;
+	size_t n;
+	int first;
+
+	ts_run_init(&v.run, cmd.name);
+	first = ts_opt_parse(&cmd, &v.run, argc, argv, set_opt, &v);
+	if (first == TS_OPT_EXIT)
+		return ts_run_finish(&v.run) ? 2 : 0;
+	if (first == TS_OPT_USAGE)
+		return 2;
+	if (!v.rules_path)
+		return ts_usage_error(&cmd, "no ruleset: give one with -r RULES"), 2;
+	if (v.save_history && !v.history)
+		return ts_usage_error(&cmd, "--save-history needs --history FILE"), 2;
+	if (v.report && v.rows == ROW_NONE)
+		return ts_usage_error(&cmd, "--report goes with --annotate, --pass or --fail"), 2;
+	if (v.merge && v.rows != ROW_NONE)
+		return ts_usage_error(&cmd, "--merge reads state files, not records: no row-level output"), 2;
+	if (v.merge && !argv[first])
+		return ts_usage_error(&cmd, "--merge needs the state files as operands"), 2;
+	if (!v.have_now)
+		v.now = ts_now();
+
+	if (!(text = read_rules(v.rules_path, &n)))
+		return 2;
+	if (ts_dqdl_parse(text, n, &rs, err, sizeof(err)) < 0) {
+		ts_error("%s:%s", v.rules_path, err);
+		free(text);
+		return 2;
+	}
+	free(text);
+	if (v.print_rules) {
+		struct ts_buf *b = &v.run.out.buf;
+		ts_dqdl_print(b, rs);
+		v.run.records_out = 0;
+		ts_dqdl_free(rs);
+		return ts_run_finish(&v.run) ? 2 : 0;
+	}
+
+	struct ts_dq_opts o = {
+		.now = v.now,
+		.history = v.history,
+		.refs = v.refs,
+		.nrefs = v.nrefs,
+		.primary_name = argv[first] ? argv[first] : NULL,
+		.mem = (size_t)v.mem,
+		.row_level = v.rows != ROW_NONE,
+		.max_depth = v.run.max_depth,
+		.max_record = v.run.max_record,
+	};
+	if (!(v.dq = ts_dq_new(rs, &o, err, sizeof(err)))) {
+		ts_error("%s: %s", v.rules_path, err);
+		ts_dqdl_free(rs);
+		return 2;
+	}
+	v.nrows = ts_run_counter(&v.run, "rows");
+	if (v.rows == ROW_PASS || v.rows == ROW_FAIL)
+		v.dropped = ts_run_counter(&v.run, v.rows == ROW_PASS ? "dropped_failed" : "dropped_passed");
+
+	if (v.merge) {
+		for (int i = first; argv[i]; i++) {
+			if (ts_dq_state_merge(v.dq, argv[i], err, sizeof(err)) < 0) {
+				ts_error("%s: %s", argv[i], err);
+				ts_run_fail(&v.run, 2);
+			}
+		}
+	} else {
+		ts_input_init(&v.in, &v.run);
+		ts_input_run(&v.in, argv + first, on_value, &v);
+		ts_input_release(&v.in);
+	}
+
+	if (v.run.status < 2 || !v.failed_add) {
+		if (v.state_out && ts_dq_state_write(v.dq, v.state_out, err, sizeof(err)) < 0) {
+			ts_error("%s: %s", v.state_out, err);
+			ts_run_fail(&v.run, 2);
+		}
+		if (ts_dq_evaluate(v.dq, &res) < 0) {
+			ts_error("cannot evaluate the rules: out of memory");
+			ts_run_fail(&v.run, 2);
+		} else {
+			if (write_results(&v, &res) < 0)
+				ts_run_fail(&v.run, 2);
+			if (res.failed || res.errored)
+				ts_run_fail(&v.run, 1);
+			if (v.save_history &&
+			    ts_dq_history_append(&res, v.history, v.now, err, sizeof(err)) < 0) {
+				ts_error("%s: %s", v.history, err);
+				ts_run_fail(&v.run, 2);
+			}
+			ts_dq_results_release(&res);
+		}
+	}
+	ts_dq_free(v.dq);
+	ts_dqdl_free(rs);
+	for (size_t i = 0; i < v.nrefs; i++)
+		free((char *)v.refs[i].alias);
+	return ts_run_finish(&v.run);
+}
