@@ -443,6 +443,8 @@ static int lex(struct parser *ps)
 					j += 2, c2 += 2;
 					continue;
 				}
+				if (s[j] == '\0')
+					return failf(ps, l2, c2, "a string cannot hold a NUL byte");
 				if (s[j] == '\n')
 					l2++, c2 = 1;
 				else

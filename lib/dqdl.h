@@ -55,8 +55,8 @@
  *
  * Ownership: ts_dqdl_parse() allocates the whole tree in one arena owned by
  * the returned struct ts_dq_ruleset; ts_dqdl_free() frees all of it.  All
- * strings in the tree are NUL-terminated (and may hold NUL bytes only where
- * a length is given).  The rule type table is static.
+ * strings in the tree are NUL-terminated and hold no NUL byte (a quoted
+ * string with one is an error).  The rule type table is static.
  */
 #ifndef TS_DQDL_H
 #define TS_DQDL_H

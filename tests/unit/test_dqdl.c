@@ -460,6 +460,14 @@ static void test_errors(void)
 	REJ("Rules = [ RowCount > \"x ]", "line 1, column 22: string not closed");
 	REJ("Rules = [ RowCount > 1 ]\x01", "line 1, column 25: unexpected byte 0x01");
 	REJ("Rules = [ RowCount ~ 1 ]", "unexpected character '~'");
+	{
+		/* a NUL inside a string would cut its printed form short */
+		static const char nul[] = "Rules = [ IsUnique \"a\0b\" ]";
+		struct ts_dq_ruleset *rs;
+		char err[128];
+		CHECK(ts_dqdl_parse(nul, sizeof(nul) - 1, &rs, err, sizeof(err)) == -1);
+		CHECK_STR(err, "line 1, column 22: a string cannot hold a NUL byte");
+	}
 	REJ("Rules = [ ColumnValues \"a\" > \"x\" ]", "strings are compared only with");
 	REJ("Rules = [ ColumnValues \"a\" between \"x\" and 5 ]", "different types");
 	REJ("Rules = [ ColumnValues \"a\" = \"2024-02-30\" ]", "no such date \"2024-02-30\"");
