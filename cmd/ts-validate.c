@@ -304,33 +304,77 @@ static const char *outcome_name(enum ts_dq_outcome o)
 	return "ERROR";
 }
 
-/* A metric value as JSON: integers without a fraction, others with the
- * shortest text that reads back as the same double. */
-static json_t *num(double d)
+/* A number as JSON: an integer without a fraction, else the shortest text
+ * that reads back as the same double; NaN and infinities as null. */
+static void add_num(struct ts_buf *b, double d)
 {
-	if (isnan(d) || isinf(d))
-		return json_null();
-	if (d == floor(d) && fabs(d) < 9007199254740992.0)
-		return json_real(d); /* printed as 3.0 by jansson's %.17g + ".0" */
-	return json_real(d);
+	char t[64];
+
+	if (isnan(d) || isinf(d)) {
+		ts_buf_addstr(b, "null");
+		return;
+	}
+	if (d == floor(d) && fabs(d) < 9007199254740992.0) {
+		ts_buf_addf(b, "%.0f", d == 0 ? 0.0 : d);
+		return;
+	}
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(t, sizeof(t), "%.*g", prec, d);
+		if (strtod(t, NULL) == d)
+			break;
+	}
+	ts_buf_addstr(b, t);
 }
 
-static json_t *metrics_obj(const struct ts_dq_result *r)
+static void add_str(struct ts_buf *b, const char *s)
 {
-	json_t *m = json_object();
-
-	for (size_t i = 0; i < r->nmetrics; i++)
-		json_object_set_new(m, r->metrics[i].name, num(r->metrics[i].value));
-	return m;
+	if (!s) {
+		ts_buf_addstr(b, "null");
+		return;
+	}
+	if (ts_json_escape(b, s, strlen(s)) < 0) {
+		/* not UTF-8 (a column name from the data): readable, replaced */
+		struct ts_buf t;
+		ts_buf_init(&t, 0);
+		for (const char *p = s; *p; p++) {
+			size_t ok = ts_utf8_valid_prefix(p, strlen(p));
+			ts_buf_add(&t, p, ok);
+			p += ok;
+			if (!*p)
+				break;
+			ts_buf_addstr(&t, "\xef\xbf\xbd");
+		}
+		ts_json_escape(b, t.data, t.len);
+		ts_buf_release(&t);
+	}
 }
 
-static json_t *labels_obj(const struct ts_dq_result *r)
+static void add_key(struct ts_buf *b, const char *k, int first)
 {
-	json_t *l = json_object();
+	if (!first)
+		ts_buf_addch(b, ',');
+	add_str(b, k);
+	ts_buf_addch(b, ':');
+}
 
-	for (size_t i = 0; i < r->nlabels; i++)
-		json_object_set_new(l, r->label_keys[i], json_string(r->label_values[i]));
-	return l;
+static void add_metrics(struct ts_buf *b, const struct ts_dq_result *r)
+{
+	ts_buf_addch(b, '{');
+	for (size_t i = 0; i < r->nmetrics; i++) {
+		add_key(b, r->metrics[i].name, i == 0);
+		add_num(b, r->metrics[i].value);
+	}
+	ts_buf_addch(b, '}');
+}
+
+static void add_labels(struct ts_buf *b, const struct ts_dq_result *r)
+{
+	ts_buf_addch(b, '{');
+	for (size_t i = 0; i < r->nlabels; i++) {
+		add_key(b, r->label_keys[i], i == 0);
+		add_str(b, r->label_values[i]);
+	}
+	ts_buf_addch(b, '}');
 }
 
 static double score(const struct ts_dq_results *res)
@@ -338,49 +382,44 @@ static double score(const struct ts_dq_results *res)
 	return res->total ? (double)res->passed / (double)res->total : 1.0;
 }
 
-static void dump(struct ts_out *o, json_t *j)
-{
-	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
-
-	if (s) {
-		ts_buf_addstr(&o->buf, s);
-		ts_out_end_record(o);
-		free(s);
-	}
-	json_decref(j);
-}
-
 static void write_ndjson(struct ts_out *o, const struct ts_dq_results *res)
 {
+	struct ts_buf *b = &o->buf;
+
 	for (size_t i = 0; i < res->n; i++) {
 		const struct ts_dq_result *r = &res->r[i];
-		json_t *j = json_object();
 
-		json_object_set_new(j, "type", json_string(r->is_analyzer ? "analyzer" : "rule"));
-		json_object_set_new(j, "Name", json_string(r->name));
-		json_object_set_new(j, "Description", json_string(r->description));
+		ts_buf_addstr(b, "{\"type\":");
+		add_str(b, r->is_analyzer ? "analyzer" : "rule");
+		add_key(b, "Name", 0);
+		add_str(b, r->name);
+		add_key(b, "Description", 0);
+		add_str(b, r->description);
 		if (!r->is_analyzer) {
-			json_object_set_new(j, "Result", json_string(outcome_name(r->outcome)));
-			json_object_set_new(j, "EvaluationMessage",
-					    r->message ? json_string(r->message) : json_null());
+			add_key(b, "Result", 0);
+			add_str(b, outcome_name(r->outcome));
+			add_key(b, "EvaluationMessage", 0);
+			add_str(b, r->message);
 		} else if (r->message) {
-			json_object_set_new(j, "EvaluationMessage", json_string(r->message));
+			add_key(b, "EvaluationMessage", 0);
+			add_str(b, r->message);
 		}
-		json_object_set_new(j, "EvaluatedMetrics", metrics_obj(r));
-		if (r->evaluated)
-			json_object_set_new(j, "EvaluatedRule", json_string(r->evaluated));
-		json_object_set_new(j, "Labels", labels_obj(r));
-		dump(o, j);
+		add_key(b, "EvaluatedMetrics", 0);
+		add_metrics(b, r);
+		if (r->evaluated) {
+			add_key(b, "EvaluatedRule", 0);
+			add_str(b, r->evaluated);
+		}
+		add_key(b, "Labels", 0);
+		add_labels(b, r);
+		ts_buf_addch(b, '}');
+		ts_out_end_record(o);
 	}
-	json_t *s = json_object();
-	json_object_set_new(s, "type", json_string("summary"));
-	json_object_set_new(s, "Score", json_real(score(res)));
-	json_object_set_new(s, "passed", json_integer((json_int_t)res->passed));
-	json_object_set_new(s, "failed", json_integer((json_int_t)res->failed));
-	json_object_set_new(s, "errored", json_integer((json_int_t)res->errored));
-	json_object_set_new(s, "total", json_integer((json_int_t)res->total));
-	json_object_set_new(s, "rows", json_integer((json_int_t)res->rows));
-	dump(o, s);
+	ts_buf_addstr(b, "{\"type\":\"summary\",\"Score\":");
+	add_num(b, score(res));
+	ts_buf_addf(b, ",\"passed\":%zu,\"failed\":%zu,\"errored\":%zu,\"total\":%zu,\"rows\":%llu}",
+		    res->passed, res->failed, res->errored, res->total, (unsigned long long)res->rows);
+	ts_out_end_record(o);
 }
 
 /* The rule's columns, for DataZone's applicableFields. */
@@ -416,6 +455,18 @@ static json_t *fields_of(const struct ts_dq_result *r)
 			json_array_append_new(a, s);
 	}
 	return a;
+}
+
+static void dump(struct ts_out *o, json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+
+	if (s) {
+		ts_buf_addstr(&o->buf, s);
+		ts_out_end_record(o);
+		free(s);
+	}
+	json_decref(j);
 }
 
 static void write_datazone(struct ts_out *o, const struct ts_dq_results *res, double now)
@@ -616,8 +667,11 @@ int main(int argc, char **argv)
 		} else {
 			if (write_results(&v, &res) < 0)
 				ts_run_fail(&v.run, 2);
-			if (res.failed || res.errored)
+			/* a rule that could not be evaluated is trouble, not a verdict */
+			if (res.failed)
 				ts_run_fail(&v.run, 1);
+			if (res.errored)
+				ts_run_fail(&v.run, 2);
 			if (v.save_history &&
 			    ts_dq_history_append(&res, v.history, v.now, err, sizeof(err)) < 0) {
 				ts_error("%s: %s", v.history, err);

@@ -1123,6 +1123,17 @@ int ts_dq_add(struct ts_dq *q, struct ts_span rec, struct ts_dq_row *row)
 
 /* --- evaluation ------------------------------------------------------------ */
 
+/* The shortest text that reads back as d (for messages). */
+static const char *shortest(double d, char *t, size_t n)
+{
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(t, n, "%.*g", prec, d);
+		if (strtod(t, NULL) == d || isnan(d))
+			break;
+	}
+	return t;
+}
+
 static void add_metric(struct ts_dq_result *r, char *name, double v)
 {
 	for (size_t i = 0; i < r->nmetrics; i++)
@@ -1172,7 +1183,7 @@ static char *multim(const struct ts_dq *q, const struct leaf *l, const char *wha
 static void judge(struct ts_dq *q, const struct ts_dq_cond *c, const char *name, double v,
 		  struct ts_dq_result *r)
 {
-	char e[256];
+	char e[256], t[32];
 	struct ts_dq_env env = q->env;
 	const struct hist_metric *h = name ? history_of(q, name) : NULL;
 
@@ -1190,7 +1201,7 @@ static void judge(struct ts_dq *q, const struct ts_dq_cond *c, const char *name,
 		r->outcome = TS_DQ_PASS;
 	} else {
 		r->outcome = TS_DQ_FAIL;
-		set_message(r, "Value: %.17g does not meet the constraint requirement!", v);
+		set_message(r, "Value: %s does not meet the constraint requirement!", shortest(v, t, sizeof(t)));
 	}
 }
 
@@ -1218,8 +1229,10 @@ static void anomalies(struct ts_dq *q, const char *name, double v, struct ts_dq_
 	double lo = m - 3 * sd, hi = m + 3 * sd;
 	if (v < lo || v > hi) {
 		r->outcome = TS_DQ_FAIL;
-		set_message(r, "Value: %.17g is an anomaly: the last %zu runs give %.17g to %.17g "
-			       "(mean ± 3 standard deviations)", v, n, lo, hi);
+		char t1[32], t2[32], t3[32];
+		set_message(r, "Value: %s is an anomaly: the last %zu runs give %s to %s "
+			       "(mean ± 3 standard deviations)", shortest(v, t1, sizeof(t1)), n,
+			    shortest(lo, t2, sizeof(t2)), shortest(hi, t3, sizeof(t3)));
 	} else {
 		r->outcome = TS_DQ_PASS;
 	}
@@ -1229,6 +1242,7 @@ static void anomalies(struct ts_dq *q, const char *name, double v, struct ts_dq_
 static void judge_compliance(struct ts_dq *q, const struct leaf *l, uint64_t ok, uint64_t of,
 			     const char *name, struct ts_dq_result *r)
 {
+	char t[32];
 	double v = of ? (double)ok / (double)of : 0.0;
 
 	if (!of) {
@@ -1239,8 +1253,8 @@ static void judge_compliance(struct ts_dq *q, const struct leaf *l, uint64_t ok,
 	if (l->r->threshold) {
 		judge(q, l->r->threshold, name, v, r);
 		if (r->outcome == TS_DQ_FAIL)
-			set_message(r, "Value: %.17g does not meet the constraint requirement! "
-				       "(%llu of %llu rows passed)", v, (unsigned long long)ok,
+			set_message(r, "Value: %s does not meet the constraint requirement! "
+				       "(%llu of %llu rows passed)", shortest(v, t, sizeof(t)), (unsigned long long)ok,
 				    (unsigned long long)of);
 		return;
 	}
@@ -1256,7 +1270,7 @@ static void judge_compliance(struct ts_dq *q, const struct leaf *l, uint64_t ok,
 static void eval_leaf(struct ts_dq *q, struct leaf *l, struct ts_dq_result *r)
 {
 	const struct ts_dq_cond *c = l->anomalies || l->is_analyzer ? NULL : l->r->cond;
-	char *main_name = NULL;
+	char *main_name = NULL, t[32];
 	double v = NAN;
 	int have = 0;
 	struct ts_distinct_stats st;
@@ -1338,8 +1352,11 @@ static void eval_leaf(struct ts_dq *q, struct leaf *l, struct ts_dq_result *r)
 			add_metric(r, multim(q, l, "Uniqueness"), uniq);
 			if (!l->rows || comp != 1.0 || uniq != 1.0) {
 				r->outcome = TS_DQ_FAIL;
-				set_message(r, l->rows ? "Value: %.17g does not meet the constraint requirement!"
-						       : "no rows", comp != 1.0 ? comp : uniq);
+				set_message(r, "%s%s", l->rows ? "Value: " : "no rows",
+					    l->rows ? shortest(comp != 1.0 ? comp : uniq, t, sizeof(t)) : "");
+				if (l->rows)
+					set_message(r, "Value: %s does not meet the constraint requirement!",
+						    shortest(comp != 1.0 ? comp : uniq, t, sizeof(t)));
 			}
 			return;
 		}
@@ -1536,7 +1553,7 @@ static void eval_leaf(struct ts_dq *q, struct leaf *l, struct ts_dq_result *r)
 		else if (!c && (l->t == TS_DQ_ISCOMPLETE || l->t == TS_DQ_ISUNIQUE)) {
 			r->outcome = v == 1.0 ? TS_DQ_PASS : TS_DQ_FAIL;
 			if (v != 1.0)
-				set_message(r, "Value: %.17g does not meet the constraint requirement!", v);
+				set_message(r, "Value: %s does not meet the constraint requirement!", shortest(v, t, sizeof(t)));
 		} else
 			judge(q, c, main_name, v, r);
 	}
