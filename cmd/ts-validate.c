@@ -93,6 +93,7 @@ struct va {
 	int have_now;
 	uint64_t mem;
 	struct ts_input in;
+	struct ts_json_keys keys; /* the record's members, noted as it is scanned */
 	struct ts_dq *dq;
 	struct ts_dq_row row;
 	uint64_t *nrows, *dropped;
@@ -260,7 +261,7 @@ static int on_value(void *ud, struct ts_input *in, const struct ts_item *it)
 		return 0;
 	}
 	(*v->nrows)++;
-	if (ts_dq_add(v->dq, it->v, v->rows != ROW_NONE ? &v->row : NULL) < 0) {
+	if (ts_dq_add(v->dq, it->v, &v->keys, v->rows != ROW_NONE ? &v->row : NULL) < 0) {
 		snprintf(err, sizeof(err), "%s", "cannot keep the metric state");
 		ts_error("%s", err);
 		ts_run_fail(&v->run, 2);
@@ -652,6 +653,8 @@ int main(int argc, char **argv)
 		}
 	} else {
 		ts_input_init(&v.in, &v.run);
+		v.in.rd.scan = ts_json_scan_keys_hook;
+		v.in.rd.scan_ctx = &v.keys;
 		ts_input_run(&v.in, argv + first, on_value, &v);
 		ts_input_release(&v.in);
 	}

@@ -870,31 +870,41 @@ static unsigned type_bit(struct ts_span v)
 	return 1u << ts_value_type(v);
 }
 
-/* Find every column's value in the record. */
-static void resolve(struct ts_dq *q, struct ts_span rec)
+static void note_name(struct ts_dq *q, struct ts_span k, struct ts_span v)
+{
+	ts_buf_reset(&q->key);
+	ts_json_unescape(&q->key, k);
+	uint64_t h = ts_hash(ts_hkey_process(), q->key.data, q->key.len);
+	uint64_t *slot = ts_htab_get(&q->names, h, q->key.data, q->key.len);
+	if (!slot && ts_htab_count(&q->names) < MAX_NAMES)
+		slot = ts_htab_put(&q->names, h, q->key.data, q->key.len, NULL);
+	if (slot)
+		*slot |= type_bit(v);
+	else
+		q->names_overflow = 1;
+}
+
+/* Find every column's value in the record: from the index of its
+ * members the scanner made while validating it, when there is one. */
+static void resolve(struct ts_dq *q, struct ts_span rec, const struct ts_json_keys *idx)
 {
 	struct ts_json_iter it;
 	struct ts_span k, v;
-	size_t found = 0;
+	size_t found = 0, n = 0;
 
 	for (size_t i = 0; i < q->ncols; i++)
 		q->val[i] = (struct ts_span){0};
-	ts_json_iter_init(&it, rec);
-	while (ts_json_obj_next(&it, &k, &v)) {
-		if (q->want_names && !q->names_overflow) {
-			ts_buf_reset(&q->key);
-			ts_json_unescape(&q->key, k);
-			uint64_t h = ts_hash(ts_hkey_process(), q->key.data, q->key.len);
-			uint64_t *slot = ts_htab_get(&q->names, h, q->key.data, q->key.len);
-			if (!slot && ts_htab_count(&q->names) < MAX_NAMES)
-				slot = ts_htab_put(&q->names, h, q->key.data, q->key.len, NULL);
-			if (slot)
-				*slot |= type_bit(v);
-			else
-				q->names_overflow = 1;
-		}
-		if (found == q->ncols)
-			continue;
+	if (idx && !idx->overflow)
+		n = idx->n;
+	else
+		ts_json_iter_init(&it, rec);
+	for (size_t m = 0; idx && !idx->overflow ? m < n : ts_json_obj_next(&it, &k, &v); m++) {
+		if (idx && !idx->overflow)
+			k = idx->k[m], v = idx->v[m];
+		if (q->want_names && !q->names_overflow)
+			note_name(q, k, v);
+		else if (found == q->ncols)
+			break;
 		for (size_t i = 0; i < q->ncols; i++) {
 			/* the last duplicate key wins, as jansson has it */
 			if (ts_json_key_eq(k, q->cols[i].name, q->cols[i].n)) {
@@ -1093,10 +1103,11 @@ static int row_of(struct ts_dq *q, const struct ts_dq_rule *r)
 	return any_pass;
 }
 
-int ts_dq_add(struct ts_dq *q, struct ts_span rec, struct ts_dq_row *row)
+int ts_dq_add(struct ts_dq *q, struct ts_span rec, const struct ts_json_keys *idx,
+	      struct ts_dq_row *row)
 {
 	q->rows++;
-	resolve(q, rec);
+	resolve(q, rec, idx);
 	for (size_t i = 0; i < q->nleaves; i++)
 		add_leaf(q, &q->leaves[i], rec);
 	if (q->sql && !q->sql_failed && ts_dqsql_add(q->sql, rec) < 0) {

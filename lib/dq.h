@@ -60,9 +60,11 @@ struct ts_dq_row {
 	size_t npass, nfail, nskip;
 };
 
-/* Add one record (a value ts_json_scan() accepted).  row may be NULL.
- * -1 when an accumulator cannot grow (err says why): the run is over. */
-int ts_dq_add(struct ts_dq *q, struct ts_span rec, struct ts_dq_row *row);
+/* Add one record (an object ts_json_scan() accepted).  idx, when not NULL,
+ * is the index of its members ts_json_scan_keys() made.  row may be NULL.
+ * -1 when an accumulator cannot grow: the run is over. */
+int ts_dq_add(struct ts_dq *q, struct ts_span rec, const struct ts_json_keys *idx,
+	      struct ts_dq_row *row);
 
 /* Save the accumulators to path; add the ones saved in path.  -1 and a
  * message in err. */
