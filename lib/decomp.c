@@ -416,11 +416,13 @@ static int z_run(struct ts_decomp *d, size_t *got)
 static long zl_step(struct ts_decomp *d, char **dst)
 {
 	size_t got = 0;
+	int r;
 
-	*dst = d->out;
 	if (!d->z_active && z_begin(d, 0) < 0)
 		return -1;
-	switch (z_run(d, &got)) {
+	r = z_run(d, &got);
+	*dst = d->out; /* after z_run, which may move out (holding a member back) */
+	switch (r) {
 	case ZR_FAIL:
 		return -1;
 	case ZR_DATA:
@@ -624,8 +626,9 @@ static long gz_step(struct ts_decomp *d, char **dst, size_t cap)
 {
 	for (;;) {
 		if (d->z_active) {
-			*dst = d->out;
+			/* After the call: holding a member back may move out. */
 			long k = gz_zlib(d);
+			*dst = d->out;
 			if (k != 0 || d->brk)
 				return k;
 			continue;
