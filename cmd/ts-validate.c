@@ -96,7 +96,7 @@ struct va {
 	struct ts_json_keys keys; /* the record's members, noted as it is scanned */
 	struct ts_dq *dq;
 	struct ts_dq_row row;
-	uint64_t *nrows, *dropped;
+	uint64_t *nrows, *dropped, *ref_rows;
 	int failed_add;
 	struct ts_buf tmp;
 };
@@ -289,6 +289,30 @@ static int on_value(void *ud, struct ts_input *in, const struct ts_item *it)
 		break;
 	}
 	ts_run_tick(&v->run);
+	return 0;
+}
+
+struct refctx {
+	struct va *v;
+	size_t i;
+};
+
+static int on_ref(void *ud, struct ts_input *in, const struct ts_item *it)
+{
+	struct refctx *rc = ud;
+	struct va *v = rc->v;
+
+	(void)in;
+	if (it->v.p[0] != '{') {
+		reject(v, it, "not_an_object", "reference record is not an object: not a row");
+		return 0;
+	}
+	(*v->ref_rows)++;
+	if (ts_dq_ref_add(v->dq, rc->i, it->v) < 0) {
+		ts_error("%s: out of memory", v->refs[rc->i].path);
+		ts_run_fail(&v->run, 2);
+		return -1;
+	}
 	return 0;
 }
 
@@ -644,6 +668,16 @@ int main(int argc, char **argv)
 	if (v.rows == ROW_PASS || v.rows == ROW_FAIL)
 		v.dropped = ts_run_counter(&v.run, v.rows == ROW_PASS ? "dropped_failed" : "dropped_passed");
 
+	/* reference datasets first: rules on the primary look them up */
+	if (v.nrefs)
+		v.ref_rows = ts_run_counter(&v.run, "ref_rows");
+	for (size_t i = 0; i < v.nrefs; i++) {
+		struct refctx rc = {&v, i};
+		char *files[] = {(char *)v.refs[i].path, NULL};
+		ts_input_init(&v.in, &v.run);
+		ts_input_run(&v.in, files, on_ref, &rc);
+		ts_input_release(&v.in);
+	}
 	if (v.merge) {
 		for (int i = first; argv[i]; i++) {
 			if (ts_dq_state_merge(v.dq, argv[i], err, sizeof(err)) < 0) {

@@ -89,6 +89,23 @@ struct leaf {
 	uint64_t minlen, maxlen, nlen;
 	struct ts_distinct *set;
 	int row;              /* this record: 1 pass, 0 fail, -1 skip */
+
+	/* reference datasets (refi: index into opts.refs) */
+	char *rcol[MAX_COLS_PER_RULE]; /* the reference's key/compare columns */
+	size_t nrc;
+	size_t nkey;          /* DatasetMatch: the first nkey of c[]/rcol[] are keys */
+	struct ts_htab rkeys; /* key tuple -> row hash (DatasetMatch) or 1 */
+	uint64_t rrows;       /* rows of the reference */
+	struct ts_htab rnames;/* SchemaMatch: the reference's keys -> types */
+	struct agg {
+		char func[8];
+		int refi;     /* -1: the primary dataset */
+		char *col;
+		int c;        /* primary: column index */
+		struct ts_exact s;
+		uint64_t n;
+		double min, max;
+	} agg[2];
 };
 
 struct hist_metric {
@@ -525,6 +542,141 @@ static const struct ts_dq_param *param(const struct ts_dq_rule *r, size_t i)
 	return i < r->nparams ? &r->params[i] : NULL;
 }
 
+static int find_ref(const struct ts_dq *q, const char *alias)
+{
+	for (size_t i = 0; i < q->o.nrefs; i++)
+		if (!strcmp(q->o.refs[i].alias, alias))
+			return (int)i;
+	return -1;
+}
+
+static char *trimmed(const char *a, const char *b)
+{
+	while (a < b && (*a == ' ' || *a == '\t'))
+		a++;
+	while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+		b--;
+	char *s = xcalloc((size_t)(b - a) + 1, 1);
+	memcpy(s, a, (size_t)(b - a));
+	return s;
+}
+
+/* "id1->id2,k" : primary columns into c[], reference columns into rcol[] */
+static int add_mappings(struct ts_dq *q, struct leaf *l, const char *s)
+{
+	const char *end = s + strlen(s);
+
+	while (s < end) {
+		const char *d = memchr(s, ',', (size_t)(end - s));
+		if (!d)
+			d = end;
+		const char *arrow = NULL;
+		for (const char *p = s; p + 1 < d; p++)
+			if (p[0] == '-' && p[1] == '>')
+				arrow = p;
+		if (l->nc == MAX_COLS_PER_RULE)
+			return -1;
+		char *a = trimmed(s, arrow ? arrow : d);
+		char *b = trimmed(arrow ? arrow + 2 : s, d);
+		if (!*a || !*b) {
+			free(a);
+			free(b);
+			return -1;
+		}
+		l->c[l->nc++] = col_index(q, a, strlen(a));
+		l->rcol[l->nrc++] = b;
+		free(a);
+		s = d + 1;
+	}
+	return 0;
+}
+
+static int setup_dataset_match(struct ts_dq *q, struct leaf *l)
+{
+	const struct ts_dq_rule *r = l->r;
+
+	if (add_mappings(q, l, param(r, 1)->val) < 0 || !l->nc)
+		return -1;
+	l->nkey = l->nc;
+	if (r->nparams > 2 && add_mappings(q, l, param(r, 2)->val) < 0)
+		return -1;
+	return 0;
+}
+
+/* ReferentialIntegrity "a,b" "ref.{x,y}" (or "ref.x") */
+static void setup_ri(struct ts_dq *q, struct leaf *l)
+{
+	const char *p = param(l->r, 0)->val, *rp = param(l->r, 1)->val;
+	const char *dot = strchr(rp, '.');
+
+	if (add_col_list(q, l, p, strlen(p)) < 0 || !dot) {
+		leaf_error(l, "ReferentialIntegrity: the second parameter is \"alias.column\" or "
+			      "\"alias.{col1,col2}\"");
+		return;
+	}
+	char *alias = trimmed(rp, dot);
+	l->refi = find_ref(q, alias);
+	if (l->refi < 0) {
+		leaf_error(l, "no reference dataset \"%s\": give it with --ref %s=FILE", alias, alias);
+		free(alias);
+		return;
+	}
+	l->ref = q->o.refs[l->refi].alias;
+	free(alias);
+	const char *cols = dot + 1, *cend = cols + strlen(cols);
+	if (*cols == '{' && cend > cols && cend[-1] == '}')
+		cols++, cend--;
+	while (cols <= cend) {
+		const char *d = memchr(cols, ',', (size_t)(cend - cols));
+		if (!d)
+			d = cend;
+		if (l->nrc < MAX_COLS_PER_RULE)
+			l->rcol[l->nrc++] = trimmed(cols, d);
+		cols = d + 1;
+	}
+	if (l->nrc != l->nc)
+		leaf_error(l, "ReferentialIntegrity: %zu column(s) against %zu", l->nc, l->nrc);
+}
+
+/* "sum(col)" or "avg(ref.col)" */
+static int setup_agg(struct ts_dq *q, struct leaf *l, struct agg *a, const char *s)
+{
+	const char *open = strchr(s, '('), *close = strrchr(s, ')');
+	static const char *const fns[] = {"sum", "avg", "count", "min", "max"};
+
+	a->refi = -1;
+	a->c = -1;
+	a->min = INFINITY;
+	a->max = -INFINITY;
+	ts_exact_init(&a->s);
+	if (!open || !close || close < open || (size_t)(open - s) >= sizeof(a->func))
+		return leaf_error(l, "AggregateMatch: \"%s\" is not sum(), avg(), count(), min() "
+				     "or max() of a column", s), -1;
+	for (size_t i = 0; i < (size_t)(open - s); i++)
+		a->func[i] = (char)(s[i] | 0x20);
+	size_t k;
+	for (k = 0; k < sizeof(fns) / sizeof(fns[0]); k++)
+		if (!strcmp(a->func, fns[k]))
+			break;
+	if (k == sizeof(fns) / sizeof(fns[0]))
+		return leaf_error(l, "AggregateMatch: %s() is not sum, avg, count, min or max",
+				  a->func), -1;
+	a->col = trimmed(open + 1, close);
+	const char *dot = strchr(a->col, '.');
+	if (dot) {
+		char *alias = trimmed(a->col, dot);
+		int ri = find_ref(q, alias);
+		free(alias);
+		if (ri >= 0) {
+			a->refi = ri;
+			memmove(a->col, dot + 1, strlen(dot + 1) + 1);
+			return 0;
+		}
+	}
+	a->c = col_index(q, a->col, strlen(a->col));
+	return 0;
+}
+
 static int setup_leaf(struct ts_dq *q, struct leaf *l, const struct ts_dq_rule *r, int analyzer)
 {
 	char e[256];
@@ -662,11 +814,28 @@ static int setup_leaf(struct ts_dq *q, struct leaf *l, const struct ts_dq_rule *
 		l->acc = A_NONNULL | A_NUM | A_SET | A_LEN;
 		break;
 	case TS_DQ_ROWCOUNTMATCH:
-	case TS_DQ_REFERENTIALINTEGRITY:
-	case TS_DQ_DATASETMATCH:
 	case TS_DQ_SCHEMAMATCH:
+	case TS_DQ_DATASETMATCH:
+		l->refi = find_ref(q, param(r, 0)->val);
+		if (l->refi < 0) {
+			leaf_error(l, "no reference dataset \"%s\": give it with --ref %s=FILE",
+				   param(r, 0)->val, param(r, 0)->val);
+			break;
+		}
+		l->ref = param(r, 0)->val;
+		if (l->t == TS_DQ_SCHEMAMATCH)
+			q->want_names = 1;
+		if (l->t == TS_DQ_DATASETMATCH && setup_dataset_match(q, l) < 0)
+			leaf_error(l, "DatasetMatch: key mappings are \"id\" or \"id1->id2\", "
+				      "separated by commas");
+		break;
+	case TS_DQ_REFERENTIALINTEGRITY:
+		setup_ri(q, l);
+		break;
 	case TS_DQ_AGGREGATEMATCH:
-		leaf_error(l, "%s: reference datasets are not supported yet", r->type->name);
+		for (int i = 0; i < 2; i++)
+			if (setup_agg(q, l, &l->agg[i], param(r, (size_t)i)->val) < 0)
+				break;
 		break;
 	default:
 		break;
@@ -703,6 +872,8 @@ static int collect(struct ts_dq *q, const struct ts_dq_rule *r, int analyzer, si
 	}
 	struct leaf *l = &q->leaves[q->nleaves++];
 	memset(l, 0, sizeof(*l));
+	ts_htab_init(&l->rkeys);
+	ts_htab_init(&l->rnames);
 	return setup_leaf(q, l, r, analyzer);
 }
 
@@ -837,6 +1008,12 @@ void ts_dq_free(struct ts_dq *q)
 			regfree(&l->re);
 		ts_where_free(l->where);
 		ts_distinct_free(l->set);
+		for (size_t k = 0; k < l->nrc; k++)
+			free(l->rcol[k]);
+		free(l->agg[0].col);
+		free(l->agg[1].col);
+		ts_htab_release(&l->rkeys);
+		ts_htab_release(&l->rnames);
 	}
 	free(q->leaves);
 	for (size_t i = 0; i < q->ncols; i++) {
@@ -919,27 +1096,208 @@ static void resolve(struct ts_dq *q, struct ts_span rec, const struct ts_json_ke
 			ts_jpath_get(&q->cols[i].path, rec, &q->val[i]);
 }
 
-/* The key of a value set: one column's canonical bytes; several columns
- * length-prefixed so that no two tuples share bytes. */
-static int set_key(struct ts_dq *q, const struct leaf *l)
+/* A tuple of values as bytes: length-prefixed canonical forms, so that no
+ * two tuples share bytes (NULL as null). */
+static int tuple_key(struct ts_dq *q, const struct ts_span *v, size_t n)
 {
 	ts_buf_reset(&q->key);
+	for (size_t i = 0; i < n; i++) {
+		size_t at = q->key.len;
+		uint32_t len;
+		ts_buf_add(&q->key, "\0\0\0\0", 4);
+		if (is_null(v[i]))
+			ts_buf_add(&q->key, "null", 4);
+		else if (ts_value_canon(&q->key, v[i]) < 0)
+			return -1;
+		len = (uint32_t)(q->key.len - at - 4);
+		memcpy(q->key.data + at, &len, 4);
+	}
+	return 0;
+}
+
+/* The key of a value set: one column's canonical bytes (a string without
+ * escapes is its own), several columns as a tuple. */
+static int set_key(struct ts_dq *q, const struct leaf *l)
+{
+	struct ts_span t[MAX_COLS_PER_RULE];
+
 	if (l->nc == 1) {
 		struct ts_span v = q->val[l->c[0]], s;
+		ts_buf_reset(&q->key);
 		if (v.p[0] == '"' && ts_value_string_view(v, &s) == 1)
 			return ts_buf_add(&q->key, v.p, v.n);
 		return ts_value_canon(&q->key, v);
 	}
-	for (size_t i = 0; i < l->nc; i++) {
-		size_t at = q->key.len;
-		uint32_t n;
-		ts_buf_add(&q->key, "\0\0\0\0", 4);
-		if (is_null(q->val[l->c[i]]))
-			ts_buf_add(&q->key, "null", 4);
-		else if (ts_value_canon(&q->key, q->val[l->c[i]]) < 0)
+	for (size_t i = 0; i < l->nc; i++)
+		t[i] = q->val[l->c[i]];
+	return tuple_key(q, t, l->nc);
+}
+
+/* DatasetMatch's hash of a row's compared values: over the named columns
+ * in order, or (none named) over every member but the keys, whatever their
+ * order. */
+static uint64_t row_hash(struct ts_dq *q, struct ts_span rec, const struct ts_span *cmp, size_t ncmp,
+			 char *const *skip, const size_t *skipn, size_t nskip)
+{
+	uint64_t h = 0;
+	struct ts_buf b;
+
+	ts_buf_init(&b, 0);
+	if (ncmp) {
+		for (size_t i = 0; i < ncmp; i++) {
+			ts_buf_reset(&b);
+			ts_buf_addf(&b, "%zu:", i);
+			if (is_null(cmp[i]))
+				ts_buf_addstr(&b, "null");
+			else
+				ts_value_canon(&b, cmp[i]);
+			h += ts_hash(&ts_hkey_fixed, b.data, b.len);
+		}
+	} else {
+		struct ts_json_iter it;
+		struct ts_span k, v;
+		ts_json_iter_init(&it, rec);
+		while (ts_json_obj_next(&it, &k, &v)) {
+			int is_key = 0;
+			for (size_t i = 0; i < nskip; i++)
+				is_key |= ts_json_key_eq(k, skip[i], skipn[i]);
+			if (is_key || is_null(v))
+				continue;
+			ts_buf_reset(&b);
+			ts_json_unescape(&b, k);
+			ts_buf_addch(&b, '\0');
+			ts_value_canon(&b, v);
+			h += ts_hash(&ts_hkey_fixed, b.data, b.len);
+		}
+	}
+	ts_buf_release(&b);
+	(void)q;
+	return h;
+}
+
+static void agg_add(struct agg *a, struct ts_dq *q, struct ts_span v)
+{
+	double d;
+
+	if (is_null(v))
+		return;
+	if (!strcmp(a->func, "count")) {
+		a->n++;
+		return;
+	}
+	if (!num_of(q, v, &d))
+		return;
+	ts_exact_add(&a->s, d);
+	a->n++;
+	if (d < a->min)
+		a->min = d;
+	if (d > a->max)
+		a->max = d;
+}
+
+static double agg_value(const struct agg *a)
+{
+	if (!strcmp(a->func, "count"))
+		return (double)a->n;
+	if (!a->n)
+		return NAN;
+	if (!strcmp(a->func, "sum"))
+		return ts_exact_value(&a->s);
+	if (!strcmp(a->func, "avg"))
+		return ts_exact_mean(&a->s);
+	return !strcmp(a->func, "min") ? a->min : a->max;
+}
+
+/* Primary side of the reference rules. */
+static void add_ref_primary(struct ts_dq *q, struct leaf *l, struct ts_span rec)
+{
+	struct ts_span t[MAX_COLS_PER_RULE];
+
+	if (l->t == TS_DQ_AGGREGATEMATCH) {
+		for (int i = 0; i < 2; i++)
+			if (l->agg[i].col && l->agg[i].refi < 0)
+				agg_add(&l->agg[i], q, q->val[l->agg[i].c]);
+		return;
+	}
+	if (l->cerr[0] || (l->t != TS_DQ_REFERENTIALINTEGRITY && l->t != TS_DQ_DATASETMATCH))
+		return;
+	size_t nk = l->t == TS_DQ_DATASETMATCH ? l->nkey : l->nc;
+	for (size_t i = 0; i < nk; i++)
+		t[i] = q->val[l->c[i]];
+	if (tuple_key(q, t, nk) < 0)
+		return;
+	uint64_t h = ts_hash(ts_hkey_process(), q->key.data, q->key.len);
+	uint64_t *slot = ts_htab_get(&l->rkeys, h, q->key.data, q->key.len);
+	if (!slot)
+		return;
+	if (l->t == TS_DQ_REFERENTIALINTEGRITY) {
+		l->ok++;
+		return;
+	}
+	char *names[MAX_COLS_PER_RULE];
+	size_t lens[MAX_COLS_PER_RULE];
+	for (size_t i = 0; i < nk; i++)
+		names[i] = q->cols[l->c[i]].name, lens[i] = q->cols[l->c[i]].n;
+	for (size_t i = nk; i < l->nc; i++)
+		t[i - nk] = q->val[l->c[i]];
+	l->ok += *slot == row_hash(q, rec, t, l->nc - nk, names, lens, nk);
+}
+
+int ts_dq_ref_add(struct ts_dq *q, size_t refi, struct ts_span rec)
+{
+	struct ts_span t[MAX_COLS_PER_RULE];
+
+	for (size_t i = 0; i < q->nleaves; i++) {
+		struct leaf *l = &q->leaves[i];
+		if (l->t == TS_DQ_AGGREGATEMATCH) {
+			for (int k = 0; k < 2; k++) {
+				struct ts_span v = {0};
+				if (l->agg[k].col && l->agg[k].refi == (int)refi) {
+					ts_json_obj_get(rec, l->agg[k].col, strlen(l->agg[k].col), &v);
+					agg_add(&l->agg[k], q, v);
+				}
+			}
+			continue;
+		}
+		if (l->refi != (int)refi || l->cerr[0])
+			continue;
+		l->rrows++;
+		if (l->t == TS_DQ_SCHEMAMATCH) {
+			struct ts_json_iter it;
+			struct ts_span k, v;
+			ts_json_iter_init(&it, rec);
+			while (ts_json_obj_next(&it, &k, &v)) {
+				ts_buf_reset(&q->key);
+				ts_json_unescape(&q->key, k);
+				uint64_t h = ts_hash(ts_hkey_process(), q->key.data, q->key.len);
+				uint64_t *slot = ts_htab_put(&l->rnames, h, q->key.data, q->key.len, NULL);
+				if (!slot)
+					return -1;
+				*slot |= type_bit(v);
+			}
+			continue;
+		}
+		if (l->t != TS_DQ_REFERENTIALINTEGRITY && l->t != TS_DQ_DATASETMATCH)
+			continue;
+		size_t nk = l->t == TS_DQ_DATASETMATCH ? l->nkey : l->nrc;
+		for (size_t c = 0; c < l->nrc; c++) {
+			t[c] = (struct ts_span){0};
+			ts_json_obj_get(rec, l->rcol[c], strlen(l->rcol[c]), &t[c]);
+		}
+		if (tuple_key(q, t, nk) < 0)
 			return -1;
-		n = (uint32_t)(q->key.len - at - 4);
-		memcpy(q->key.data + at, &n, 4);
+		uint64_t h = ts_hash(ts_hkey_process(), q->key.data, q->key.len);
+		uint64_t *slot = ts_htab_put(&l->rkeys, h, q->key.data, q->key.len, NULL);
+		if (!slot)
+			return -1;
+		if (l->t == TS_DQ_DATASETMATCH) {
+			size_t lens[MAX_COLS_PER_RULE];
+			for (size_t c = 0; c < nk; c++)
+				lens[c] = strlen(l->rcol[c]);
+			*slot = row_hash(q, rec, t + nk, l->nrc - nk, l->rcol, lens, nk);
+		} else {
+			*slot = 1;
+		}
 	}
 	return 0;
 }
@@ -1007,6 +1365,10 @@ static void add_leaf(struct ts_dq *q, struct leaf *l, struct ts_span rec)
 			return; /* the rule does not apply to this row */
 	}
 	l->rows++;
+	if (l->refi >= 0 || l->t == TS_DQ_AGGREGATEMATCH) {
+		add_ref_primary(q, l, rec);
+		return;
+	}
 	if (!l->nc)
 		return;
 	struct ts_span v = q->val[l->c[0]];
@@ -1526,6 +1888,59 @@ static void eval_leaf(struct ts_dq *q, struct leaf *l, struct ts_dq_result *r)
 			set_message(r, "%s", fr.message);
 		return;
 	}
+	case TS_DQ_ROWCOUNTMATCH:
+		if (!l->rrows) {
+			r->outcome = TS_DQ_ERROR;
+			set_message(r, "the reference dataset %s has no rows", l->ref);
+			return;
+		}
+		main_name = xprintf("Dataset.%s.RowCountMatch", l->ref);
+		v = (double)l->rows / (double)l->rrows;
+		have = 1;
+		break;
+	case TS_DQ_REFERENTIALINTEGRITY:
+	case TS_DQ_DATASETMATCH:
+		if (!l->rows) {
+			r->outcome = TS_DQ_FAIL;
+			set_message(r, "no rows to check");
+			return;
+		}
+		main_name = l->t == TS_DQ_DATASETMATCH ? xprintf("Dataset.%s.DatasetMatch", l->ref)
+						       : xprintf("Column.%s.ReferentialIntegrity", l->ref);
+		v = (double)l->ok / (double)l->rows;
+		have = 1;
+		break;
+	case TS_DQ_SCHEMAMATCH: {
+		uint64_t pos = 0, *val, *other, uni = 0, same = 0;
+		const char *k;
+		size_t kn;
+		while (ts_htab_next(&q->names, &pos, &k, &kn, &val)) {
+			uni++;
+			other = ts_htab_get(&l->rnames, ts_hash(ts_hkey_process(), k, kn), k, kn);
+			same += other && *other == *val;
+		}
+		pos = 0;
+		while (ts_htab_next(&l->rnames, &pos, &k, &kn, &val))
+			uni += !ts_htab_get(&q->names, ts_hash(ts_hkey_process(), k, kn), k, kn);
+		main_name = xprintf("Dataset.%s.SchemaMatch", l->ref);
+		v = uni ? (double)same / (double)uni : 1.0;
+		have = 1;
+		break;
+	}
+	case TS_DQ_AGGREGATEMATCH: {
+		double a = agg_value(&l->agg[0]), b = agg_value(&l->agg[1]);
+		if (isnan(a) || isnan(b) || b == 0) {
+			r->outcome = TS_DQ_FAIL;
+			set_message(r, "an aggregate has no value (no numbers, or the second is 0)");
+			return;
+		}
+		main_name = !strcmp(l->agg[0].col, l->agg[1].col)
+				    ? xprintf("Column.%s.AggregateMatch", l->agg[0].col)
+				    : xprintf("Column.%s,%s.AggregateMatch", l->agg[0].col, l->agg[1].col);
+		v = a / b;
+		have = 1;
+		break;
+	}
 	case TS_DQ_ALLSTATISTICS:
 		add_metric(r, xstrdup("Dataset.*.RowCount"), (double)l->rows);
 		if (l->rows)
@@ -1793,6 +2208,14 @@ static int write_all_state(struct ts_dq *q, FILE *f)
 			ts_exact_write(&l->s[s], &b);
 			fprintf(f, "%s\n", b.data);
 		}
+		for (int a = 0; a < 2; a++) {
+			if (!l->agg[a].col || l->agg[a].refi >= 0)
+				continue;
+			ts_buf_reset(&b);
+			ts_exact_write(&l->agg[a].s, &b);
+			fprintf(f, "agg %llu %a %a %s\n", (unsigned long long)l->agg[a].n, l->agg[a].min,
+				l->agg[a].max, b.data);
+		}
 		if (l->set && ts_distinct_write(l->set, f) < 0) {
 			ts_buf_release(&b);
 			return -1;
@@ -1936,6 +2359,27 @@ int ts_dq_state_merge(struct ts_dq *q, const char *path, char *err, size_t errle
 				goto out;
 			}
 			ts_exact_merge(&l->s[s], &e);
+		}
+		for (int ag = 0; ag < 2; ag++) {
+			struct agg *g = &l->agg[ag];
+			unsigned long long gn;
+			char s1[64], s2[64];
+			int off = 0;
+			struct ts_exact e;
+			if (!g->col || g->refi >= 0)
+				continue;
+			if (read_line(f, &b) < 0 ||
+			    sscanf(b.data, "agg %llu %63s %63s %n", &gn, s1, s2, &off) != 3 || !off ||
+			    ts_exact_read(&e, b.data + off, b.len - (size_t)off) < 0) {
+				bad_state(err, errlen, "bad aggregate");
+				goto out;
+			}
+			g->n += gn;
+			ts_exact_merge(&g->s, &e);
+			if (strtod(s1, NULL) < g->min)
+				g->min = strtod(s1, NULL);
+			if (strtod(s2, NULL) > g->max)
+				g->max = strtod(s2, NULL);
 		}
 		if (hs && ts_distinct_read(l->set, f) < 0) {
 			snprintf(err, errlen, "bad value set: %s", ts_distinct_error(l->set));

@@ -66,6 +66,10 @@ struct ts_dq_row {
 int ts_dq_add(struct ts_dq *q, struct ts_span rec, const struct ts_json_keys *idx,
 	      struct ts_dq_row *row);
 
+/* One record of reference dataset refi (an index into opts.refs), read
+ * before the primary dataset.  -1: out of memory. */
+int ts_dq_ref_add(struct ts_dq *q, size_t refi, struct ts_span rec);
+
 /* Save the accumulators to path; add the ones saved in path.  -1 and a
  * message in err. */
 int ts_dq_state_write(struct ts_dq *q, const char *path, char *err, size_t errlen);
