@@ -33,10 +33,9 @@
  * an I/O error of a temporary file such as ENOSPC, EOVERFLOW when a count
  * would pass 2^64 - 1, EINVAL for a malformed set stream, E2BIG for a key
  * longer than TS_DISTINCT_KEY_MAX) and a message in ts_distinct_error().
- * After an I/O or memory failure the set may have lost values: it answers
- * -1 (EIO) to everything but ts_distinct_free() and ts_distinct_error().
- * A malformed stream in ts_distinct_read() is different: the set is left
- * as it was before the call (nothing of the stream is added).
+ * A call that fails leaves the set as it was before the call: a value whose
+ * addition failed (its spill could not be written, say) was not added, a
+ * stream that failed to read added nothing.
  */
 #ifndef TS_DISTINCT_H
 #define TS_DISTINCT_H
@@ -76,6 +75,11 @@ void ts_distinct_free(struct ts_distinct *d);
 int ts_distinct_add(struct ts_distinct *d, const void *key, size_t n);
 int ts_distinct_add_count(struct ts_distinct *d, const void *key, size_t n,
 			  uint64_t count);
+/* The same with the key's hash supplied, to hash it once: h must be
+ * ts_hash(ts_hkey_process(), key, n) — e.g. ts_value_hash(ts_hkey_process(),
+ * v) for the value whose canonical bytes key holds. */
+int ts_distinct_add_hashed(struct ts_distinct *d, const void *key, size_t n,
+			   uint64_t h, uint64_t count);
 
 /* The statistics of everything added so far.  The set stays usable:
  * adding may go on after. */
