@@ -620,7 +620,7 @@ static int unexpected(struct parser *P, const char *wanted)
 		what = "end";
 		break;
 	case T_STR:
-		what = "a string";
+		what = wanted ? "a string" : "string";
 		break;
 	default: {
 		size_t n = P->end - P->at;
@@ -835,10 +835,13 @@ static long p_primary(struct parser *P)
 		size_t nameend = P->end;
 		if (next(P) < 0)
 			return -1;
+		int namen = (int)(nameend - at > 40 ? 40 : nameend - at);
 		if (P->tok == T_LP)
 			return perr(P, at, "functions are not supported: '%.*s'",
-				    (int)(nameend - at > 40 ? 40 : nameend - at),
-				    P->s + at);
+				    namen, P->s + at);
+		if (P->tok == T_STR) /* DATE '2024-01-01' and the like */
+			return perr(P, at, "typed literals are not supported: '%.*s'",
+				    namen, P->s + at);
 		return nd;
 	}
 	case T_LP:

@@ -8,7 +8,8 @@
  * TRUE, so a record whose field is null or missing never passes `x > 1`
  * (nor `NOT x > 1`).
  *
- * Grammar (keywords in any case; spaces, tabs and newlines between tokens):
+ * Grammar (keywords in any case; spaces, tabs, newlines, -- comments to the
+ * end of the line and bracketed comments, which nest, between tokens):
  *
  *	predicate  := or
  *	or         := and { OR and }
@@ -122,9 +123,15 @@
  *     rest itself, case-sensitive, over the whole value.  The escape
  *     character (default \) makes the next % _ or itself literal; before
  *     anything else, or at the end of the pattern, it is a parse error
- *     (as in Spark).  A number is matched as the text the record (or the
- *     predicate) wrote it with, a boolean as true / false; NULL gives
- *     UNKNOWN; an array or object UNKNOWN.
+ *     (as in Spark).  A number is matched as its JSON text (as the record
+ *     wrote it: 1e5 is "1e5", where Spark would print 100000.0), an
+ *     arithmetic result as the shortest %g text that reads back the same, a
+ *     boolean as true / false; NULL, an array or an object gives UNKNOWN.
+ *
+ * Not supported (each a parse error naming its column): function calls,
+ * CASE, CAST, DATE '...' and TIMESTAMP '...' literals (a date column
+ * compares with a plain 'YYYY-MM-DD' string as strings, which orders ISO
+ * dates correctly), || and the bit operators, RLIKE, ILIKE, subqueries.
  *
  * Errors name the place: "<reason> at column N", N counting characters
  * (UTF-8 code points) from 1; an unexpected end is at the column just past
@@ -143,8 +150,10 @@ struct ts_where;
  * Parse the predicate s (n bytes, no NUL needed; a NUL byte inside is an
  * error).  Returns a new predicate, or NULL with the reason and column in
  * err (errlen bytes, always NUL-terminated when errlen > 0; "out of memory"
- * when that is why).  Nesting deeper than 200 levels is an error, so
- * evaluation never recurses further than that.
+ * when that is why).  More than 200 parentheses, NOTs, signs or IN lists
+ * inside each other, or an expression tree deeper than 400 (a chain of 400
+ * comparisons), is an error ("expression nested too deep"), so neither
+ * parsing nor evaluation recurses without bound.
  */
 struct ts_where *ts_where_parse(const char *s, size_t n, char *err, size_t errlen);
 

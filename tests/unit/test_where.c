@@ -451,6 +451,9 @@ static void test_errors(void)
 	ERR("a = 1 AND", "expected a value, got end", 10);
 	ERR("AND = 1", "expected a value, got 'AND'", 1);
 	ERR("a & b", "unexpected '&'", 3);
+	ERR("d > DATE '2024-01-01'", "typed literals are not supported: 'DATE'", 5);
+	ERR("a = 'x' 'y'", "unexpected string", 9);
+	ERR("CASE WHEN a THEN 1 END", "unexpected 'WHEN'", 6);
 	ERR("a = '\\u12'", "\\u needs four hex digits", 6);
 	ERR("a = 'x' || 'y'", "unexpected '|'", 9);
 	/* columns count characters, not bytes */
