@@ -49,6 +49,8 @@ struct ts_dqsql {
 	uint64_t seed;
 	int32_t pos[POS_CACHE]; /* column of the i-th member of the last record */
 
+	size_t sqlcols;       /* cols[] made in SQL so far */
+	size_t maxcols;
 	int table;            /* "primary" exists */
 	int placeholder;      /* ... with the unclaimed column "_" */
 	uint64_t pending;     /* records added before it existed */
@@ -269,76 +271,75 @@ static void stale_insert(struct ts_dqsql *db)
 		db->pos[i] = -1;
 }
 
-/* Create "primary" with its first column, then the rows of the records
- * added before (they had no keys). */
-static int create_table(struct ts_dqsql *db, const char *name)
+/* Columns noted since the last sync become columns of "primary": all in
+ * one CREATE TABLE when it is new (the first record usually brings every
+ * key: an ALTER TABLE each would reload a growing schema each time), then
+ * the rows of the records added before (they had no keys). */
+static int sync_columns(struct ts_dqsql *db)
 {
 	struct ts_buf *q = &db->sql;
 
-	ts_buf_reset(q);
-	if (ts_buf_addstr(q, "CREATE TABLE main.\"primary\"(") < 0 ||
-	    add_quoted(q, name) < 0 || ts_buf_addch(q, ')') < 0)
-		return fail(db, "cannot create the table");
-	if (exec(db, q->data) < 0)
-		return fail(db, "cannot create the table");
-	db->table = 1;
+	if (db->sqlcols == db->ncols)
+		return 0;
+	stale_insert(db);
+	if (!db->table) {
+		ts_buf_reset(q);
+		ts_buf_addstr(q, "CREATE TABLE main.\"primary\"(");
+		for (size_t i = 0; i < db->ncols; i++)
+			if ((i && ts_buf_addch(q, ',') < 0) || add_quoted(q, db->cols[i].name) < 0)
+				break;
+		if (ts_buf_addch(q, ')') < 0 || exec(db, q->data) < 0)
+			return fail(db, "cannot create the table");
+		db->table = 1;
+		db->sqlcols = db->ncols;
+	}
 	if (db->pending) {
 		ts_buf_reset(q);
 		if (ts_buf_addf(q, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
 				   "SELECT i + 1 FROM n WHERE i < %llu) "
-				   "INSERT INTO main.\"primary\" SELECT NULL FROM n",
+				   "INSERT INTO main.\"primary\"(rowid) SELECT NULL FROM n",
 				(unsigned long long)db->pending) < 0 ||
 		    exec(db, q->data) < 0)
 			return fail(db, "cannot insert the records");
 		db->pending = 0;
 	}
-	return 0;
-}
-
-/* A new key: a new column, unless past the limit (-2). */
-static long add_column(struct ts_dqsql *db, const char *k, size_t n)
-{
-	struct ts_buf name, *q = &db->sql;
-	long c;
-
-	if (db->ncols - (size_t)db->placeholder >= TS_DQSQL_MAX_COLUMNS)
-		return -2;
-	ts_buf_init(&name, 0);
-	if (make_name(db, k, n, &name) < 0) {
-		ts_buf_release(&name);
-		return fail(db, "cannot add a column");
-	}
-	stale_insert(db);
-	if (!db->table) {
-		if (create_table(db, name.data) < 0) {
-			ts_buf_release(&name);
-			return -1;
-		}
-	} else {
+	for (; db->sqlcols < db->ncols; db->sqlcols++) {
 		ts_buf_reset(q);
 		if (ts_buf_addstr(q, "ALTER TABLE main.\"primary\" ADD COLUMN ") < 0 ||
-		    add_quoted(q, name.data) < 0 || exec(db, q->data) < 0) {
-			ts_buf_release(&name);
+		    add_quoted(q, db->cols[db->sqlcols].name) < 0 || exec(db, q->data) < 0)
 			return fail(db, "cannot add a column");
-		}
 	}
-	c = note_col(db, k, n, name.data);
-	ts_buf_release(&name);
-	if (c < 0)
-		return fail(db, "cannot add a column");
-	if (db->placeholder) {
-		/* the first real key: the stand-in column goes (it is column 0) */
+	if (db->placeholder && db->ncols > 1) {
+		/* the first real key: the stand-in column 0 goes, and the
+		 * record being added (it has no value for it) follows */
 		if (exec(db, "ALTER TABLE main.\"primary\" DROP COLUMN \"" PLACEHOLDER "\"") < 0)
 			return fail(db, "cannot drop a column");
 		free(db->cols[0].key);
 		free(db->cols[0].name);
 		memmove(db->cols, db->cols + 1, --db->ncols * sizeof(*db->cols));
+		db->sqlcols--;
 		db->placeholder = 0;
-		c--;
+		for (size_t j = 0; j < db->nvals; j++)
+			db->vals[j].col--;
 		if (rehash(db) < 0)
-			return fail(db, "cannot add a column");
+			return fail(db, "cannot drop a column");
 	}
-	return c;
+	return 0;
+}
+
+/* A new key: a new column (made by sync_columns()), unless past the
+ * limit (-2). */
+static long add_column(struct ts_dqsql *db, const char *k, size_t n)
+{
+	struct ts_buf name;
+	long c;
+
+	if (db->ncols - (size_t)db->placeholder >= db->maxcols)
+		return -2;
+	ts_buf_init(&name, 0);
+	c = make_name(db, k, n, &name) < 0 ? -1 : note_col(db, k, n, name.data);
+	ts_buf_release(&name);
+	return c < 0 ? fail(db, "cannot add a column") : c;
 }
 
 /* The column of a member, adding it when new; -2 past the limit. */
@@ -499,6 +500,8 @@ int ts_dqsql_add(struct ts_dqsql *db, struct ts_span record)
 				return fail(db, "cannot add a record");
 		}
 	}
+	if (sync_columns(db) < 0)
+		return -1;
 	if (!db->table) {
 		/* no key yet: the row is written when the table exists */
 		db->pending++;
@@ -726,8 +729,8 @@ static int sql_error(struct ts_dqsql *db, struct ts_dqsql_result *res)
 			"custom SQL stopped: it ran longer than %g s", db->timeout);
 	else if (db->dropped && strstr(m, "no such column"))
 		set_msg(res->err, sizeof(res->err),
-			"%s (keys past the first %d columns were not stored)", m,
-			TS_DQSQL_MAX_COLUMNS);
+			"%s (keys past the first %zu columns were not stored)", m,
+			db->maxcols);
 	else
 		set_msg(res->err, sizeof(res->err), "%s", m);
 	return -1;
@@ -915,13 +918,10 @@ static int ensure_table(struct ts_dqsql *db)
 {
 	if (db->table)
 		return 0;
-	if (create_table(db, PLACEHOLDER) < 0)
-		return -1;
 	if (note_col(db, PLACEHOLDER, 1, PLACEHOLDER) < 0)
 		return fail(db, "cannot create the table");
 	db->placeholder = 1;
-	stale_insert(db);
-	return 0;
+	return sync_columns(db);
 }
 
 int ts_dqsql_query(struct ts_dqsql *db, const char *sql, enum ts_dqsql_kind kind,
@@ -1089,6 +1089,9 @@ struct ts_dqsql *ts_dqsql_open(char *err, size_t errlen)
 		return NULL;
 	}
 	sqlite3_progress_handler(db->db, 1000, progress, db);
+	db->maxcols = (size_t)sqlite3_limit(db->db, SQLITE_LIMIT_COLUMN, -1);
+	if (db->maxcols > TS_DQSQL_MAX_COLUMNS)
+		db->maxcols = TS_DQSQL_MAX_COLUMNS;
 	return db;
 }
 
