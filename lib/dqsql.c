@@ -39,8 +39,7 @@ struct val {
 
 struct ts_dqsql {
 	sqlite3 *db;
-	sqlite3_stmt *ins;    /* INSERT of ins_ncols columns, NULL when stale */
-	size_t ins_ncols;
+	sqlite3_stmt *ins;    /* INSERT of all columns, NULL when stale */
 
 	struct col *cols;
 	size_t ncols, capcols;
@@ -58,7 +57,7 @@ struct ts_dqsql {
 
 	struct val *vals;     /* the record being added */
 	size_t nvals, capvals;
-	int *bound;           /* parameters bound for the last row */
+	int *bound;           /* parameters bound for this row */
 	size_t nbound, capbound;
 
 	uint64_t nrows, dropped;
@@ -388,7 +387,6 @@ static int prepare_insert(struct ts_dqsql *db)
 	    sqlite3_prepare_v3(db->db, q->data, (int)q->len, SQLITE_PREPARE_PERSISTENT,
 			       &db->ins, NULL) != SQLITE_OK)
 		return fail(db, "cannot prepare the insert");
-	db->ins_ncols = db->ncols;
 	return 0;
 }
 
@@ -519,9 +517,6 @@ int ts_dqsql_add(struct ts_dqsql *db, struct ts_span record)
 	}
 	sqlite3_stmt *s = db->ins;
 	int rc = SQLITE_OK;
-	for (size_t j = 0; j < db->nbound; j++)
-		sqlite3_bind_null(s, db->bound[j]);
-	db->nbound = 0;
 	for (size_t j = 0; j < db->nvals && rc == SQLITE_OK; j++) {
 		const struct val *x = &db->vals[j];
 		int p = x->col + 1;
@@ -549,6 +544,11 @@ int ts_dqsql_add(struct ts_dqsql *db, struct ts_span record)
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(s);
 	sqlite3_reset(s);
+	/* unbind at once: missing keys are NULL in the next row, and the
+	 * statement keeps no pointer into the caller's record */
+	for (size_t j = 0; j < db->nbound; j++)
+		sqlite3_bind_null(s, db->bound[j]);
+	db->nbound = 0;
 	if (rc != SQLITE_OK && rc != SQLITE_DONE)
 		return fail(db, "cannot insert a record");
 	db->nrows++;

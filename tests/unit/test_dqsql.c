@@ -105,9 +105,18 @@ static void test_types(void)
 	CHECK(value(db, "select count(*) from primary where json_extract(o, '$.a') = 'z'") == 1);
 	CHECK(value(db, "select sum(json_array_length(arr)) from primary") == 2);
 
+	/* the record's bytes may go away after the call */
+	char *tmp = strdup("{ \"id\" : 5 , \"s\" : \"gone\" }");
+	CHECK(tmp && add(db, tmp) == 0);
+	memset(tmp, 'x', strlen(tmp));
+	free(tmp);
+	CHECK(add(db, "{\"id\":6}") == 0);
+	CHECK(value(db, "select count(*) from primary where s = 'gone' and id = 5") == 1);
+	CHECK(value(db, "select count(*) from primary where id = 6 and s is null") == 1);
+
 	/* an integer result keeps its exact value */
 	CHECK(ts_dqsql_query(db, "select max(id) from primary", TS_DQSQL_VALUE, &res) == 0);
-	CHECK(res.kind == TS_DQSQL_VALUE && res.is_int && res.ivalue == 4 && res.value == 4);
+	CHECK(res.kind == TS_DQSQL_VALUE && res.is_int && res.ivalue == 6 && res.value == 6);
 	ts_dqsql_free(db);
 }
 
