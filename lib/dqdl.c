@@ -839,6 +839,12 @@ static struct var *var_ref(struct parser *ps)
 	return v;
 }
 
+/* The kinds a variable's value fits (a variable holds strings or NULL). */
+static unsigned var_kinds(const struct ts_dq_expr *e)
+{
+	return e->kind == TS_DQ_E_NULL ? K_NUMBER | K_STRING | K_DATE : K_STRING;
+}
+
 /* One operand with the kinds it fits in *kinds; or NULL. allow_list: a
  * list variable may stand here (it then fills *list_var). */
 static struct ts_dq_expr *operand(struct parser *ps, unsigned *kinds, struct var **list_var)
@@ -929,7 +935,12 @@ static struct ts_dq_expr *operand(struct parser *ps, unsigned *kinds, struct var
 		struct var *v = var_ref(ps);
 		if (!v)
 			return NULL;
-		*kinds = K_STRING;
+		/* as if its value were written here */
+		*kinds = 0;
+		for (size_t i = 0; i < v->nvals; i++)
+			*kinds |= var_kinds(v->vals[i]);
+		for (size_t i = 0; i < v->nvals; i++)
+			*kinds &= var_kinds(v->vals[i]);
 		if (v->list) {
 			if (!list_var) {
 				failf(ps, at->line, at->col,
@@ -1068,6 +1079,7 @@ static struct ts_dq_cond *condition(struct parser *ps)
 			struct var *lv;
 			if (!(e = operand(ps, &k, &lv)) && !lv)
 				return NULL;
+			kinds &= k;
 			if (lv) {
 				for (size_t i = 0; i < lv->nvals; i++)
 					if (push_expr(ps, &c->operands, &c->noperands, &cap,
@@ -1076,7 +1088,6 @@ static struct ts_dq_cond *condition(struct parser *ps)
 			} else if (push_expr(ps, &c->operands, &c->noperands, &cap, e) < 0) {
 				return NULL;
 			}
-			kinds &= K_STRING;
 		} else {
 			if (expect(ps, TK_LBRACK, "'[' after 'in'") < 0)
 				return NULL;

@@ -439,7 +439,15 @@ static void test_variables(void)
 		     "    ColumnValues \"c\" = NULL\n"
 		     "]\n");
 	free(p);
-	CHECK(rs->rules[3]->cond->kind == TS_DQ_CK_STRING);
+	/* a variable is its value written in place: NULL is a number NULL */
+	CHECK(rs->rules[3]->cond->kind == TS_DQ_CK_NUMBER);
+	CHECK(rs->rules[0]->cond->kind == TS_DQ_CK_STRING);
+	ts_dqdl_free(rs);
+	REJ("n = NULL\nRules = [ ColumnDataType \"a\" = $n ]",
+	    "ColumnDataType needs a string condition, not a number");
+	rs = parse("n = [NULL]\nRules = [ ColumnValues \"a\" in $n ]", err, sizeof(err));
+	if (CHECK(rs != NULL))
+		CHECK(rs->rules[0]->cond->kind == TS_DQ_CK_NUMBER);
 	ts_dqdl_free(rs);
 
 	REJ("l = [\"a\"]\nRules = [ ColumnValues \"a\" = $l ]",
