@@ -25,11 +25,12 @@
  * strings.  SQLite column names ignore ASCII case: a key differing only in
  * case from an earlier one ("ID" after "id") gets the column "ID#2" ("#3",
  * ... if that is taken too).  A key holding U+0000 is stored with U+FFFD in
- * its place.  Past TS_DQSQL_MAX_COLUMNS columns further new keys are not
- * stored (counted; a query naming one fails with "no such column", and the
- * message says keys were dropped).  Before any key is seen, the table has
- * one all-NULL column named `_`, since SQLite tables need a column; it goes
- * away with the first real key.
+ * its place.  Past TS_DQSQL_MAX_COLUMNS columns (SQLite's limit) further
+ * new keys are not stored (their values are counted, ts_dqsql_dropped();
+ * a query naming one fails with "no such column", and the message says
+ * keys were dropped).  A table queried before any key was seen has one
+ * all-NULL column named `_`, since SQLite tables need a column; the first
+ * other key replaces it (a key "_" takes it over).
  *
  * The statement.  Exactly one SELECT (or WITH ... SELECT, or VALUES);
  * anything else — several statements, PRAGMA, ATTACH, writes — is refused
@@ -41,8 +42,11 @@
  *	- nvl(a, b) and concat(a, ...) (NULL when an argument is NULL) exist;
  *	- names are quoted with `backticks` (or "double quotes"); a double-
  *	  quoted word that names no column is a string, as in Spark.
- * Everything else is SQLite's dialect (json_extract() for nested values,
- * no struct.field access).
+ * Everything else is SQLite's dialect: json_extract() for nested values
+ * (no struct.field access), no rlike.  Where SQLite still answers otherwise
+ * than Spark: a string compared with a number is not converted ('5' > 0
+ * holds because text sorts after numbers; cast(x as double) does it);
+ * sum() over integers that overflows int64 is an error, not a wrap.
  *
  * Results (DQDL's two uses of CustomSql, as Glue evaluates them):
  *	TS_DQSQL_VALUE — the rule has a condition (`between 10 and 20`): the
@@ -63,16 +67,23 @@
  *	  column of primary, ROWS otherwise.
  *
  * Errors: SQL that SQLite cannot prepare or run returns -1 with SQLite's
- * message in res->err (Result ERROR); nothing crashes and the handle stays
- * usable.  A query running longer than the timeout (default
- * TS_DQSQL_DEFAULT_TIMEOUT seconds) is stopped the same way.
+ * message in res->err ("near \"from\": syntax error", "no such column: y"):
+ * Result ERROR.  A refused statement says why ("custom SQL must be a query
+ * (SELECT or WITH), not 'delete'", "custom SQL must be one statement",
+ * "custom SQL may only read: ATTACH is not allowed").  A query running
+ * longer than the timeout (default TS_DQSQL_DEFAULT_TIMEOUT seconds) is
+ * stopped: "custom SQL stopped: it ran longer than 300 s".  Nothing
+ * crashes, and the handle stays usable after any of these.
  *
  * Storage: a private temporary SQLite database (temp_store=FILE): pages stay
  * in a cache of TS_DQSQL_CACHE_BYTES and spill to files SQLite creates in
  * $SQLITE_TMPDIR or $TMPDIR (else /var/tmp, /tmp) and unlinks at once, so
  * millions of records take disk, not memory, and nothing is left behind.
- * Records are inserted in one transaction with a prepared statement; a new
- * key adds a column (ALTER TABLE).  A handle is used by one thread.
+ * Records are inserted in one transaction with a prepared statement.  The
+ * table gets the first record's keys in one CREATE TABLE; a key first seen
+ * later costs an ALTER TABLE, which reloads the schema (about 1 ms at 1000
+ * columns).  1 M records of 9 keys load in about 5 s in 70 MB of memory.
+ * A handle is used by one thread.
  */
 #ifndef TS_DQSQL_H
 #define TS_DQSQL_H
