@@ -1880,7 +1880,9 @@ static void eval_leaf(struct ts_dq *q, struct leaf *l, struct ts_dq_result *r)
 	case TS_DQ_FILEUNIQUENESS: {
 		struct ts_dqfile_result fr;
 		memset(&fr, 0, sizeof(fr));
-		ts_dqfile_eval(l->r, &q->env, &fr);
+		struct ts_dq_env env = q->env;
+		env.time_zone = ts_dq_rule_time_zone(l->r);
+		ts_dqfile_eval_inferred(l->r, &env, q->o.inputs, q->o.ninputs, &fr);
 		for (size_t i = 0; i < fr.nmetrics; i++)
 			add_metric(r, xstrdup(fr.metrics[i].name), fr.metrics[i].value);
 		r->outcome = fr.outcome == 0 ? TS_DQ_PASS : fr.outcome == 1 ? TS_DQ_FAIL : TS_DQ_ERROR;

@@ -40,7 +40,8 @@ struct ts_dq_opts {
 	const char *history;      /* --history FILE: earlier runs' metrics, or NULL */
 	const struct ts_dq_ref *refs;
 	size_t nrefs;
-	const char *primary_name; /* the primary input's name (file rules) */
+	const char *const *inputs; /* the input files: file rules without a path */
+	size_t ninputs;
 	size_t mem;               /* memory budget of the value sets (0: default) */
 	int row_level;            /* --annotate/--pass/--fail: row outcomes */
 	int max_depth;
