@@ -53,7 +53,8 @@
  *	  query must return exactly one row of one column, and that value is
  *	  the metric (Dataset.*.CustomSQL).  Numeric text converts as Spark's
  *	  cast to double does; other text or a blob is an error.  NULL sets
- *	  is_null (the caller reports ERROR: there is no metric to compare).
+ *	  is_null: there is no metric to compare, the caller says what the
+ *	  rule's result is (Glue's Deequ turns NULL into 0 by accident).
  *	TS_DQSQL_ROWS — no condition, or `with threshold`: the query returns
  *	  rows of primary.  Every column it returns must be a column of
  *	  primary (by name; `select id, x from primary where ...`).  A record
