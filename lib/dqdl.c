@@ -340,7 +340,7 @@ static int oom(struct parser *ps)
 }
 
 /* A token shown in a message: its text, cut at 40 bytes, non-printable
- * bytes as \xNN; the end as "the end of the rules". */
+ * bytes as \xNN; the end as "the end of the text". */
 static const char *tokdesc(const struct tok *t, char *buf, size_t size)
 {
 	if (t->t == TK_EOF)
@@ -845,8 +845,9 @@ static unsigned var_kinds(const struct ts_dq_expr *e)
 	return e->kind == TS_DQ_E_NULL ? K_NUMBER | K_STRING | K_DATE : K_STRING;
 }
 
-/* One operand with the kinds it fits in *kinds; or NULL. allow_list: a
- * list variable may stand here (it then fills *list_var). */
+/* One operand with the kinds it fits in *kinds; or NULL.  With list_var,
+ * a list variable may stand here: then *list_var is set and NULL returned
+ * without an error. */
 static struct ts_dq_expr *operand(struct parser *ps, unsigned *kinds, struct var **list_var)
 {
 	struct tok *t = peek(ps), *t2 = peek2(ps, 1);
@@ -1653,7 +1654,8 @@ static int rule_list(struct parser *ps, int analyzers, struct ts_dq_rule ***out,
 
 /* ---- the document ----------------------------------------------------------- */
 
-/* `{ "key": "value" | ["v", ...], ... }`; calls back for each pair. */
+/* `{ "key": "value" | ["v", ...], ... }` of Metadata or DataSources (their
+ * keys checked, their values stored in the ruleset). */
 static int dictionary(struct parser *ps, int sources)
 {
 	struct tok *open = peek(ps);

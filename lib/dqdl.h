@@ -18,8 +18,10 @@
  *	     [with threshold <number condition>] [with key = "value"] ...
  *	     [labels=["key"="value", ...]]
  *
- * or rules joined with `and` / `or` (each in parentheses; `and` binds
- * tighter than `or`, as in the reference grammar).  A condition is one of
+ * or rules joined with `and` / `or` (written with each rule in
+ * parentheses; without them `and` before a rule type's name starts the next
+ * rule, elsewhere it joins parameters; `and` binds tighter than `or`, as in
+ * the reference grammar).  A condition is one of
  *
  *	= X   != X   < X   <= X   > X   >= X   between X and Y
  *	not between X and Y   in [X, ...]   not in [X, ...]
