@@ -642,6 +642,23 @@ int ts_value_number(struct ts_span v, double *d)
 		*d = x.neg ? -m : m;
 		return 1;
 	}
+	size_t k = x.l - x.f + 1;
+	int64_t e10 = n - (int64_t)k;
+	if (k <= 15 && e10 >= -22 && e10 <= 22) {
+		/* both the digits (< 2^53) and the power of ten are exact doubles:
+		 * one multiplication or division rounds correctly (Clinger) */
+		static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,
+					     1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+					     1e12, 1e13, 1e14, 1e15, 1e16, 1e17,
+					     1e18, 1e19, 1e20, 1e21, 1e22};
+		uint64_t m = 0;
+		for (size_t i = x.f; i <= x.l; i++)
+			m = m * 10 + (uint64_t)(dig(&x, i) - '0');
+		*d = e10 >= 0 ? (double)m * p10[e10] : (double)m / p10[-e10];
+		if (x.neg)
+			*d = -*d;
+		return 0;
+	}
 	/*
 	 * digits "e" exponent, no decimal point (strtod's point is the locale's).
 	 * 780 significant digits decide the rounding (a double needs at most 767
@@ -649,7 +666,7 @@ int ts_value_number(struct ts_span v, double *d)
 	 * for the nonzero digits cut off.
 	 */
 	char b[800];
-	size_t k = x.l - x.f + 1, w = 0;
+	size_t w = 0;
 	if (x.neg)
 		b[w++] = '-';
 	size_t take = k > 780 ? 780 : k;

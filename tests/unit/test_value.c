@@ -100,6 +100,32 @@ static void test_number(void)
 				      d == strtod(big, NULL));
 			}
 	}
+	/* against strtod() (correctly rounded), on both of our paths: few
+	 * digits and a small exponent, and everything else */
+	{
+		char t[64];
+		uint64_t x = 0x9e3779b97f4a7c15ull;
+		int bad = 0;
+		for (int i = 0; i < 200000; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			int nd = 1 + (int)(x % 19);
+			int dot = (int)((x >> 20) % (uint64_t)(nd + 1));
+			int ne = (int)((x >> 30) % 701) - 350;
+			char digs[24];
+			snprintf(digs, sizeof(digs), "%019llu", (unsigned long long)(x >> 1));
+			digs[0] = (char)('1' + (x >> 40) % 9);
+			digs[nd] = '\0';
+			snprintf(t, sizeof(t), "%s%s%.*s%s%se%d", x >> 63 ? "-" : "",
+				 dot ? "" : "0", dot, digs, dot < nd ? "." : "",
+				 digs + dot, i % 3 ? ne % 30 : ne);
+			double want = strtod(t, NULL);
+			if (ts_value_number(V(t), &d) < 0 || d != want) {
+				if (bad++ < 5)
+					fprintf(stderr, "    %s: %.17g, want %.17g\n", t, d, want);
+			}
+		}
+		CHECK(bad == 0);
+	}
 	d = 42;
 	CHECK(ts_value_number(V("\"1\""), &d) == -1 && d == 42);
 	CHECK(ts_value_number(V("null"), &d) == -1 && d == 42);
