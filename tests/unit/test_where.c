@@ -155,6 +155,7 @@ static void test_strings(void)
 	T("s = 'a\\tb\\nc\\\\'", "{\"s\":\"a\\tb\\nc\\\\\"}", 1);
 	T("s = '\\u00e9t\\u00E9'", "{\"s\":\"\\u00e9t\\u00e9\"}", 1);
 	T("s = '\\101'", "{\"s\":\"A\"}", 1);     /* octal */
+	T("s = '\\b\\r\\Z'", "{\"s\":\"\\b\\r\\u001a\"}", 1);
 	T("s = '\\x'", "{\"s\":\"x\"}", 1);       /* any other: itself */
 	T("s = '\\0'", "{\"s\":\"\\u0000\"}", 1); /* NUL inside */
 	T("s = '\\0'", "{\"s\":\"\"}", 0);
@@ -218,6 +219,8 @@ static void test_coercion(void)
 	T("NOT b = 'maybe'", "{\"b\":true}", 0);
 	T("b = 1", "{\"b\":true}", 1);
 	T("b = 0", "{\"b\":false}", 1);
+	T("1 = b", "{\"b\":true}", 1);
+	T("0.5 < b", "{\"b\":true}", 1);
 	T("b = 2", "{\"b\":true}", 0);
 	T("b", "{\"b\":\"true\"}", 1);  /* a string as a condition: cast */
 	T("b", "{\"b\":\"no\"}", 0);
@@ -336,6 +339,9 @@ static void test_like(void)
 	T("s LIKE 'a!!%' ESCAPE '!'", "{\"s\":\"a!x\"}", 1);
 	T("s LIKE 'a\\%' ESCAPE '!'", "{\"s\":\"a\\\\x\"}", 1); /* \ is plain */
 	T("s LIKE 'a\xc3\xa9%' ESCAPE '\xc3\xa9'", "{\"s\":\"a%\"}", 1);
+	T("s LIKE 'a\xc3\xa9\xc3\xa9%' ESCAPE '\xc3\xa9'", "{\"s\":\"a\xc3\xa9x\"}", 1);
+	T("s LIKE '%b'", "{\"s\":\"\xc3\xa9" "bb\"}", 1);
+	T("s LIKE '%\xc3\xa9'", "{\"s\":\"\xe6\x97\xa5\xc3\xa9\"}", 1);
 	T("s NOT LIKE 'a%'", "{\"s\":\"b\"}", 1);
 	T("s NOT LIKE 'a%'", "{\"s\":\"a\"}", 0);
 	T("s LIKE 'a%'", "{}", 0);
@@ -361,6 +367,8 @@ static void test_arithmetic_precedence(void)
 	T("a / 0 IS NULL", "{\"a\":3}", 1);
 	T("a % 0 IS NULL", "{\"a\":3}", 1);
 	T("-a = -3", "{\"a\":3}", 1);
+	T("(-a) IS NULL", "{}", 1);
+	T("-a = -3", "{\"a\":\"3\"}", 1);
 	T("a - -1 = 4", "{\"a\":3}", 1);
 	T("a + 1 = 2", "{\"a\":\"1\"}", 1);   /* strings are cast */
 	T("(a + 1) IS NULL", "{\"a\":\"x\"}", 1);
@@ -455,6 +463,7 @@ static void test_errors(void)
 	ERR("a = 'x' 'y'", "unexpected string", 9);
 	ERR("CASE WHEN a THEN 1 END", "unexpected 'WHEN'", 6);
 	ERR("a = '\\u12'", "\\u needs four hex digits", 6);
+	ERR("a = 'x\\", "unterminated string", 5);
 	ERR("a = 'x' || 'y'", "unexpected '|'", 9);
 	/* columns count characters, not bytes */
 	ERR("'\xc3\xa9\xc3\xa9' = s s", "unexpected 's'", 10);
