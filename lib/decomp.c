@@ -1525,12 +1525,59 @@ long ts_decomp_read(void *ctx, char *dst, size_t n)
 
 /* ---- opening ---------------------------------------------------------------- */
 
+/* The length of the first line (its newline included) when it is text: a
+ * newline with no NUL before it; else 0. */
+static size_t text_line(const char *p, size_t n)
+{
+	const char *nl = memchr(p, '\n', n);
+
+	if (!nl || memchr(p, 0, (size_t)(nl - p)))
+		return 0;
+	return (size_t)(nl - p) + 1;
+}
+
+/*
+ * Could p[0 .. n) still be one of the binary headers that may hold a
+ * newline byte before any NUL, and that ts_format_detect() knows only from
+ * more bytes than such a first line: an old binary cpio (its device number
+ * 10), LHA (a header size or checksum of 10), a skippable frame (zstd, or
+ * lz4 after it; a frame size of 10)?  Only their first bytes are looked
+ * at, so the answer goes from yes to no as bytes come, never back: the
+ * first line decides the same however the input was cut into reads.
+ */
+static int binary_head(const char *s, size_t n)
+{
+	static const unsigned char skip[4] = {0x50, 0x2a, 0x4d, 0x18};
+	const unsigned char *p = (const unsigned char *)s;
+	int cpio = n < 1 || p[0] == 0xc7 || p[0] == 0x71;
+	int lha = (n < 3 || p[2] == '-') && (n < 4 || p[3] == 'l') && (n < 7 || p[6] == '-');
+	int frame = n < 1 || (p[0] & 0xf0) == skip[0];
+
+	if (n >= 2)
+		cpio = cpio && (p[0] == 0xc7 ? p[1] == 0x71 : p[1] == 0xc7);
+	for (size_t i = 1; i < 4 && i < n; i++)
+		frame = frame && p[i] == skip[i];
+	return cpio || lha || frame;
+}
+
+/* Does the first line of p[0 .. n) decide what the bytes are?  When it is
+ * text and no binary header can follow, they are an archive only when the
+ * line itself shows one (ar, warc), so a tar whose first name holds a
+ * newline is text, from a file as from a pipe giving a few bytes a read. */
+static int text_decides(const char *p, size_t n)
+{
+	return text_line(p, n) && !binary_head(p, n);
+}
+
 /* Is the content that starts with p[0 .. n) an archive?  1 yes, 0 no, -1
  * more bytes are needed (eof: there are no more). */
 static int peek_decide(const char *p, size_t n, int eof, int compressed)
 {
 	size_t z = 0;
 
+	if (!compressed && text_decides(p, n))
+		return ts_format_detect((const unsigned char *)p, text_line(p, n)) ==
+		       TS_FMT_ARCHIVE;
 	if (ts_format_detect((const unsigned char *)p, n) == TS_FMT_ARCHIVE)
 		return 1;
 	while (z < n && p[z] == 0)
@@ -1629,13 +1676,18 @@ static struct ts_decomp *setup(struct ts_decomp *d, enum ts_format fmt)
 		d->peek_len += (size_t)n;
 		/* A first line of text is neither compressed nor an archive:
 		 * a live stream of NDJSON is not held up waiting for more. */
-		const char *nl = memchr(d->peek, '\n', d->peek_len);
-		if (fmt == TS_FMT_AUTO && nl && !memchr(d->peek, 0, (size_t)(nl - d->peek)) &&
+		if (fmt == TS_FMT_AUTO && text_decides(d->peek, d->peek_len) &&
 		    ts_format_detect((unsigned char *)d->peek, d->peek_len) == TS_FMT_PLAIN)
 			break;
 	}
 	d->nread = d->peek_len;
 	raw = ts_format_detect((unsigned char *)d->peek, d->peek_len);
+	/* ... whatever the bytes after it would show (a tar header): the
+	 * same as when the line came in a read of its own */
+	if (fmt == TS_FMT_AUTO && raw == TS_FMT_ARCHIVE && text_decides(d->peek, d->peek_len) &&
+	    ts_format_detect((unsigned char *)d->peek, text_line(d->peek, d->peek_len)) !=
+		    TS_FMT_ARCHIVE)
+		raw = TS_FMT_PLAIN;
 	if (fmt == TS_FMT_AUTO || fmt == TS_FMT_ARCHIVE) {
 		d->codec = raw == TS_FMT_ARCHIVE ? TS_FMT_PLAIN : raw;
 		d->archive = fmt == TS_FMT_ARCHIVE || raw == TS_FMT_ARCHIVE ? 1 : -1;

@@ -101,7 +101,10 @@ struct ts_decomp;
  * Reads through read(ctx, ...) (ts_source_fd with a pointer to an int fd
  * reads a file descriptor).  The first bytes are read here to recognise the
  * format (up to 40 KiB of decompressed bytes when it could be an archive;
- * a plain stream whose first line is text is decided after that line).
+ * a plain stream whose first line is text is decided after that line, or
+ * the few bytes more that tell a binary archive header from text: it is
+ * an archive only when that line shows one, so a tar whose first name holds
+ * a newline is text, however the input comes; TS_FMT_ARCHIVE reads it).
  * NULL only when out of memory or when that first read fails (errno set).
  * The source stays the caller's.
  */
