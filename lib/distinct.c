@@ -43,7 +43,7 @@ struct ts_distinct {
 	struct run runs[MAX_RUNS];
 	unsigned nruns;
 	struct pair *pairs; /* the table sorted, while a merge reads it */
-	size_t npairs;
+	size_t npairs, pairs_cap;
 	char err[512];
 };
 
@@ -103,7 +103,7 @@ const char *ts_distinct_error(const struct ts_distinct *d)
 
 uint64_t ts_distinct_memory(const struct ts_distinct *d)
 {
-	return ts_htab_bytes(&d->tab) + d->npairs * sizeof(struct pair) +
+	return ts_htab_bytes(&d->tab) + d->pairs_cap * sizeof(struct pair) +
 	       d->nruns * RUN_BUF;
 }
 
@@ -300,6 +300,20 @@ static void entry_at(const struct ts_htab *t, uint64_t pos, const char **k,
 	ts_htab_next(t, &pos, k, n, v);
 }
 
+/* Ask for an entry's bytes ahead of use: the sorted order visits the
+ * arena at random, a cache miss per entry otherwise.  A hint only (a
+ * position in a chunk's skipped tail just fetches a useless line). */
+static inline void prefetch(const struct ts_htab *t, uint64_t pos)
+{
+	size_t c = (size_t)(pos / ARENA_CHUNK);
+
+	if (c < t->nchunks) {
+		const char *p = t->chunks[c] + pos % ARENA_CHUNK;
+		__builtin_prefetch(p);
+		__builtin_prefetch(p + 63);
+	}
+}
+
 static int pair_less(const struct ts_htab *t, const struct pair *a,
 		     const struct pair *b)
 {
@@ -357,10 +371,10 @@ static void sort_pairs(const struct ts_htab *t, struct pair *p, size_t n, int sh
 	}
 }
 
+/* The array stays allocated for the next sort (within the budget, which
+ * counts it): allocating it afresh at every spill cost page faults. */
 static void unsort(struct ts_distinct *d)
 {
-	free(d->pairs);
-	d->pairs = NULL;
 	d->npairs = 0;
 }
 
@@ -374,8 +388,13 @@ static int sort_table(struct ts_distinct *d)
 	unsort(d);
 	if (!n)
 		return 0;
-	if (!(d->pairs = malloc(n * sizeof(*d->pairs))))
-		return fail(d, "out of memory sorting %zu values", n);
+	if (n > d->pairs_cap) {
+		free(d->pairs);
+		d->pairs_cap = 0;
+		if (!(d->pairs = malloc(n * sizeof(*d->pairs))))
+			return fail(d, "out of memory sorting %zu values", n);
+		d->pairs_cap = n;
+	}
 	while (ts_htab_next(&d->tab, &pos, &k, &len, &v) && i < n) {
 		d->pairs[i].h = ts_hash(&ts_hkey_fixed, k, len);
 		d->pairs[i].pos = before;
@@ -416,6 +435,8 @@ static int cur_next(struct cursor *c)
 		uint64_t *v;
 		if (c->i >= c->d->npairs)
 			return 0;
+		if (c->i + 32 < c->d->npairs)
+			prefetch(&c->d->tab, c->d->pairs[c->i + 32].pos);
 		c->h = c->d->pairs[c->i].h;
 		entry_at(&c->d->tab, c->d->pairs[c->i].pos, &c->key, &c->n, &v);
 		c->count = *v;
@@ -634,6 +655,8 @@ static int spill(struct ts_distinct *d)
 		const char *k;
 		size_t n;
 		uint64_t *v;
+		if (i + 32 < d->npairs)
+			prefetch(&d->tab, d->pairs[i + 32].pos);
 		entry_at(&d->tab, d->pairs[i].pos, &k, &n, &v);
 		w_record(&w, d->pairs[i].h, k, n, *v);
 	}
@@ -655,7 +678,8 @@ static int spill(struct ts_distinct *d)
 static uint64_t need_if_new(const struct ts_distinct *d, size_t n)
 {
 	const struct ts_htab *t = &d->tab;
-	uint64_t need = ts_htab_bytes(t) + (t->count + 1) * sizeof(struct pair);
+	size_t np = t->count + 1 > d->pairs_cap ? t->count + 1 : d->pairs_cap;
+	uint64_t need = ts_htab_bytes(t) + np * sizeof(struct pair);
 
 	if ((t->count + 1) * 4 > t->cap * 3)
 		need += (t->cap ? t->cap : 32) * 2 * sizeof(uint64_t);
@@ -910,6 +934,10 @@ int ts_distinct_read(struct ts_distinct *d, FILE *in)
 		if (values && ordcmp(prev_h, key[!cur].data, key[!cur].len, h,
 				     key[cur].data, key[cur].len) >= 0) {
 			bad_stream(d, in, "values out of order or repeated");
+			goto out;
+		}
+		if (count > UINT64_MAX - total) { /* its own total cannot be written */
+			bad_stream(d, in, "counts that add up past 2^64");
 			goto out;
 		}
 		if (count > UINT64_MAX - d->rows - total) {
