@@ -41,6 +41,9 @@
  * takes a temporary array (malloc); if that fails, a slower walk that needs
  * no memory (quadratic in the members) gives the same answer.
  *
+ * Nesting is followed by recursion, under 1.5 KB of stack per level (so
+ * about 0.7 MB at the scanner's default depth limit of 512).
+ *
  * Order across types: MISSING < null < false < true < number < string <
  * array < object.  ts_value_cmp() is a total order: antisymmetric,
  * transitive, and 0 exactly when ts_value_equal() says equal.
@@ -100,7 +103,8 @@ int ts_value_bool(struct ts_span v);
  * Returns 0 when the number is within the range of doubles, 1 when it is
  * not: *d is then +-inf for a magnitude too large (1e400, -1e400) or +-0 for
  * a nonzero magnitude too small (1e-400).  (Numbers that need rounding, such
- * as 0.1, return 0: a double is an approximation by nature.)  -1 with *d
+ * as 0.1, and subnormal results return 0: a double is an approximation by
+ * nature.)  The result is what strtod() gives in the C locale.  -1 with *d
  * untouched when v is not a number.
  */
 int ts_value_number(struct ts_span v, double *d);
