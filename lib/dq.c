@@ -745,7 +745,9 @@ static int setup_leaf(struct ts_dq *q, struct leaf *l, const struct ts_dq_rule *
 	case TS_DQ_UNIQUEVALUERATIO:
 	case TS_DQ_DISTINCTVALUESCOUNT:
 	case TS_DQ_ENTROPY:
-		l->c[l->nc++] = col_index(q, param(r, first)->val, param(r, first)->vlen);
+		/* one column, or several: the tuple of their values */
+		for (size_t i = first; i < r->nparams && l->nc < MAX_COLS_PER_RULE; i++)
+			l->c[l->nc++] = col_index(q, r->params[i].val, r->params[i].vlen);
 		l->acc = A_NONNULL | A_SET;
 		break;
 	case TS_DQ_ISPRIMARYKEY:
@@ -1734,8 +1736,9 @@ static void eval_leaf(struct ts_dq *q, struct leaf *l, struct ts_dq_result *r)
 			return;
 		}
 		if (l->t == TS_DQ_DISTINCTVALUESCOUNT) {
-			main_name = colm(q, l, 0, "DistinctValuesCount");
-			v = (double)st.n_distinct;
+			/* as Deequ's histogram counts them: NULL is a value too */
+			main_name = multim(q, l, "DistinctValuesCount");
+			v = (double)st.n_distinct + (st.n_rows < l->rows);
 			have = 1;
 			break;
 		}
@@ -1745,13 +1748,13 @@ static void eval_leaf(struct ts_dq *q, struct leaf *l, struct ts_dq_result *r)
 			return;
 		}
 		if (l->t == TS_DQ_UNIQUEVALUERATIO) {
-			main_name = colm(q, l, 0, "UniqueValueRatio");
+			main_name = multim(q, l, "UniqueValueRatio");
 			v = (double)st.n_once / (double)st.n_distinct;
 		} else if (l->t == TS_DQ_ENTROPY) {
-			main_name = colm(q, l, 0, "Entropy");
+			main_name = multim(q, l, "Entropy");
 			v = st.entropy;
 		} else {
-			main_name = colm(q, l, 0, "Uniqueness");
+			main_name = multim(q, l, "Uniqueness");
 			v = (double)st.n_once / (double)st.n_rows;
 		}
 		have = 1;
@@ -1949,7 +1952,7 @@ static void eval_leaf(struct ts_dq *q, struct leaf *l, struct ts_dq_result *r)
 			add_metric(r, colm(q, l, 0, "Completeness"), (double)l->nonnull / (double)l->rows);
 		if (ts_distinct_stats(l->set, &st) == 0 && st.n_rows) {
 			add_metric(r, colm(q, l, 0, "Uniqueness"), (double)st.n_once / (double)st.n_rows);
-			add_metric(r, colm(q, l, 0, "DistinctValuesCount"), (double)st.n_distinct);
+			add_metric(r, colm(q, l, 0, "DistinctValuesCount"), (double)st.n_distinct + (st.n_rows < l->rows));
 			add_metric(r, colm(q, l, 0, "UniqueValueRatio"),
 				   (double)st.n_once / (double)st.n_distinct);
 			add_metric(r, colm(q, l, 0, "Entropy"), st.entropy);
