@@ -79,3 +79,11 @@ man_examples() {
 		[ "$n" -gt 0 ] || { echo "$page: no examples"; return 1; }
 	done
 }
+
+@test "ts-validate(1) carries man/where.inc unchanged (the where subset is written once)" {
+	# an installed man page cannot include a file from the tree, so the page
+	# holds a copy; this keeps the copy from drifting
+	page=$(cat "$ROOT/man/ts-validate.1")
+	inc=$(cat "$ROOT/man/where.inc")
+	[[ "$page" == *"$inc"* ]] || { echo "man/ts-validate.1 does not hold man/where.inc as it is: copy it in again"; return 1; }
+}
