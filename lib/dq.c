@@ -1356,23 +1356,26 @@ static int row_check(struct ts_dq *q, struct leaf *l, struct ts_span v)
 	}
 }
 
-static void add_leaf(struct ts_dq *q, struct leaf *l, struct ts_span rec)
+static int add_leaf(struct ts_dq *q, struct leaf *l, struct ts_span rec,
+		    const struct ts_json_keys *idx)
 {
 	l->row = -1;
 	if (l->cerr[0] && !l->acc)
-		return;
+		return 0;
 	if (l->where) {
-		int w = ts_where_eval(l->where, rec, NULL);
-		if (w <= 0)
-			return; /* the rule does not apply to this row */
+		int w = ts_where_eval(l->where, rec, idx);
+		if (w < 0)
+			return -1; /* out of memory: the run cannot go on */
+		if (w == 0)
+			return 0; /* the rule does not apply to this row */
 	}
 	l->rows++;
 	if (l->refi >= 0 || l->t == TS_DQ_AGGREGATEMATCH) {
 		add_ref_primary(q, l, rec);
-		return;
+		return 0;
 	}
 	if (!l->nc)
-		return;
+		return 0;
 	struct ts_span v = q->val[l->c[0]];
 	int null = is_null(v);
 	double d;
@@ -1432,19 +1435,20 @@ static void add_leaf(struct ts_dq *q, struct leaf *l, struct ts_span rec)
 		int ok;
 		if (l->t == TS_DQ_COLUMNDATATYPE) {
 			if (null)
-				return; /* a NULL has every type */
+				return 0; /* a NULL has every type */
 			l->checked++;
 			ok = l->cerr[0] ? 0 : has_type(q, v, l->data_type);
 		} else if (l->rc) {
 			l->checked++;
 			ok = row_check(q, l, v);
 		} else {
-			return;
+			return 0;
 		}
 		l->ok += ok;
 		if (l->row_level)
 			l->row = ok;
 	}
+	return 0;
 }
 
 /* Row outcome of a rule tree: 1 pass, 0 fail, -1 skip. */
@@ -1473,7 +1477,8 @@ int ts_dq_add(struct ts_dq *q, struct ts_span rec, const struct ts_json_keys *id
 	q->rows++;
 	resolve(q, rec, idx);
 	for (size_t i = 0; i < q->nleaves; i++)
-		add_leaf(q, &q->leaves[i], rec);
+		if (add_leaf(q, &q->leaves[i], rec, idx) < 0)
+			return -1;
 	if (q->sql && !q->sql_failed && ts_dqsql_add(q->sql, rec) < 0) {
 		q->sql_failed = 1;
 		snprintf(q->sql_err, sizeof(q->sql_err), "%s", ts_dqsql_error(q->sql));
