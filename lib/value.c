@@ -819,10 +819,33 @@ static void objcur_release(struct objcur *c)
 
 /* ---- canonical form, order -------------------------------------------------- */
 
+static void canon(struct sink *s, struct ts_span v);
+
+/* Out of line, as obj_cmp(). */
+static __attribute__((noinline)) void obj_canon(struct sink *s, struct ts_span v)
+{
+	struct objcur c;
+	struct ts_span k, e;
+	int first = 1;
+
+	objcur_init(&c, v);
+	putc_(s, '{');
+	while (objcur_next(&c, &k, &e)) {
+		if (!first)
+			putc_(s, ',');
+		first = 0;
+		str_canon(s, k);
+		putc_(s, ':');
+		canon(s, e);
+	}
+	putc_(s, '}');
+	objcur_release(&c);
+}
+
 static void canon(struct sink *s, struct ts_span v)
 {
 	struct ts_json_iter it;
-	struct ts_span k, e;
+	struct ts_span e;
 	int first = 1;
 
 	if (s->err || !v.n)
@@ -843,22 +866,7 @@ static void canon(struct sink *s, struct ts_span v)
 		}
 		putc_(s, ']');
 		return;
-	case '{': {
-		struct objcur c;
-		objcur_init(&c, v);
-		putc_(s, '{');
-		while (objcur_next(&c, &k, &e)) {
-			if (!first)
-				putc_(s, ',');
-			first = 0;
-			str_canon(s, k);
-			putc_(s, ':');
-			canon(s, e);
-		}
-		putc_(s, '}');
-		objcur_release(&c);
-		return;
-	}
+	case '{': obj_canon(s, v); return;
 	default: num_canon(s, v); return;
 	}
 }
@@ -903,6 +911,30 @@ uint64_t ts_value_hash(const struct ts_hkey *k, struct ts_span v)
 	return ts_hash_final(&h);
 }
 
+/* Out of line: the cursors' arrays stay off the stack frames of arrays
+ * and scalars nested in between. */
+static __attribute__((noinline)) int obj_cmp(struct ts_span a, struct ts_span b)
+{
+	struct objcur ca, cb;
+	struct ts_span ka, va, kb, vb;
+	int c = 0;
+
+	objcur_init(&ca, a);
+	objcur_init(&cb, b);
+	for (;;) {
+		int ha = objcur_next(&ca, &ka, &va), hb = objcur_next(&cb, &kb, &vb);
+		if (!ha || !hb) {
+			c = ha - hb;
+			break;
+		}
+		if ((c = str_cmp(ka, kb)) || (c = ts_value_cmp(va, vb)))
+			break;
+	}
+	objcur_release(&ca);
+	objcur_release(&cb);
+	return c;
+}
+
 int ts_value_cmp(struct ts_span a, struct ts_span b)
 {
 	int ra = rank(a), rb = rank(b);
@@ -926,25 +958,7 @@ int ts_value_cmp(struct ts_span a, struct ts_span b)
 				return c;
 		}
 	}
-	case 7: {
-		struct objcur ca, cb;
-		struct ts_span ka, va, kb, vb;
-		int c = 0;
-		objcur_init(&ca, a);
-		objcur_init(&cb, b);
-		for (;;) {
-			int ha = objcur_next(&ca, &ka, &va), hb = objcur_next(&cb, &kb, &vb);
-			if (!ha || !hb) {
-				c = ha - hb;
-				break;
-			}
-			if ((c = str_cmp(ka, kb)) || (c = ts_value_cmp(va, vb)))
-				break;
-		}
-		objcur_release(&ca);
-		objcur_release(&cb);
-		return c;
-	}
+	case 7: return obj_cmp(a, b);
 	default: return 0; /* missing, null, false, true: one value each */
 	}
 }
