@@ -290,6 +290,37 @@ static void test_fold(void)
 	ts_distinct_free(one);
 }
 
+/* Enough spills to pass the number of runs kept: they fold, the stats
+ * stay exact. */
+static void test_many_spills(void)
+{
+	enum { N = 2000000 };
+	struct ts_distinct *d = make(1);
+	struct ts_distinct_stats st;
+	unsigned most = 0;
+	char k[16];
+
+	for (uint32_t i = 0; i < N; i++) {
+		memcpy(k, &i, 4);
+		if (ts_distinct_add_count(d, k, 4, i % 5 ? 1 : 2) < 0) {
+			CHECK(!"add");
+			break;
+		}
+		if (ts_distinct_runs(d) > most)
+			most = ts_distinct_runs(d);
+	}
+	if (!CHECK(most == 64))
+		fprintf(stderr, "    at most %u runs\n", most);
+	CHECK(ts_distinct_runs(d) < 64);
+	CHECK(ts_distinct_stats(d, &st) == 0);
+	CHECK(st.n_rows == N + N / 5 && st.n_distinct == N && st.n_once == N - N / 5 &&
+	      st.max_count == 2);
+	double n = N + N / 5;
+	double want = (N - N / 5) / n * log(n) + (N / 5) * (2 / n) * log(n / 2);
+	CHECK(fabs(st.entropy - want) < 1e-12 * want);
+	ts_distinct_free(d);
+}
+
 /* The stream of a set with a few values, checked by hand. */
 static void test_stream_form(void)
 {
@@ -460,6 +491,7 @@ int main(void)
 	test_spill();
 	test_split_merge();
 	test_fold();
+	test_many_spills();
 	test_stream_form();
 	test_garbage();
 	test_unwritable();

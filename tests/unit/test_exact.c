@@ -384,6 +384,52 @@ static void test_moments(void)
 	CHECK(fabs(r - 0.6) < 1e-15);
 }
 
+/* Integer data: n·Σx² − (Σx)² and n·Σxy − Σx·Σy fit in 128 bits and can
+ * be computed exactly another way; the results must be the same bits as
+ * rounding those integers once and dividing. */
+static void test_moments_against_integers(void)
+{
+	for (int round = 0; round < 200; round++) {
+		struct ts_exact sx, sy, sxx, syy, sxy;
+		__int128 n = 2 + round % 50, Sx = 0, Sy = 0, Sxx = 0, Syy = 0, Sxy = 0;
+		ts_exact_init(&sx);
+		ts_exact_init(&sy);
+		ts_exact_init(&sxx);
+		ts_exact_init(&syy);
+		ts_exact_init(&sxy);
+		for (int i = 0; i < (int)n; i++) {
+			int64_t x = (int64_t)(next() % 2000001) - 1000000;
+			int64_t y = round % 3 ? (int64_t)(next() % 2001) - 1000 : 3 * x - 7;
+			Sx += x;
+			Sy += y;
+			Sxx += (__int128)x * x;
+			Syy += (__int128)y * y;
+			Sxy += (__int128)x * y;
+			ts_exact_add(&sx, (double)x);
+			ts_exact_add(&sy, (double)y);
+			ts_exact_add_square(&sxx, (double)x);
+			ts_exact_add_square(&syy, (double)y);
+			ts_exact_add_product(&sxy, (double)x, (double)y);
+		}
+		__int128 A = n * Sxy - Sx * Sy, B = n * Sxx - Sx * Sx, C = n * Syy - Sy * Sy;
+		double want_pop = (double)B / ((double)n * (double)n);
+		double want_samp = (double)B / ((double)n * (double)(n - 1));
+		CHECK(same(ts_exact_variance(&sx, &sxx, 0), want_pop));
+		CHECK(same(ts_exact_variance(&sx, &sxx, 1), want_samp));
+		CHECK(same(ts_exact_stddev(&sx, &sxx, 1), sqrt(want_samp)));
+		CHECK(same(ts_exact_mean(&sx), (double)Sx / (double)n));
+		double r = (double)A / sqrt((double)B * (double)C);
+		if (r > 1)
+			r = 1;
+		if (r < -1)
+			r = -1;
+		if (B && C)
+			CHECK(same(ts_exact_correlation(&sx, &sy, &sxx, &syy, &sxy), r));
+		if (round % 3 == 0)
+			CHECK(ts_exact_correlation(&sx, &sy, &sxx, &syy, &sxy) == 1);
+	}
+}
+
 static void test_text(void)
 {
 	struct ts_exact a, b;
@@ -529,6 +575,7 @@ int main(void)
 	test_specials();
 	test_order_and_split();
 	test_moments();
+	test_moments_against_integers();
 	test_text();
 	test_many();
 	return check_done();
