@@ -17,12 +17,15 @@
  * so nothing is left behind on any path out, a crash included.  At most 64
  * runs are kept: the 65th folds them into one.  Statistics, writing and
  * merging read the runs and the table together in one k-way merge, never
- * loading more than the table and a buffer per run.
+ * loading more than the table and a 64 KiB buffer per run.  Measured: 10
+ * million distinct 36-byte keys at the default budget peak at 117 MB RSS
+ * (6 runs); reading four set streams of those back into one set, 2.4 MB.
  *
  * The fixed order ("set order"): by h = ts_hash(&ts_hkey_fixed, key) as an
  * unsigned 64-bit integer, then by the key bytes (memcmp, then length) —
  * the same in every process, which is what lets sets written by different
- * processes merge as sorted streams, bucket by bucket.
+ * processes merge as sorted streams without a table.  (A stream written
+ * under another fixed key reads as out of order and is refused.)
  *
  * Statistics depend only on the multiset of counts, never on the order of
  * additions, on the budget, on spilling or on how the input was split
