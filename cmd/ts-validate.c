@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -67,6 +68,9 @@ static const struct ts_cmd cmd = {
 	.summary = "Check records against data-quality rules written in AWS Glue DQDL: one result\n"
 		   "per rule, exit 0 when all pass, 1 when one fails.",
 	.opts = options,
+	.exit_status = "Exit status: 0 every rule passed, 1 a rule failed or a record was rejected,\n"
+		       "2 trouble (a rule could not be evaluated, the ruleset does not parse, usage,\n"
+		       "unreadable input, unwritable output).\n",
 	.footer = "Examples:\n"
 		  "  ts-validate -r rules.dqdl orders.ndjson.gz\n"
 		  "  ts-validate -r rules.dqdl --fail --report results.ndjson < in.ndjson > quarantine.ndjson\n"
@@ -614,6 +618,9 @@ int main(int argc, char **argv)
 	int first;
 
 	ts_run_init(&v.run, cmd.name);
+	/* regular expressions match characters of UTF-8, not bytes */
+	if (!setlocale(LC_CTYPE, "C.UTF-8"))
+		setlocale(LC_CTYPE, "C.utf8");
 	first = ts_opt_parse(&cmd, &v.run, argc, argv, set_opt, &v);
 	if (first == TS_OPT_EXIT)
 		return ts_run_finish(&v.run) ? 2 : 0;
@@ -629,8 +636,11 @@ int main(int argc, char **argv)
 		return ts_usage_error(&cmd, "--merge reads state files, not records: no row-level output"), 2;
 	if (v.merge && !argv[first])
 		return ts_usage_error(&cmd, "--merge needs the state files as operands"), 2;
-	if (!v.have_now)
-		v.now = ts_now();
+	if (!v.have_now) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts); /* now(): the wall clock */
+		v.now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	}
 
 	if (!(text = read_rules(v.rules_path, &n)))
 		return 2;
@@ -653,8 +663,9 @@ int main(int argc, char **argv)
 		.history = v.history,
 		.refs = v.refs,
 		.nrefs = v.nrefs,
-		.inputs = (const char *const *)(argv + first),
-		.ninputs = (size_t)(argc - first),
+		/* file rules without a path check the inputs, never state files */
+		.inputs = v.merge ? NULL : (const char *const *)(argv + first),
+		.ninputs = v.merge ? 0 : (size_t)(argc - first),
 		.mem = (size_t)v.mem,
 		.row_level = v.rows != ROW_NONE,
 		.max_depth = v.run.max_depth,
@@ -695,7 +706,10 @@ int main(int argc, char **argv)
 	}
 
 	if (v.run.status < 2 || !v.failed_add) {
-		if (v.state_out && ts_dq_state_write(v.dq, v.state_out, err, sizeof(err)) < 0) {
+		if (v.state_out && v.run.status >= 2) {
+			/* a state missing an input would merge into wrong metrics */
+			ts_error("%s: not written: an input could not be read", v.state_out);
+		} else if (v.state_out && ts_dq_state_write(v.dq, v.state_out, err, sizeof(err)) < 0) {
 			ts_error("%s: %s", v.state_out, err);
 			ts_run_fail(&v.run, 2);
 		}

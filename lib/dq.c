@@ -1380,6 +1380,8 @@ static int add_leaf(struct ts_dq *q, struct leaf *l, struct ts_span rec,
 	int null = is_null(v);
 	double d;
 
+	if (l->t == TS_DQ_COLUMNEXISTS)
+		l->checked += v.n != 0; /* present, null or not */
 	if (l->acc & A_NONNULL) {
 		int all = !null;
 		for (size_t i = 1; i < l->nc; i++)
@@ -1774,7 +1776,7 @@ static void eval_leaf(struct ts_dq *q, struct leaf *l, struct ts_dq_result *r)
 				    q->cols[l->c[0]].name, (unsigned long long)l->nonnum);
 			return;
 		}
-		if (!ts_exact_count(&l->s[0])) {
+		if (!ts_exact_count(&l->s[0]) && !l->s[0].n_pinf && !l->s[0].n_ninf && !l->s[0].n_nan) {
 			r->outcome = TS_DQ_FAIL;
 			set_message(r, "no numeric values: %s has no value", l->r->type->name);
 			return;

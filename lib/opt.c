@@ -83,9 +83,13 @@ static void print_help(const struct ts_cmd *cmd)
 	print_opts(common_opts);
 	if (cmd->footer)
 		printf("\n%s", cmd->footer);
-	printf("\nExit status: 0 all records went through, 1 some were rejected "
-	       "(see the error\noutput), 2 trouble (usage, unreadable input, "
-	       "unwritable output).\nSee %s(1) and ts-toolkit(7).\n", cmd->name);
+	if (cmd->exit_status)
+		printf("\n%s", cmd->exit_status);
+	else
+		printf("\nExit status: 0 all records went through, 1 some were rejected "
+		       "(see the error\noutput), 2 trouble (usage, unreadable input, "
+		       "unwritable output).\n");
+	printf("See %s(1) and ts-toolkit(7).\n", cmd->name);
 }
 
 int ts_usage_error(const struct ts_cmd *cmd, const char *fmt, ...)

@@ -30,6 +30,8 @@ struct ts_cmd {
 	const char *summary;  /* one line */
 	const struct ts_option *opts; /* ends with a zeroed entry */
 	const char *footer;   /* examples, printed after the options */
+	const char *exit_status; /* NULL: the records' contract (0 all went
+				  * through, 1 some rejected, 2 trouble) */
 };
 
 enum {
