@@ -849,12 +849,6 @@ static int setup_leaf(struct ts_dq *q, struct leaf *l, const struct ts_dq_rule *
 			ts_exact_init(&l->s[i]);
 	l->min = INFINITY;
 	l->max = -INFINITY;
-	if (l->acc & A_SET) {
-		struct ts_distinct_opts dopt = {q->o.mem, NULL};
-		l->set = ts_distinct_new(&dopt);
-		if (!l->set)
-			return snprintf(q->err, sizeof(q->err), "out of memory"), -1;
-	}
 	return 0;
 }
 
@@ -979,6 +973,20 @@ struct ts_dq *ts_dq_new(const struct ts_dq_ruleset *rs, const struct ts_dq_opts 
 	for (size_t i = 0; i < rs->nanalyzers; i++)
 		if (collect(q, rs->analyzers[i], 1, &cap) < 0)
 			goto fail;
+	/* the value sets share the memory budget */
+	size_t nsets = 0;
+	for (size_t i = 0; i < q->nleaves; i++)
+		nsets += (q->leaves[i].acc & A_SET) != 0;
+	for (size_t i = 0; i < q->nleaves; i++) {
+		if (!(q->leaves[i].acc & A_SET))
+			continue;
+		uint64_t mem = o->mem ? o->mem : TS_DISTINCT_DEFAULT_BUDGET;
+		struct ts_distinct_opts dopt = {mem / nsets, NULL};
+		if (!(q->leaves[i].set = ts_distinct_new(&dopt))) {
+			snprintf(q->err, sizeof(q->err), "out of memory");
+			goto fail;
+		}
+	}
 	q->val = xcalloc(q->ncols, sizeof(*q->val));
 	q->tdesc = xcalloc(rs->nrules, sizeof(char *));
 	for (size_t i = 0; i < rs->nrules; i++) {
