@@ -2,6 +2,7 @@
  * ts-validate — check records against Glue DQDL data-quality rules.
  * See man/ts-validate.1.
  */
+#define _GNU_SOURCE /* memmem */
 #include <errno.h>
 #include <fcntl.h>
 #include <locale.h>
@@ -101,7 +102,7 @@ struct va {
 	struct ts_dq *dq;
 	struct ts_dq_row row;
 	uint64_t *nrows, *dropped, *ref_rows;
-	int failed_add;
+	int failed_add, merge_failed;
 	struct ts_buf tmp;
 };
 
@@ -218,6 +219,31 @@ static void add_names(struct ts_buf *b, const char *key, const char **names, siz
 	ts_buf_addch(b, ']');
 }
 
+static const char *const row_keys[] = {"DataQualityRulesPass", "DataQualityRulesFail",
+				       "DataQualityRulesSkip", "DataQualityEvaluationResult"};
+
+static int is_row_key(struct ts_span k)
+{
+	for (size_t i = 0; i < 4; i++)
+		if (ts_json_key_eq(k, row_keys[i], strlen(row_keys[i])))
+			return 1;
+	return 0;
+}
+
+static int has_row_keys(struct ts_span rec)
+{
+	struct ts_json_iter j;
+	struct ts_span k, v;
+
+	if (!memmem(rec.p, rec.n, "DataQuality", 11))
+		return 0;
+	ts_json_iter_init(&j, rec);
+	while (ts_json_obj_next(&j, &k, &v))
+		if (is_row_key(k))
+			return 1;
+	return 0;
+}
+
 /* The record with the four row-level fields added before its closing
  * brace. */
 static void annotate(struct va *v, const struct ts_item *it)
@@ -226,10 +252,28 @@ static void annotate(struct va *v, const struct ts_item *it)
 	size_t at = b->len;
 	const struct ts_dq_row *r = &v->row;
 
-	if (it->has_ws)
+	if (has_row_keys(it->v)) {
+		/* the fields are replaced, not written twice */
+		struct ts_json_iter j;
+		struct ts_span k, val;
+		int n = 0;
+		ts_buf_addch(b, '{');
+		ts_json_iter_init(&j, it->v);
+		while (ts_json_obj_next(&j, &k, &val)) {
+			if (is_row_key(k))
+				continue;
+			if (n++)
+				ts_buf_addch(b, ',');
+			ts_buf_add(b, k.p, k.n);
+			ts_buf_addch(b, ':');
+			ts_json_minify(b, val);
+		}
+		ts_buf_addch(b, '}');
+	} else if (it->has_ws) {
 		ts_json_minify(b, it->v);
-	else
+	} else {
 		ts_buf_add(b, it->v.p, it->v.n);
+	}
 	/* drop the closing brace; an empty object takes no comma */
 	ts_buf_setlen(b, b->len - 1);
 	int empty = b->len == at + 1;
@@ -451,41 +495,6 @@ static void write_ndjson(struct ts_out *o, const struct ts_dq_results *res)
 	ts_out_end_record(o);
 }
 
-/* The rule's columns, for DataZone's applicableFields. */
-static json_t *fields_of(const struct ts_dq_result *r)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < r->nmetrics; i++) {
-		const char *n = r->metrics[i].name, *dot, *last;
-		if (strncmp(n, "Column.", 7) != 0)
-			continue;
-		n += 7;
-		last = strrchr(n, '.');
-		dot = last;
-		/* Column.<name>.ColumnValues.Compliance: two parts after the name */
-		if (last && last > n && !strcmp(last, ".Compliance")) {
-			const char *p = last - 1;
-			while (p > n && *p != '.')
-				p--;
-			if (p > n)
-				dot = p;
-		}
-		if (!dot)
-			continue;
-		json_t *s = json_stringn(n, (size_t)(dot - n));
-		int seen = 0;
-		for (size_t k = 0; k < json_array_size(a); k++)
-			if (json_equal(json_array_get(a, k), s))
-				seen = 1;
-		if (seen)
-			json_decref(s);
-		else
-			json_array_append_new(a, s);
-	}
-	return a;
-}
-
 static void dump(struct ts_out *o, json_t *j)
 {
 	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
@@ -509,10 +518,13 @@ static void write_datazone(struct ts_out *o, const struct ts_dq_results *res, do
 			continue;
 		json_t *e = json_object(), *types = json_array(), *det = json_object();
 		json_object_set_new(e, "description", json_string(r->description));
-		if (r->rule)
-			json_array_append_new(types, json_string(ts_dq_rule_type_name(r->rule)));
+		json_t *fields = json_array();
+		for (size_t k = 0; k < r->ntypes; k++)
+			json_array_append_new(types, json_string(r->types[k]));
+		for (size_t k = 0; k < r->nfields; k++)
+			json_array_append_new(fields, json_string(r->fields[k]));
 		json_object_set_new(e, "types", types);
-		json_object_set_new(e, "applicableFields", fields_of(r));
+		json_object_set_new(e, "applicableFields", fields);
 		json_object_set_new(e, "status", json_string(r->outcome == TS_DQ_PASS ? "PASS"
 							      : r->outcome == TS_DQ_FAIL ? "FAIL" : "ERROR"));
 		for (size_t k = 0; k < r->nmetrics; k++) {
@@ -695,6 +707,7 @@ int main(int argc, char **argv)
 			if (ts_dq_state_merge(v.dq, argv[i], err, sizeof(err)) < 0) {
 				ts_error("%s: %s", argv[i], err);
 				ts_run_fail(&v.run, 2);
+				v.merge_failed = 1; /* results without it would be wrong */
 			}
 		}
 	} else {
@@ -705,7 +718,7 @@ int main(int argc, char **argv)
 		ts_input_release(&v.in);
 	}
 
-	if (v.run.status < 2 || !v.failed_add) {
+	if (!v.failed_add && !v.merge_failed) {
 		if (v.state_out && v.run.status >= 2) {
 			/* a state missing an input would merge into wrong metrics */
 			ts_error("%s: not written: an input could not be read", v.state_out);

@@ -2021,15 +2021,47 @@ static void result_free(struct ts_dq_result *r)
 	}
 	free(r->label_keys);
 	free(r->label_values);
+	for (size_t i = 0; i < r->nfields; i++)
+		free(r->fields[i]);
+	free(r->fields);
+	free(r->types);
 	memset(r, 0, sizeof(*r));
 }
 
 /* A rule tree's result: leaves evaluated, composites combined. */
+static void add_field(struct ts_dq_result *r, const char *f)
+{
+	for (size_t i = 0; i < r->nfields; i++)
+		if (!strcmp(r->fields[i], f))
+			return;
+	r->fields = realloc(r->fields, (r->nfields + 1) * sizeof(char *));
+	if (!r->fields)
+		abort();
+	r->fields[r->nfields++] = xstrdup(f);
+}
+
+static void add_type(struct ts_dq_result *r, const char *t)
+{
+	for (size_t i = 0; i < r->ntypes; i++)
+		if (!strcmp(r->types[i], t))
+			return;
+	r->types = realloc(r->types, (r->ntypes + 1) * sizeof(char *));
+	if (!r->types)
+		abort();
+	r->types[r->ntypes++] = t;
+}
+
 static void eval_rule(struct ts_dq *q, const struct ts_dq_rule *rule, struct ts_dq_result *r)
 {
 	if (rule->logic == TS_DQ_LEAF) {
 		struct leaf *l = leaf_of(q, rule);
 		eval_leaf(q, l, r);
+		add_type(r, rule->type->name);
+		for (size_t i = 0; i < l->nc; i++)
+			add_field(r, q->cols[l->c[i]].name);
+		for (int i = 0; i < 2; i++)
+			if (l->agg[i].col && l->agg[i].refi < 0)
+				add_field(r, l->agg[i].col);
 		return;
 	}
 	int any_pass = 0, any_fail = 0, any_err = 0;
@@ -2047,6 +2079,10 @@ static void eval_rule(struct ts_dq *q, const struct ts_dq_rule *rule, struct ts_
 			add_metric(r, c.metrics[k].name, c.metrics[k].value);
 			c.metrics[k].name = NULL;
 		}
+		for (size_t k = 0; k < c.nfields; k++)
+			add_field(r, c.fields[k]);
+		for (size_t k = 0; k < c.ntypes; k++)
+			add_type(r, c.types[k]);
 		c.nmetrics = 0;
 		if (c.message) {
 			struct ts_buf d;

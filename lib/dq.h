@@ -94,6 +94,10 @@ struct ts_dq_result {
 	size_t nmetrics;
 	char **label_keys, **label_values;
 	size_t nlabels;
+	char **fields;     /* the columns the rule reads */
+	size_t nfields;
+	const char **types;/* its rule types (a composite: every leaf's) */
+	size_t ntypes;
 	const struct ts_dq_rule *rule;
 };
 
