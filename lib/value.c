@@ -935,6 +935,13 @@ static __attribute__((noinline)) int obj_cmp(struct ts_span a, struct ts_span b)
 	return c;
 }
 
+void ts_value_hash_update(struct ts_hstate *h, struct ts_span v)
+{
+	struct sink s = {NULL, h, 0};
+
+	canon(&s, v);
+}
+
 int ts_value_cmp(struct ts_span a, struct ts_span b)
 {
 	int ra = rank(a), rb = rank(b);

@@ -137,5 +137,12 @@ int ts_value_equal(struct ts_span a, struct ts_span b);
 int ts_value_cmp(struct ts_span a, struct ts_span b);
 /* ts_hash(k, canonical form).  Never fails. */
 uint64_t ts_value_hash(const struct ts_hkey *k, struct ts_span v);
+/*
+ * Feed the canonical form to a running hash: for keys of several values
+ * (a composite key).  Canonical forms do not delimit themselves (1 then 2
+ * reads as 12): put a separator between them, such as ','; then "[" + the
+ * values with ',' + "]" hashes as the array of them would.
+ */
+void ts_value_hash_update(struct ts_hstate *s, struct ts_span v);
 
 #endif

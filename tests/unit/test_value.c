@@ -310,6 +310,20 @@ static void test_canon(void)
 		CHECK(ts_value_hash(&ts_hkey_fixed, v) ==
 		      ts_hash(&ts_hkey_fixed, cv.p, cv.n));
 	}
+	/* a composite key hashes as the array of its values */
+	{
+		struct ts_hstate h;
+		ts_hash_init(&h, k);
+		ts_hash_update(&h, "[", 1);
+		ts_value_hash_update(&h, V("1.0"));
+		ts_hash_update(&h, ",", 1);
+		ts_value_hash_update(&h, V("{\"b\":\"\\u0041\",\"a\":null}"));
+		ts_hash_update(&h, ",", 1);
+		ts_value_hash_update(&h, V("\"x\""));
+		ts_hash_update(&h, "]", 1);
+		CHECK(ts_hash_final(&h) ==
+		      ts_value_hash(k, V("[1,{\"a\":null,\"b\":\"A\"},\"x\"]")));
+	}
 	/* the buffer limit: -1 EFBIG, the buffer as it was */
 	struct ts_buf small;
 	ts_buf_init(&small, 16);
