@@ -360,6 +360,31 @@ static uint64_t arena_take(struct ts_htab *t, uint64_t sz)
 	return pos;
 }
 
+size_t ts_htab_bytes_if_new(const struct ts_htab *t, size_t n)
+{
+	size_t b = t->bytes;
+	uint64_t sz = rec_size(n), pos = t->used, off = pos & (CHUNK - 1);
+
+	/* as ts_htab_put() and arena_take() will allocate */
+	if ((t->count + 1) * 4 > t->cap * 3)
+		b += (t->cap ? t->cap * 2 : 64) * sizeof(uint64_t);
+	if (n > LONG)
+		b += n;
+	if (off && off + sz > CHUNK)
+		pos += CHUNK - off, off = 0;
+	if (!off && (pos >> CHUNK_BITS) >= t->nchunks) {
+		size_t k = t->nchunks < SLAB_CHUNKS ? 1 : SLAB_CHUNKS;
+		b += k * CHUNK;
+		if (t->nchunks + k > t->chunks_cap) {
+			size_t nc = t->chunks_cap ? t->chunks_cap * 2 : 8;
+			while (nc < t->nchunks + k)
+				nc *= 2;
+			b += (nc - t->chunks_cap) * sizeof(char *);
+		}
+	}
+	return b;
+}
+
 uint64_t *ts_htab_get(const struct ts_htab *t, uint64_t h, const void *key,
 		      size_t n)
 {

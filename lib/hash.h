@@ -104,6 +104,10 @@ uint64_t *ts_htab_get(const struct ts_htab *t, uint64_t h, const void *key,
 static inline size_t ts_htab_count(const struct ts_htab *t) { return t->count; }
 /* Bytes allocated: slots, arena, chunk table. */
 static inline size_t ts_htab_bytes(const struct ts_htab *t) { return t->bytes; }
+/* The most the table will hold allocated while inserting one more key of n
+ * bytes that is not there yet (when the slots grow, the old and the new
+ * array are both held for a moment): spill before it passes the budget. */
+size_t ts_htab_bytes_if_new(const struct ts_htab *t, size_t n);
 
 /*
  * Iterate in insertion order: start with pos = 0; each call returns 1 with

@@ -278,6 +278,41 @@ out:
 	free(buf);
 }
 
+/* What ts_htab_bytes_if_new() promises, through growth of slots, chunks,
+ * slabs and the chunk table, and for long keys. */
+static void test_table_budget(void)
+{
+	struct ts_htab t;
+	const struct ts_hkey *k = ts_hkey_process();
+	static char key[6000];
+	size_t bad = 0, exact = 0, grown = 0;
+
+	ts_htab_init(&t);
+	CHECK(ts_htab_bytes_if_new(&t, 0) > 0);
+	for (size_t i = 0; i < 150000; i++) {
+		size_t n = i % 997 == 0 ? 4097 + i % 1500 : 20 + i % 40;
+		snprintf(key, sizeof(key), "%zu", i);
+		memset(key + strlen(key), 'x', n - strlen(key));
+		size_t cap = t.cap, want = ts_htab_bytes_if_new(&t, n);
+		int is_new;
+		if (!ts_htab_put(&t, ts_hash(k, key, n), key, n, &is_new) || !is_new) {
+			bad++;
+			break;
+		}
+		if (t.cap == cap) {
+			/* no slot growth: exactly what was said */
+			bad += ts_htab_bytes(&t) != want;
+			exact++;
+		} else {
+			/* the old slots are gone again: less than the peak */
+			bad += ts_htab_bytes(&t) != want - cap * sizeof(uint64_t);
+			grown++;
+		}
+	}
+	CHECK(bad == 0 && grown > 8 && exact > 100000);
+	ts_htab_release(&t);
+}
+
 static void test_table_errors(void)
 {
 	struct ts_htab t;
@@ -300,6 +335,7 @@ int main(void)
 	test_table_basic();
 	test_table_many();
 	test_table_lengths();
+	test_table_budget();
 	test_table_errors();
 	return check_done();
 }
