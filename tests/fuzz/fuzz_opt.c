@@ -37,7 +37,7 @@ static const struct ts_option opts[] = {
 	{0},
 };
 static const struct ts_cmd cmd = {"ts-fuzz", "[OPTION]... [FILE]...", "fuzzing",
-				  opts, NULL};
+				  opts, NULL, NULL};
 
 struct calls {
 	int n;

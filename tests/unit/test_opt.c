@@ -22,7 +22,7 @@ static const struct ts_option opts[] = {
 
 static const struct ts_cmd cmd = {
 	"ts-test", "[OPTION]... [FILE]...", "Test the option parser.", opts,
-	"Examples:\n  ts-test -q in.json\n",
+	"Examples:\n  ts-test -q in.json\n", NULL,
 };
 
 /* What set() saw. */
