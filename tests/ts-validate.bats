@@ -1161,7 +1161,8 @@ SCALE_NOW=(--now 2024-12-31T00:00:00Z)
 		< in.ndjson || rc=$?
 	[ "$rc" -eq 0 ] || fail "parallel: $rc jobs failed"
 	local n
-	n=$(ls job.*.state | wc -l)
+	local jobs=(job.*.state)
+	n=${#jobs[@]}
 	[ "$n" -ge 3 ] || fail "only $n jobs: the input was not split"
 	ts-validate -r "$VD/scale.dqdl" "${SCALE_NOW[@]}" --merge job.*.state > merged.out || [ $? -eq 1 ]
 	cmp whole.out merged.out
