@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hash.h"
 #include "json.h"
 #include "tstime.h"
 #include "util.h"
@@ -33,7 +34,6 @@
 struct part {
 	char *key; /* the rendered prefix, random mark included */
 	size_t keylen;
-	uint64_t hash;
 	int fd;         /* -1 when closed */
 	int active;     /* a file is being written (maybe closed for now) */
 	int is_error;   /* it holds rejected records (--error-prefix) */
@@ -51,8 +51,8 @@ struct part {
 
 struct ts_partitioner {
 	struct ts_part_opts o;
-	struct part **tab; /* open addressing */
-	size_t tabcap, nparts;
+	struct ts_htab tab; /* rendered prefix -> struct part * */
+	size_t nparts;
 	struct part *lru_head, *lru_tail;
 	struct part *age_head, *age_tail;
 	size_t nopen, bufcap;
@@ -72,14 +72,6 @@ struct ts_partitioner {
 	const char *rcode;              /* the last TS_PART_REJECTED */
 	char rmsg[512];
 };
-
-static uint64_t hash(const char *s, size_t n)
-{
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-	return h;
-}
 
 static int fail(struct ts_partitioner *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -170,8 +162,7 @@ struct ts_partitioner *ts_part_new(const struct ts_part_opts *o)
 		p->bufcap = BUF_MIN;
 	if (p->bufcap > BUF_MAX)
 		p->bufcap = BUF_MAX;
-	p->tabcap = 1024;
-	p->tab = calloc(p->tabcap, sizeof(*p->tab));
+	ts_htab_init(&p->tab);
 	ts_buf_init(&p->path, 0);
 	ts_buf_init(&p->rel, 0);
 	if (o->gzip) {
@@ -179,7 +170,7 @@ struct ts_partitioner *ts_part_new(const struct ts_part_opts *o)
 		p->zcap = libdeflate_gzip_compress_bound(p->gz, p->bufcap);
 		p->zbuf = malloc(p->zcap);
 	}
-	if (!p->tab || (o->gzip && (!p->gz || !p->zbuf))) {
+	if (o->gzip && (!p->gz || !p->zbuf)) {
 		ts_part_free(p);
 		return NULL;
 	}
@@ -446,34 +437,14 @@ static void age_append(struct ts_partitioner *p, struct part *t)
 
 static struct part *lookup(struct ts_partitioner *p, const char *k, size_t n)
 {
-	uint64_t h = hash(k, n);
-	size_t i = h & (p->tabcap - 1);
-
-	for (; p->tab[i]; i = (i + 1) & (p->tabcap - 1)) {
-		struct part *t = p->tab[i];
-		if (t->hash == h && t->keylen == n && !memcmp(t->key, k, n))
-			return t;
-	}
-	if ((p->nparts + 1) * 10 > p->tabcap * 7) {
-		size_t nc = p->tabcap * 2;
-		struct part **nt = calloc(nc, sizeof(*nt));
-		if (!nt)
-			return NULL;
-		for (size_t j = 0; j < p->tabcap; j++) {
-			struct part *t = p->tab[j];
-			if (!t)
-				continue;
-			size_t q = t->hash & (nc - 1);
-			while (nt[q])
-				q = (q + 1) & (nc - 1);
-			nt[q] = t;
-		}
-		free(p->tab);
-		p->tab = nt;
-		p->tabcap = nc;
-		for (i = h & (nc - 1); p->tab[i]; i = (i + 1) & (nc - 1))
-			;
-	}
+	/* prefixes come from the records: a per-process key, so nobody can
+	 * aim collisions at the table */
+	uint64_t *slot = ts_htab_put(&p->tab, ts_hash(ts_hkey_process(), k, n), k, n,
+				     NULL);
+	if (!slot)
+		return NULL;
+	if (*slot) /* 0 when a failed allocation left the key without a part */
+		return (struct part *)(uintptr_t)*slot;
 	struct part *t = calloc(1, sizeof(*t));
 	if (!t || !(t->key = malloc(n + 1))) {
 		free(t);
@@ -482,9 +453,8 @@ static struct part *lookup(struct ts_partitioner *p, const char *k, size_t n)
 	memcpy(t->key, k, n);
 	t->key[n] = '\0';
 	t->keylen = n;
-	t->hash = h;
 	t->fd = -1;
-	p->tab[i] = t;
+	*slot = (uint64_t)(uintptr_t)t;
 	p->nparts++;
 	return t;
 }
@@ -941,8 +911,11 @@ void ts_part_free(struct ts_partitioner *p)
 {
 	if (!p)
 		return;
-	for (size_t i = 0; i < p->tabcap; i++) {
-		struct part *t = p->tab ? p->tab[i] : NULL;
+	uint64_t pos = 0, *slot;
+	const char *key;
+	size_t keylen;
+	while (ts_htab_next(&p->tab, &pos, &key, &keylen, &slot)) {
+		struct part *t = (struct part *)(uintptr_t)*slot;
 		if (!t)
 			continue;
 		if (t->fd >= 0)
@@ -953,7 +926,7 @@ void ts_part_free(struct ts_partitioner *p)
 		free(t->buf);
 		free(t);
 	}
-	free(p->tab);
+	ts_htab_release(&p->tab);
 	if (p->gz)
 		libdeflate_free_compressor(p->gz);
 	free(p->zbuf);
