@@ -1183,6 +1183,38 @@ SCALE_NOW=(--now 2024-12-31T00:00:00Z)
 	cmp whole.out merged.out
 }
 
+@test "scale-out: reference datasets and history under --merge" {
+	gen_records 400 9 > in.ndjson
+	# the reference: every third record's id and x
+	awk 'NR % 3 == 0' in.ndjson | jq -c '{id, x, c}' > ref.ndjson
+	printf '%s\n' '{"time":"2024-05-01T00:00:00Z","metrics":{"Dataset.*.RowCount":390,"Column.id.Completeness":1}}' \
+		'{"time":"2024-05-02T00:00:00Z","metrics":{"Dataset.*.RowCount":410,"Column.id.Completeness":1}}' \
+		'{"time":"2024-05-03T00:00:00Z","metrics":{"Dataset.*.RowCount":400,"Column.id.Completeness":1}}' > hist.ndjson
+	cat > r.dqdl <<-'EOF'
+	Rules = [
+	    RowCountMatch "ref" between 2.9 and 3.1,
+	    ReferentialIntegrity "id" "ref.id" > 0.3,
+	    DatasetMatch "ref" "id->id" "x" > 0.3,
+	    SchemaMatch "ref" > 0,
+	    AggregateMatch "sum(x)" "sum(ref.x)" > 0,
+	    RowCount >= avg(last(3)),
+	    DetectAnomalies "RowCount",
+	    DetectAnomalies "Completeness" "id"
+	]
+	EOF
+	local opts=(-r r.dqdl --ref ref=ref.ndjson --history hist.ndjson)
+	ts-validate "${opts[@]}" in.ndjson > whole.out || [ $? -eq 1 ]
+	jq -e -s 'map(select(.type == "rule")) | length == 8 and all(.Result != "ERROR")' whole.out > /dev/null ||
+		fail "$(cat whole.out)"
+	split -n l/3 in.ndjson part.
+	local p
+	for p in part.aa part.ab part.ac; do
+		ts-validate "${opts[@]}" --state-out "$p.state" "$p" > /dev/null || [ $? -eq 1 ]
+	done
+	ts-validate "${opts[@]}" --merge part.aa.state part.ab.state part.ac.state > merged.out || [ $? -eq 1 ]
+	cmp whole.out merged.out
+}
+
 # bats test_tags=slow
 @test "scale-out: GNU parallel --pipe, one state per job ({#}), merged = one run" {
 	command -v parallel > /dev/null || skip "GNU parallel is not installed (scripts/setup)"
