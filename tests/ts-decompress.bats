@@ -520,7 +520,7 @@ CWL="$BATS_TEST_DIRNAME/data/cloudwatch_logs"
 	# again, grows the output buffer: the bytes were handed over from
 	# where the buffer had been (a crash)
 	awk 'BEGIN { for (i = 0; i < 375000; i++) print "{\"a\":1}" }' | gzip -9n > a.gz
-	for cut in $(seq 226 235); do
+	for cut in $(seq 227 234); do
 		head -c "$cut" a.gz > t.gz
 		run -1 to_files ts-decompress t.gz
 		# at least every whole line gzip -dc recovers (zlib decodes a
