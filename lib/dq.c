@@ -1090,8 +1090,7 @@ static void resolve(struct ts_dq *q, struct ts_span rec, const struct ts_json_ke
 			k = idx->k[m], v = idx->v[m];
 		if (q->want_names && !q->names_overflow)
 			note_name(q, k, v);
-		else if (found == q->ncols)
-			break;
+		/* no early end: a repeated key's last value is the one that counts */
 		for (size_t i = 0; i < q->ncols; i++) {
 			/* the last duplicate key wins, as jansson has it */
 			if (ts_json_key_eq(k, q->cols[i].name, q->cols[i].n)) {
