@@ -667,8 +667,7 @@ int ts_json_obj_get(struct ts_span obj, const char *name, size_t n,
 	return found;
 }
 
-/* Write cp as UTF-8 at w; returns the length (1-4). */
-static int put_utf8(char *w, uint32_t cp)
+size_t ts_utf8_put(char *w, uint32_t cp)
 {
 	if (cp < 0x80) {
 		w[0] = (char)cp;
@@ -798,7 +797,7 @@ enum ts_json_status ts_json_scan_string_dec(const char *start, const char *end,
 			}
 			if (cp >= 0xd800 && cp <= 0xdfff)
 				cp = 0xfffd;
-			out->len += (size_t)put_utf8(w, cp);
+			out->len += ts_utf8_put(w, cp);
 			continue;
 		}
 		if (c < 0x20) {
@@ -897,7 +896,7 @@ int ts_json_unescape(struct ts_buf *out, struct ts_span s)
 				cp = 0xfffd;
 			/* \uXXXX (6 bytes) never needs more than 3, a pair
 			 * (12) never more than 4: still within s.n */
-			w += put_utf8(w, cp);
+			w += ts_utf8_put(w, cp);
 			continue;
 		}
 		default: *w++ = (char)p[1]; break;

@@ -20,6 +20,7 @@
 #define TS_JSON_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "buf.h"
@@ -150,5 +151,9 @@ int ts_json_minify(struct ts_buf *out, struct ts_span v);
 
 /* Number of valid UTF-8 bytes at the start of s (== n when all valid). */
 size_t ts_utf8_valid_prefix(const char *s, size_t n);
+
+/* Write code point cp (any value below 0x110000, surrogates included: WTF-8)
+ * as UTF-8 at w, which has room for 4 bytes; returns the length (1-4). */
+size_t ts_utf8_put(char *w, uint32_t cp);
 
 #endif

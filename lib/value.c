@@ -86,30 +86,6 @@ static uint32_t hex4(const char *p)
 	       hexval((unsigned char)p[2]) << 4 | hexval((unsigned char)p[3]);
 }
 
-static size_t utf8_put(char *w, uint32_t cp)
-{
-	if (cp < 0x80) {
-		w[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		w[0] = (char)(0xc0 | cp >> 6);
-		w[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		w[0] = (char)(0xe0 | cp >> 12);
-		w[1] = (char)(0x80 | (cp >> 6 & 0x3f));
-		w[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	w[0] = (char)(0xf0 | cp >> 18);
-	w[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-	w[2] = (char)(0x80 | (cp >> 6 & 0x3f));
-	w[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
 /*
  * The decoded bytes of a quoted string, piece by piece, with no buffer:
  * runs of plain bytes point into the input, an escape decodes into tmp.
@@ -162,7 +138,7 @@ static size_t sdec_next(struct sdec *d, const char **out)
 		if (cp >= 0xd800 && cp <= 0xdfff)
 			cp = 0xfffd;
 		d->p = p;
-		return utf8_put(d->tmp, cp);
+		return ts_utf8_put(d->tmp, cp);
 	}
 	default: d->tmp[0] = p[1]; break;
 	}
