@@ -1656,6 +1656,18 @@ static void judge_compliance(struct ts_dq *q, const struct leaf *l, uint64_t ok,
 	}
 }
 
+/* A compliance metric name (owned: freed here): reported when report
+ * (none its value with no rows), and the rule decided on it when decide. */
+static void compliance(struct ts_dq *q, const struct leaf *l, struct ts_dq_result *r, char *name,
+		       uint64_t ok, uint64_t of, double none, int report, int decide)
+{
+	if (report)
+		add_metric(r, xstrdup(name), of ? (double)ok / (double)of : none);
+	if (decide)
+		judge_compliance(q, l, ok, of, name, r);
+	free(name);
+}
+
 static void eval_leaf(struct ts_dq *q, struct leaf *l, struct ts_dq_result *r)
 {
 	const struct ts_dq_cond *c = l->anomalies || l->is_analyzer ? NULL : l->r->cond;
@@ -1818,42 +1830,27 @@ static void eval_leaf(struct ts_dq *q, struct leaf *l, struct ts_dq_result *r)
 		}
 		add_metric(r, colm(q, l, 0, "MinimumLength"), (double)l->minlen);
 		add_metric(r, colm(q, l, 0, "MaximumLength"), (double)l->maxlen);
-		if (l->rc) {
-			char *n = colm(q, l, 0, "LengthCompliance");
-			if (l->r->threshold)
-				add_metric(r, xstrdup(n), l->rows ? (double)l->ok / (double)l->rows : 0);
-			judge_compliance(q, l, l->ok, l->rows, n, r);
-			free(n);
-		}
+		if (l->rc)
+			compliance(q, l, r, colm(q, l, 0, "LengthCompliance"), l->ok, l->rows, 0,
+				   l->r->threshold != NULL, 1);
 		return;
 	case TS_DQ_COLUMNVALUES:
 		if (l->nminmax && !l->nonnum && (!l->rc || l->rc->kind == TS_DQ_CK_NUMBER)) {
 			add_metric(r, colm(q, l, 0, "Minimum"), l->min);
 			add_metric(r, colm(q, l, 0, "Maximum"), l->max);
 		}
-		if (l->rc) {
-			char *n = colm(q, l, 0, "ColumnValues.Compliance");
-			add_metric(r, xstrdup(n), l->rows ? (double)l->ok / (double)l->rows : 0);
-			judge_compliance(q, l, l->ok, l->rows, n, r);
-			free(n);
-		}
-		return;
-	case TS_DQ_COLUMNDATATYPE: {
-		char *n = colm(q, l, 0, "ColumnDataType.Compliance");
-		add_metric(r, xstrdup(n), l->checked ? (double)l->ok / (double)l->checked : 1.0);
-		if (l->checked)
-			judge_compliance(q, l, l->ok, l->checked, n, r);
-		free(n);
-		return;
-	}
-	case TS_DQ_DATAFRESHNESS: {
-		char *n = colm(q, l, 0, "DataFreshness.Compliance");
-		add_metric(r, xstrdup(n), l->rows ? (double)l->ok / (double)l->rows : 0);
 		if (l->rc)
-			judge_compliance(q, l, l->ok, l->rows, n, r);
-		free(n);
+			compliance(q, l, r, colm(q, l, 0, "ColumnValues.Compliance"), l->ok, l->rows, 0,
+				   1, 1);
 		return;
-	}
+	case TS_DQ_COLUMNDATATYPE: /* NULLs have every type: none checked is 1 */
+		compliance(q, l, r, colm(q, l, 0, "ColumnDataType.Compliance"), l->ok, l->checked,
+			   1.0, 1, l->checked != 0);
+		return;
+	case TS_DQ_DATAFRESHNESS:
+		compliance(q, l, r, colm(q, l, 0, "DataFreshness.Compliance"), l->ok, l->rows, 0, 1,
+			   l->rc != NULL);
+		return;
 	case TS_DQ_CUSTOMSQL: {
 		struct ts_dqsql_result sr;
 		if (q->merged) {
@@ -1875,10 +1872,8 @@ static void eval_leaf(struct ts_dq *q, struct leaf *l, struct ts_dq_result *r)
 			return;
 		}
 		if (sr.kind == TS_DQSQL_ROWS) {
-			char *n = xstrdup("Dataset.*.CustomSQL.Compliance");
-			add_metric(r, xstrdup(n), sr.value);
-			judge_compliance(q, l, sr.passed, sr.total, n, r);
-			free(n);
+			compliance(q, l, r, xstrdup("Dataset.*.CustomSQL.Compliance"), sr.passed,
+				   sr.total, sr.value, 1, 1);
 			return;
 		}
 		if (sr.is_null) {
