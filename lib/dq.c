@@ -1461,15 +1461,17 @@ static int add_leaf(struct ts_dq *q, struct leaf *l, struct ts_span rec,
 }
 
 /* Row outcome of a rule tree: 1 pass, 0 fail, -1 skip. */
-static int row_of(struct ts_dq *q, const struct ts_dq_rule *r)
+/* Row outcome of a rule tree: 1 pass, 0 fail, -1 skip.  *k walks the
+ * leaves in the order collect() made them (depth first, rule by rule). */
+static int row_of(struct ts_dq *q, const struct ts_dq_rule *r, size_t *k)
 {
 	if (r->logic == TS_DQ_LEAF) {
-		struct leaf *l = leaf_of(q, r);
-		return l && l->row_level ? l->row : -1;
+		struct leaf *l = &q->leaves[(*k)++];
+		return l->row_level ? l->row : -1;
 	}
 	int any_pass = 0, any_fail = 0;
 	for (size_t i = 0; i < r->nchildren; i++) {
-		int c = row_of(q, r->children[i]);
+		int c = row_of(q, r->children[i], k);
 		any_pass |= c == 1;
 		any_fail |= c == 0;
 	}
@@ -1494,8 +1496,9 @@ int ts_dq_add(struct ts_dq *q, struct ts_span rec, const struct ts_json_keys *id
 	}
 	if (row) {
 		q->npass = q->nfail = q->nskip = 0;
+		size_t k = 0;
 		for (size_t i = 0; i < q->rs->nrules; i++) {
-			int o = row_of(q, q->rs->rules[i]);
+			int o = row_of(q, q->rs->rules[i], &k);
 			if (o == 1)
 				q->rp[q->npass++] = q->tdesc[i];
 			else if (o == 0)
@@ -2165,13 +2168,6 @@ void ts_dq_results_release(struct ts_dq_results *res)
 	memset(res, 0, sizeof(*res));
 }
 
-const char *ts_dq_rule_type_name(const struct ts_dq_rule *r)
-{
-	while (r && r->logic != TS_DQ_LEAF)
-		r = r->nchildren ? r->children[0] : NULL;
-	return r && r->type ? r->type->name : "Composite";
-}
-
 /* --- history ------------------------------------------------------------- */
 
 int ts_dq_history_append(const struct ts_dq_results *res, const char *path, double now,
@@ -2187,9 +2183,14 @@ int ts_dq_history_append(const struct ts_dq_results *res, const char *path, doub
 		 c.hour, c.min, c.sec, c.msec);
 	for (size_t i = 0; i < res->n; i++)
 		for (size_t k = 0; k < res->r[i].nmetrics; k++)
-			if (isfinite(res->r[i].metrics[k].value))
+			if (isfinite(res->r[i].metrics[k].value)) {
+				double v = res->r[i].metrics[k].value;
+				/* integers as integers, as the results print them */
 				json_object_set_new(m, res->r[i].metrics[k].name,
-						    json_real(res->r[i].metrics[k].value));
+						    v == floor(v) && fabs(v) < 9007199254740992.0
+							    ? json_integer((json_int_t)v)
+							    : json_real(v));
+			}
 	json_object_set_new(j, "time", json_string(when));
 	json_object_set_new(j, "metrics", m);
 	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));

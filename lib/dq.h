@@ -113,9 +113,6 @@ struct ts_dq_results {
 int ts_dq_evaluate(struct ts_dq *q, struct ts_dq_results *out);
 void ts_dq_results_release(struct ts_dq_results *res);
 
-/* The rule type of a rule (the first leaf of a composite). */
-const char *ts_dq_rule_type_name(const struct ts_dq_rule *r);
-
 /* Append this run's metrics as one history line (--save-history). */
 int ts_dq_history_append(const struct ts_dq_results *res, const char *path, double now,
 			 char *err, size_t errlen);
