@@ -2277,20 +2277,36 @@ static int write_all_state(struct ts_dq *q, FILE *f)
 	return ferror(f) ? -1 : 0;
 }
 
+/* Written next to path under a temporary name and renamed into place: a
+ * run killed mid-write leaves no half state for a merge to read. */
 int ts_dq_state_write(struct ts_dq *q, const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "w");
+	char *tmp = xprintf("%s.tmp-XXXXXX", path);
+	int fd = mkstemp(tmp);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
 
-	if (!f)
-		return snprintf(err, errlen, "cannot create state file: %s", strerror(errno)), -1;
-	if (write_all_state(q, f) < 0 || fflush(f) != 0 || fsync(fileno(f)) != 0) {
-		snprintf(err, errlen, "cannot write state file: %s", strerror(errno ? errno : EIO));
-		fclose(f);
+	if (!f) {
+		snprintf(err, errlen, "cannot create state file: %s", strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
+		free(tmp);
 		return -1;
 	}
-	if (fclose(f) != 0)
-		return snprintf(err, errlen, "cannot write state file: %s", strerror(errno)), -1;
-	return 0;
+	errno = 0;
+	int bad = write_all_state(q, f) < 0 || fflush(f) != 0 || fsync(fileno(f)) != 0;
+	int e = errno ? errno : EIO;
+	if (fclose(f) != 0 && !bad)
+		bad = 1, e = errno;
+	if (!bad && rename(tmp, path) != 0)
+		bad = 1, e = errno;
+	if (bad) {
+		snprintf(err, errlen, "cannot write state file: %s", strerror(e));
+		unlink(tmp);
+	}
+	free(tmp);
+	return bad ? -1 : 0;
 }
 
 static int bad_state(char *err, size_t errlen, const char *what)

@@ -1266,3 +1266,35 @@ SCALE_NOW=(--now 2024-12-31T00:00:00Z)
 	check 1 PASS 'Dataset.*.RowCount=8'
 	check 2 ERROR
 }
+
+# --- faults ------------------------------------------------------------------
+
+@test "--state-out: written under a temporary name and renamed; nothing is left when it cannot be" {
+	tsv 'Rules=[RowCount > 0, IsUnique "id"]' --state-out s.state "$ORDERS"
+	assert_rc 0
+	[ -s s.state ]
+	[ -z "$(find . -name 's.state.tmp-*')" ] || fail "temporary state left: $(ls)"
+	mkdir ro && chmod 555 ro
+	if [ -w ro ]; then
+		skip "running as root: a read-only directory is writable"
+	fi
+	tsv 'Rules=[RowCount > 0]' --state-out ro/s.state "$ORDERS"
+	assert_rc 2
+	grep -q 'cannot create state file' err
+	[ -z "$(ls ro)" ]
+}
+
+@test "descriptors 0-2 closed, standard output closed: exit 2, the error records still reach --errors" {
+	printf '%s\n' '{"a":1}' 'bad' '{"a":2}' > in.ndjson
+	printf 'Rules = [ RowCount = 2 ]\n' > rules.dqdl
+	# standard output closed: the results cannot be written
+	run -2 bash -c 'ts-validate -r rules.dqdl --errors e.err in.ndjson >&-'
+	assert_error_records e.err 1
+	# 0 and 2 closed at start: the error record is not written into the
+	# first file the program opens, and standard input is empty
+	run -1 bash -c 'ts-validate -r rules.dqdl --errors e2.err in.ndjson > out <&- 2>&-'
+	jq -e 'select(.type == "summary") | .rows == 2' out
+	assert_error_records e2.err 1
+	run -1 bash -c 'ts-validate -r rules.dqdl > out2 <&-'
+	jq -e 'select(.type == "summary") | .rows == 0' out2
+}
