@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <locale.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,7 +18,9 @@
 
 #include <jansson.h>
 
+#include "distinct.h"
 #include "dq.h"
+#include "hash.h"
 #include "dqdl.h"
 #include "input.h"
 #include "opt.h"
@@ -27,6 +30,8 @@
 
 #define MAX_RULES_FILE ((size_t)16 << 20)
 #define MAX_REFS 64
+#define MAX_THREADS 64
+#define PARALLEL_MIN ((off_t)8 << 20) /* smaller files: one thread */
 
 enum {
 	OPT_RULES = 'r',
@@ -43,6 +48,7 @@ enum {
 	OPT_PRINT_RULES,
 	OPT_NOW,
 	OPT_MEMORY,
+	OPT_THREADS,
 };
 
 static const struct ts_option options[] = {
@@ -60,6 +66,7 @@ static const struct ts_option options[] = {
 	{"print-rules", OPT_PRINT_RULES, NULL, "print the parsed ruleset in canonical form and exit"},
 	{"now", OPT_NOW, "TIME", "the time now() means (RFC 3339 or epoch seconds; default: the clock)"},
 	{"memory", OPT_MEMORY, "SIZE", "memory for exact value sets before they spill to disk (default 128M)"},
+	{"threads", OPT_THREADS, "N", "read a large uncompressed NDJSON file with N threads (default: the cores)"},
 	{0},
 };
 
@@ -97,6 +104,9 @@ struct va {
 	double now;
 	int have_now;
 	uint64_t mem;
+	int threads;
+	struct ts_dq_opts dqo;
+	const struct ts_dq_ruleset *rs;
 	struct ts_input in;
 	struct ts_json_keys keys; /* the record's members, noted as it is scanned */
 	struct ts_dq *dq;
@@ -163,6 +173,14 @@ static int set_opt(void *ud, int id, const char *arg)
 			return ts_usage_error(&cmd, "--now: '%s' is not a time (RFC 3339 or epoch seconds)", arg), -1;
 		}
 		v->have_now = 1;
+		return 0;
+	}
+	case OPT_THREADS: {
+		uint64_t n;
+		if (ts_parse_u64(arg, &n) < 0 || n < 1 || n > MAX_THREADS)
+			return ts_usage_error(&cmd, "--threads: '%s' is not a number from 1 to %d", arg,
+					      MAX_THREADS), -1;
+		v->threads = (int)n;
 		return 0;
 	}
 	case OPT_MEMORY:
@@ -362,6 +380,195 @@ static int on_ref(void *ud, struct ts_input *in, const struct ts_item *it)
 		return -1;
 	}
 	return 0;
+}
+
+/* --- threads ---------------------------------------------------------------
+ *
+ * A large regular file of NDJSON is cut at line boundaries into one part per
+ * thread; each thread feeds its own run of the ruleset, and the runs are
+ * added into the main one (ts_dq_absorb, exact: the results are the bytes
+ * one thread would give).  Only clean input takes this path: a part that
+ * holds anything but one object per line (bad JSON, a pretty-printed value,
+ * a BOM, an oversized record, compressed bytes) gives the whole file back to
+ * the input loop, which reads it again on one thread and reports what is
+ * wrong with file, line and bytes.
+ */
+
+struct part {
+	struct va *v;
+	struct ts_dq *dq;
+	int fd;
+	off_t off, end;         /* whole lines of the file */
+	uint64_t rows;
+	int bad;
+	struct ts_json_keys keys;
+};
+
+#define PART_BLOCK ((size_t)4 << 20)
+
+/* One line (no newline): 0, or -1 when it is not a clean object. */
+static int part_line(struct part *c, const char *a, const char *b, size_t max)
+{
+	struct ts_json_scan r;
+
+	while (a < b && ts_json_is_ws(*a))
+		a++;
+	while (b > a && ts_json_is_ws(b[-1]))
+		b--;
+	if (a == b)
+		return 0;
+	if (*a != '{' || (size_t)(b - a) > max ||
+	    ts_json_scan_keys(a, b, 1, c->v->run.max_depth, &c->keys, &r) != TS_JSON_OK ||
+	    r.end != b || ts_dq_add(c->dq, (struct ts_span){a, (size_t)(b - a)}, &c->keys, NULL) < 0)
+		return -1;
+	c->rows++;
+	return 0;
+}
+
+/* A thread: its part read in blocks (memory stays flat however large the
+ * file), line by line. */
+static void *read_part(void *arg)
+{
+	struct part *c = arg;
+	size_t max = c->v->run.max_record ? c->v->run.max_record : TS_READER_DEFAULT_MAX_RECORD;
+	struct ts_buf buf;
+	off_t at = c->off;
+
+	ts_buf_init(&buf, max + PART_BLOCK + 1);
+	while (!c->bad) {
+		size_t want = c->end - at < (off_t)PART_BLOCK ? (size_t)(c->end - at) : PART_BLOCK;
+		if (ts_buf_grow(&buf, want) < 0) {
+			c->bad = 1; /* a line over the limit: the input loop says so */
+			break;
+		}
+		ssize_t k = want ? pread(c->fd, buf.data + buf.len, want, at) : 0;
+		if (k < 0 || (k == 0 && want)) {
+			c->bad = 1;
+			break;
+		}
+		buf.len += (size_t)k;
+		at += k;
+		const char *p = buf.data, *e = buf.data + buf.len, *nl;
+		while ((nl = memchr(p, '\n', (size_t)(e - p)))) {
+			if (part_line(c, p, nl, max) < 0) {
+				c->bad = 1;
+				break;
+			}
+			p = nl + 1;
+		}
+		if (at == c->end) {
+			if (!c->bad && p < e && part_line(c, p, e, max) < 0)
+				c->bad = 1;
+			break;
+		}
+		memmove(buf.data, p, (size_t)(e - p));
+		ts_buf_setlen(&buf, (size_t)(e - p));
+	}
+	ts_buf_release(&buf);
+	return NULL;
+}
+
+/* The offset just past the first newline at or after off (or size). */
+static off_t line_end(int fd, off_t off, off_t size)
+{
+	char b[65536];
+
+	while (off < size) {
+		ssize_t k = pread(fd, b, sizeof(b), off);
+		if (k <= 0)
+			return size;
+		const char *nl = memchr(b, '\n', (size_t)k);
+		if (nl)
+			return off + (nl - b) + 1;
+		off += k;
+	}
+	return size;
+}
+
+/* 1: the file was read on threads and added to the run; 0: read it the
+ * usual way. */
+static int read_parallel(struct va *v, const char *path)
+{
+	struct part parts[MAX_THREADS];
+	pthread_t tid[MAX_THREADS];
+	struct stat st;
+	char err[512];
+	int n = v->threads, fd, ok = 1, started = 0;
+
+	if (n < 2 || !strcmp(path, "-") || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < PARALLEL_MIN) {
+		close(fd);
+		return 0;
+	}
+	off_t at = 0;
+	struct ts_dq_opts o = v->dqo;
+	o.mem = (v->mem ? v->mem : TS_DISTINCT_DEFAULT_BUDGET) / (uint64_t)n;
+	memset(parts, 0, sizeof(parts));
+	for (int i = 0; i < n && ok; i++) {
+		off_t end = i == n - 1 ? st.st_size : line_end(fd, st.st_size / n * (i + 1), st.st_size);
+		if (end < at)
+			end = at;
+		parts[i].v = v;
+		parts[i].fd = fd;
+		parts[i].off = at;
+		parts[i].end = end;
+		at = end;
+		if (!(parts[i].dq = ts_dq_new(v->rs, &o, err, sizeof(err))))
+			ok = 0;
+	}
+	for (int i = 1; i < n && ok; i++, started++)
+		if (pthread_create(&tid[i], NULL, read_part, &parts[i]) != 0)
+			ok = 0;
+	if (ok)
+		read_part(&parts[0]);
+	for (int i = 1; i <= started; i++)
+		pthread_join(tid[i], NULL);
+	close(fd);
+	uint64_t rows = 0;
+	for (int i = 0; i < n && ok; i++) {
+		ok &= !parts[i].bad;
+		rows += parts[i].rows;
+	}
+	for (int i = 0; i < n && ok; i++)
+		if (ts_dq_absorb(v->dq, parts[i].dq, err, sizeof(err)) < 0) {
+			/* half added: the run cannot be trusted any more */
+			ts_error("%s: %s", path, err);
+			ts_run_fail(&v->run, 2);
+			v->failed_add = 1;
+			break;
+		}
+	for (int i = 0; i < n; i++)
+		ts_dq_free(parts[i].dq);
+	if (!ok)
+		return 0;
+	v->run.records_in += rows;
+	v->run.bytes_in += (uint64_t)st.st_size;
+	*v->nrows += rows;
+	return 1;
+}
+
+/* Every input: large clean files on threads, the rest through the input
+ * loop. */
+static void read_inputs(struct va *v, char **files)
+{
+	char *one[2] = {NULL, NULL};
+	char *dash[] = {(char *)"-", NULL};
+
+	if (!files[0])
+		files = dash;
+	for (int i = 0; files[i] && !v->failed_add; i++) {
+		if (read_parallel(v, files[i]))
+			continue;
+		one[0] = files[i];
+		ts_input_init(&v->in, &v->run);
+		v->in.rd.scan = ts_json_scan_keys_hook;
+		v->in.rd.scan_ctx = &v->keys;
+		int stop = ts_input_run(&v->in, one, on_value, v);
+		ts_input_release(&v->in);
+		if (stop < 0)
+			break;
+	}
 }
 
 /* --- results -------------------------------------------------------------- */
@@ -683,6 +890,12 @@ int main(int argc, char **argv)
 		.max_depth = v.run.max_depth,
 		.max_record = v.run.max_record,
 	};
+	v.dqo = o;
+	v.rs = rs;
+	if (!v.threads) {
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+		v.threads = c < 1 ? 1 : c > MAX_THREADS ? MAX_THREADS : (int)c;
+	}
 	if (!(v.dq = ts_dq_new(rs, &o, err, sizeof(err)))) {
 		ts_error("%s: %s", v.rules_path, err);
 		ts_dqdl_free(rs);
@@ -711,11 +924,11 @@ int main(int argc, char **argv)
 			}
 		}
 	} else {
-		ts_input_init(&v.in, &v.run);
-		v.in.rd.scan = ts_json_scan_keys_hook;
-		v.in.rd.scan_ctx = &v.keys;
-		ts_input_run(&v.in, argv + first, on_value, &v);
-		ts_input_release(&v.in);
+		/* threads only where every record may go anywhere */
+		if (v.rows != ROW_NONE || v.nrefs || ts_dq_wants_one_pass(v.dq))
+			v.threads = 1;
+		ts_hkey_process(); /* the per-process key, made before any thread */
+		read_inputs(&v, argv + first);
 	}
 
 	if (!v.failed_add && !v.merge_failed) {

@@ -2326,16 +2326,50 @@ static int read_line(FILE *f, struct ts_buf *b)
 	return ch == '\n' ? 0 : -1;
 }
 
+static int merge_stream(struct ts_dq *q, FILE *f, char *err, size_t errlen);
+
 int ts_dq_state_merge(struct ts_dq *q, const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return snprintf(err, errlen, "cannot open state file: %s", strerror(errno)), -1;
+	int rc = merge_stream(q, f, err, errlen);
+	fclose(f);
+	if (rc == 0)
+		q->merged = 1; /* the records themselves are not here */
+	return rc;
+}
+
+int ts_dq_wants_one_pass(const struct ts_dq *q)
+{
+	return q->sql != NULL || q->sql_failed;
+}
+
+int ts_dq_absorb(struct ts_dq *q, struct ts_dq *other, char *err, size_t errlen)
+{
+	FILE *f = tmpfile();
+	int rc;
+
+	if (!f)
+		return snprintf(err, errlen, "cannot create a temporary file: %s", strerror(errno)), -1;
+	if (write_all_state(other, f) < 0 || fflush(f) != 0 || fseek(f, 0, SEEK_SET) != 0) {
+		snprintf(err, errlen, "cannot write a temporary file: %s", strerror(errno ? errno : EIO));
+		fclose(f);
+		return -1;
+	}
+	rc = merge_stream(q, f, err, errlen);
+	fclose(f);
+	return rc;
+}
+
+static int merge_stream(struct ts_dq *q, FILE *f, char *err, size_t errlen)
+{
 	struct ts_buf b, rs;
 	unsigned long long rows, nnames;
 	int overflow, rc = -1;
 	size_t len;
 
-	if (!f)
-		return snprintf(err, errlen, "cannot open state file: %s", strerror(errno)), -1;
 	ts_buf_init(&b, (size_t)1 << 28);
 	ts_buf_init(&rs, 0);
 	ts_dqdl_print(&rs, q->rs);
@@ -2457,11 +2491,9 @@ int ts_dq_state_merge(struct ts_dq *q, const char *path, char *err, size_t errle
 		bad_state(err, errlen, "no end");
 		goto out;
 	}
-	q->merged = 1;
 	rc = 0;
 out:
 	ts_buf_release(&b);
 	ts_buf_release(&rs);
-	fclose(f);
 	return rc;
 }

@@ -75,6 +75,12 @@ int ts_dq_ref_add(struct ts_dq *q, size_t refi, struct ts_span rec);
  * message in err. */
 int ts_dq_state_write(struct ts_dq *q, const char *path, char *err, size_t errlen);
 int ts_dq_state_merge(struct ts_dq *q, const char *path, char *err, size_t errlen);
+/* 1 when the ruleset needs every record in one run (CustomSql loads them
+ * into SQLite): no splitting into threads. */
+int ts_dq_wants_one_pass(const struct ts_dq *q);
+/* Add the accumulators of other (a run of the same ruleset, e.g. another
+ * thread's) into q, as a state file would.  other is not changed. */
+int ts_dq_absorb(struct ts_dq *q, struct ts_dq *other, char *err, size_t errlen);
 
 enum ts_dq_outcome { TS_DQ_PASS, TS_DQ_FAIL, TS_DQ_ERROR, TS_DQ_ANALYZED };
 

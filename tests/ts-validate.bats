@@ -1298,3 +1298,37 @@ SCALE_NOW=(--now 2024-12-31T00:00:00Z)
 	run -1 bash -c 'ts-validate -r rules.dqdl > out2 <&-'
 	jq -e 'select(.type == "summary") | .rows == 0' out2
 }
+
+# --- threads -------------------------------------------------------------------
+
+@test "--threads: a large file read on threads gives the bytes of one thread; a damaged one falls back to the input loop" {
+	"$ROOT/scripts/gen-cloudtrail" --seed 21 --size 10 --holes 5 --dups 2 -o big.ndjson
+	cat > r.dqdl <<'RULES'
+Rules = [
+    RowCount > 0, IsComplete "eventID", IsUnique "eventID", Entropy "eventName" > 0,
+    Mean "eventVersion" > 0, ColumnLength "eventID" between 0 and 100,
+    ColumnValues "awsRegion" in ["us-east-1"] with threshold > 0.01, ColumnCount > 3,
+    DistinctValuesCount "awsRegion" > 1, RowCount > 1 where "awsRegion = 'us-west-2'"
+]
+Analyzers = [ AllStatistics "eventName" ]
+RULES
+	run -1 --separate-stderr ts-validate -r r.dqdl --threads 1 --stats big.ndjson
+	one=$output
+	stats1=$(jq -c 'del(.elapsed_s)' <<<"$stderr")
+	run -1 --separate-stderr ts-validate -r r.dqdl --threads 2 --stats big.ndjson
+	[ "$output" = "$one" ] || fail "threads 2 differ from threads 1"
+	[ "$(jq -c 'del(.elapsed_s)' <<<"$stderr")" = "$stats1" ] || fail "stats differ: $stderr"
+	# a bad line in the middle: the file is read again on one thread, the
+	# error record names its line, and no row is counted twice
+	n=$(wc -l < big.ndjson)
+	mid=$((n / 2))
+	sed "${mid}s/.*/{broken/" big.ndjson > bad.ndjson
+	run -1 --separate-stderr ts-validate -r r.dqdl --threads 1 --errors e1.err bad.ndjson
+	one=$output
+	run -1 --separate-stderr ts-validate -r r.dqdl --threads 2 --errors e2.err --stats bad.ndjson
+	[ "$output" = "$one" ] || fail "threads 2 differ from threads 1 on damaged input"
+	cmp e1.err e2.err
+	assert_error e2.err 0 ".error == \"bad_json\" and .line == $mid"
+	[[ "$stderr" == *"1 record rejected, see e2.err"* ]]
+	jq -e ".records_in == $n and .rows == $((n - 1)) and .rejected == 1" <<<"${stderr##*$'\n'}"
+}
