@@ -226,9 +226,10 @@ static char *read_rules(const char *path, size_t *n)
 
 /* --- row level ---------------------------------------------------------- */
 
-static void add_names(struct ts_buf *b, const char *key, const char **names, size_t n)
+static void add_names(struct ts_buf *b, const char *sep, const char *key, const char **names,
+		      size_t n)
 {
-	ts_buf_addf(b, ",\"%s\":[", key);
+	ts_buf_addf(b, "%s\"%s\":[", sep, key);
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			ts_buf_addch(b, ',');
@@ -294,14 +295,10 @@ static void annotate(struct va *v, const struct ts_item *it)
 	}
 	/* drop the closing brace; an empty object takes no comma */
 	ts_buf_setlen(b, b->len - 1);
-	int empty = b->len == at + 1;
-	size_t mark = b->len;
-	add_names(b, "DataQualityRulesPass", r->pass, r->npass);
-	add_names(b, "DataQualityRulesFail", r->fail, r->nfail);
-	add_names(b, "DataQualityRulesSkip", r->skip, r->nskip);
+	add_names(b, b->len == at + 1 ? "" : ",", "DataQualityRulesPass", r->pass, r->npass);
+	add_names(b, ",", "DataQualityRulesFail", r->fail, r->nfail);
+	add_names(b, ",", "DataQualityRulesSkip", r->skip, r->nskip);
 	ts_buf_addf(b, ",\"DataQualityEvaluationResult\":\"%s\"}", r->nfail ? "Failed" : "Passed");
-	if (empty)
-		memmove(b->data + mark, b->data + mark + 1, b->len - mark - 1), ts_buf_setlen(b, b->len - 1);
 	ts_out_end_record(&v->run.out);
 }
 
@@ -319,7 +316,6 @@ static void reject(struct va *v, const struct ts_item *it, const char *code, con
 static int on_value(void *ud, struct ts_input *in, const struct ts_item *it)
 {
 	struct va *v = ud;
-	char err[256];
 
 	(void)in;
 	if (it->v.p[0] != '{') {
@@ -328,8 +324,7 @@ static int on_value(void *ud, struct ts_input *in, const struct ts_item *it)
 	}
 	(*v->nrows)++;
 	if (ts_dq_add(v->dq, it->v, &v->keys, v->rows != ROW_NONE ? &v->row : NULL) < 0) {
-		snprintf(err, sizeof(err), "%s", "cannot keep the metric state");
-		ts_error("%s", err);
+		ts_error("cannot keep the metric state: out of memory or temporary space");
 		ts_run_fail(&v->run, 2);
 		v->failed_add = 1;
 		return -1;
