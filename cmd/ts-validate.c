@@ -497,8 +497,9 @@ static int read_parallel(struct va *v, const char *path)
 		return 0;
 	}
 	off_t at = 0;
+	/* each thread's value sets get the run's budget (--memory): a set
+	 * spills at the same size however the file is cut */
 	struct ts_dq_opts o = v->dqo;
-	o.mem = (v->mem ? v->mem : TS_DISTINCT_DEFAULT_BUDGET) / (uint64_t)n;
 	memset(parts, 0, sizeof(parts));
 	for (int i = 0; i < n && ok; i++) {
 		off_t end = i == n - 1 ? st.st_size : line_end(fd, st.st_size / n * (i + 1), st.st_size);
