@@ -19,7 +19,6 @@
 #define MAX_RUNS 64
 #define RUN_BUF ((size_t)64 << 10)   /* stdio buffer of a run file */
 #define ARENA_CHUNK ((size_t)64 << 10) /* hash.h: the table's arena chunks */
-#define LONG_KEY 4096                  /* hash.h: longer keys are allocated alone */
 #define MAGIC "TSDSET1\n"
 #define HSMALL 4096 /* counts below this are histogrammed in an array */
 
@@ -672,22 +671,25 @@ static int spill(struct ts_distinct *d)
 
 /* ---- adding ---------------------------------------------------------------- */
 
-/* The memory the table would hold with one more key of n bytes, the sort
- * array a spill needs included, and a slot array being doubled (the old
- * one is freed only after the new one is filled). */
-static uint64_t need_if_new(const struct ts_distinct *d, size_t n)
+/* Whether one more key of n bytes must first send the table out to a run:
+ * when taking it would allocate (arena, slot array doubled — the old one is
+ * freed only after the new one is filled — or a longer sort array) and what
+ * the table would then hold passes the budget.  A spill empties the table
+ * but keeps what it allocated, to be filled again: asking only about new
+ * allocation is what makes every run about as large as the budget allows
+ * (asking about the total once made each key after the first fill a run of
+ * its own when the table had been allowed one arena slab past the budget). */
+static int must_spill(const struct ts_distinct *d, size_t n)
 {
 	const struct ts_htab *t = &d->tab;
-	size_t np = t->count + 1 > d->pairs_cap ? t->count + 1 : d->pairs_cap;
-	uint64_t need = ts_htab_bytes(t) + np * sizeof(struct pair);
+	uint64_t now = ts_htab_bytes(t) + (uint64_t)d->pairs_cap * sizeof(struct pair);
+	uint64_t then = ts_htab_bytes_if_new(t, n);
 
-	if ((t->count + 1) * 4 > t->cap * 3)
-		need += (t->cap ? t->cap : 32) * 2 * sizeof(uint64_t);
-	if (n > LONG_KEY)
-		need += n + 24;
-	else if (t->used + n + 24 > (uint64_t)t->nchunks * ARENA_CHUNK)
-		need += ARENA_CHUNK;
-	return need;
+	if (t->count + 1 > d->pairs_cap)
+		then += (uint64_t)(t->count + 1) * sizeof(struct pair);
+	else
+		then += (uint64_t)d->pairs_cap * sizeof(struct pair);
+	return then > now && then > d->budget;
 }
 
 int ts_distinct_add_hashed(struct ts_distinct *d, const void *key, size_t n,
@@ -705,7 +707,7 @@ int ts_distinct_add_hashed(struct ts_distinct *d, const void *key, size_t n,
 		errno = EOVERFLOW;
 		return fail(d, "more than 2^64 values");
 	}
-	if (ts_htab_count(&d->tab) && need_if_new(d, n) > d->budget && spill(d) < 0)
+	if (ts_htab_count(&d->tab) && must_spill(d, n) && spill(d) < 0)
 		return -1;
 	if (!(v = ts_htab_put(&d->tab, h, key, n, NULL)))
 		return fail(d, "cannot count a value: %s", strerror(errno));

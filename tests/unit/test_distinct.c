@@ -321,6 +321,40 @@ static void test_many_spills(void)
 	ts_distinct_free(d);
 }
 
+/* Every run is about as large as the budget allows, at any budget: the
+ * table keeps what it allocated for the next fill, and a budget that the
+ * kept memory alone passed once made each later key a run of its own
+ * (millions of runs, folded over and over: a run that never ended). */
+static void test_run_size(void)
+{
+	enum { N = 300000 };
+	char k[40];
+
+	for (uint64_t mib = 2; mib <= 9; mib++) {
+		struct ts_distinct *d = make(mib << 20);
+		unsigned spills = 0, prev = 0;
+		/* under 100 bytes a key held; a run is at least a quarter of the
+		 * budget */
+		unsigned most = (unsigned)((uint64_t)N * 100 / ((mib << 20) / 4)) + 1;
+		for (uint64_t i = 0; i < N && spills <= most; i++) {
+			size_t n = (size_t)snprintf(k, sizeof(k), "id-%032llu",
+						    (unsigned long long)i);
+			if (ts_distinct_add(d, k, n) < 0) {
+				CHECK(!"add");
+				break;
+			}
+			if (ts_distinct_runs(d) != prev)
+				spills++;
+			prev = ts_distinct_runs(d);
+		}
+		if (!CHECK(spills >= 1 && spills <= most))
+			fprintf(stderr, "    %llu MiB: %u spills, at most %u wanted\n",
+				(unsigned long long)mib, spills, most);
+		CHECK(ts_distinct_memory(d) <= (mib << 20) + ((uint64_t)1 << 20));
+		ts_distinct_free(d);
+	}
+}
+
 /* The stream of a set with a few values, checked by hand. */
 static void test_stream_form(void)
 {
@@ -492,6 +526,7 @@ int main(void)
 	test_split_merge();
 	test_fold();
 	test_many_spills();
+	test_run_size();
 	test_stream_form();
 	test_garbage();
 	test_unwritable();
