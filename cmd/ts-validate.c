@@ -497,9 +497,12 @@ static int read_parallel(struct va *v, const char *path)
 		return 0;
 	}
 	off_t at = 0;
-	/* each thread's value sets get the run's budget (--memory): a set
-	 * spills at the same size however the file is cut */
+	/* the threads share the run's budget (--memory): n threads' value
+	 * sets take together what one thread's would */
 	struct ts_dq_opts o = v->dqo;
+	o.mem = (size_t)((o.mem ? o.mem : TS_DISTINCT_DEFAULT_BUDGET) / (uint64_t)n);
+	if (o.mem < TS_DISTINCT_MIN_BUDGET)
+		o.mem = TS_DISTINCT_MIN_BUDGET;
 	memset(parts, 0, sizeof(parts));
 	for (int i = 0; i < n && ok; i++) {
 		off_t end = i == n - 1 ? st.st_size : line_end(fd, st.st_size / n * (i + 1), st.st_size);

@@ -1027,3 +1027,31 @@ int ts_distinct_merge(struct ts_distinct *d, struct ts_distinct *src)
 	d->rows += src->rows;
 	return 0;
 }
+
+int ts_distinct_take(struct ts_distinct *d, struct ts_distinct *src)
+{
+	if (d == src) {
+		errno = EINVAL;
+		return fail(d, "a set taken into itself");
+	}
+	if (src->rows > UINT64_MAX - d->rows) {
+		errno = EOVERFLOW;
+		return fail(d, "more than 2^64 values");
+	}
+	if (ts_htab_count(&src->tab) && spill(src) < 0) {
+		snprintf(d->err, sizeof(d->err), "%s", src->err);
+		return -1;
+	}
+	if (d->nruns + src->nruns > MAX_RUNS && d->nruns > 1 && fold(d) < 0)
+		return -1;
+	if (d->nruns + src->nruns > MAX_RUNS && fold(src) < 0) {
+		snprintf(d->err, sizeof(d->err), "%s", src->err);
+		return -1;
+	}
+	for (unsigned i = 0; i < src->nruns; i++)
+		d->runs[d->nruns++] = src->runs[i];
+	src->nruns = 0;
+	d->rows += src->rows;
+	src->rows = 0;
+	return 0;
+}

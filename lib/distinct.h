@@ -119,6 +119,13 @@ int ts_distinct_read(struct ts_distinct *d, FILE *f);
  * src keeps its values (its table may be sorted, not changed). */
 int ts_distinct_merge(struct ts_distinct *d, struct ts_distinct *src);
 
+/* Move src's values into d (counts add), leaving src empty: src's table
+ * goes out as a run and its run files become d's, nothing is read or
+ * copied again (runs are folded first when the two together would pass the
+ * number kept).  What one thread's set hands to the run's.  On failure
+ * both sets are as they were. */
+int ts_distinct_take(struct ts_distinct *d, struct ts_distinct *src);
+
 /* Bytes of memory held now (table, arena, buffers), and runs on disk. */
 uint64_t ts_distinct_memory(const struct ts_distinct *d);
 unsigned ts_distinct_runs(const struct ts_distinct *d);

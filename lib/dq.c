@@ -2222,7 +2222,9 @@ int ts_dq_history_append(const struct ts_dq_results *res, const char *path, doub
  * min and max are written as C99 hex floats: exact.
  */
 
-static int write_all_state(struct ts_dq *q, FILE *f)
+/* with_sets 0: the value sets are left out (marked absent), for a caller
+ * that moves them itself. */
+static int write_all_state(struct ts_dq *q, FILE *f, int with_sets)
 {
 	struct ts_buf b;
 	uint64_t pos = 0, *val;
@@ -2253,7 +2255,7 @@ static int write_all_state(struct ts_dq *q, FILE *f)
 			(unsigned long long)l->ok, (unsigned long long)l->checked,
 			(unsigned long long)l->nonnum, (unsigned long long)l->nminmax, l->min, l->max,
 			(unsigned long long)l->nlen, (unsigned long long)l->minlen,
-			(unsigned long long)l->maxlen, l->s ? 5 : 0, l->set != NULL);
+			(unsigned long long)l->maxlen, l->s ? 5 : 0, with_sets && l->set != NULL);
 		for (int s = 0; l->s && s < 5; s++) {
 			ts_buf_reset(&b);
 			ts_exact_write(&l->s[s], &b);
@@ -2267,7 +2269,7 @@ static int write_all_state(struct ts_dq *q, FILE *f)
 			fprintf(f, "agg %llu %a %a %s\n", (unsigned long long)l->agg[a].n, l->agg[a].min,
 				l->agg[a].max, b.data);
 		}
-		if (l->set && ts_distinct_write(l->set, f) < 0) {
+		if (with_sets && l->set && ts_distinct_write(l->set, f) < 0) {
 			ts_buf_release(&b);
 			return -1;
 		}
@@ -2295,7 +2297,7 @@ int ts_dq_state_write(struct ts_dq *q, const char *path, char *err, size_t errle
 		return -1;
 	}
 	errno = 0;
-	int bad = write_all_state(q, f) < 0 || fflush(f) != 0 || fsync(fileno(f)) != 0;
+	int bad = write_all_state(q, f, 1) < 0 || fflush(f) != 0 || fsync(fileno(f)) != 0;
 	int e = errno ? errno : EIO;
 	if (fclose(f) != 0 && !bad)
 		bad = 1, e = errno;
@@ -2326,7 +2328,7 @@ static int read_line(FILE *f, struct ts_buf *b)
 	return ch == '\n' ? 0 : -1;
 }
 
-static int merge_stream(struct ts_dq *q, FILE *f, char *err, size_t errlen);
+static int merge_stream(struct ts_dq *q, FILE *f, int with_sets, char *err, size_t errlen);
 
 int ts_dq_state_merge(struct ts_dq *q, const char *path, char *err, size_t errlen)
 {
@@ -2334,7 +2336,7 @@ int ts_dq_state_merge(struct ts_dq *q, const char *path, char *err, size_t errle
 
 	if (!f)
 		return snprintf(err, errlen, "cannot open state file: %s", strerror(errno)), -1;
-	int rc = merge_stream(q, f, err, errlen);
+	int rc = merge_stream(q, f, 1, err, errlen);
 	fclose(f);
 	if (rc == 0)
 		q->merged = 1; /* the records themselves are not here */
@@ -2353,17 +2355,27 @@ int ts_dq_absorb(struct ts_dq *q, struct ts_dq *other, char *err, size_t errlen)
 
 	if (!f)
 		return snprintf(err, errlen, "cannot create a temporary file: %s", strerror(errno)), -1;
-	if (write_all_state(other, f) < 0 || fflush(f) != 0 || fseek(f, 0, SEEK_SET) != 0) {
+	/* the counters go through a state stream; the value sets, the bulk,
+	 * move as they are (their runs change hands, nothing is copied) */
+	if (write_all_state(other, f, 0) < 0 || fflush(f) != 0 || fseek(f, 0, SEEK_SET) != 0) {
 		snprintf(err, errlen, "cannot write a temporary file: %s", strerror(errno ? errno : EIO));
 		fclose(f);
 		return -1;
 	}
-	rc = merge_stream(q, f, err, errlen);
+	rc = merge_stream(q, f, 0, err, errlen);
 	fclose(f);
+	for (size_t i = 0; rc == 0 && i < q->nleaves; i++)
+		if (q->leaves[i].set && other->leaves[i].set &&
+		    ts_distinct_take(q->leaves[i].set, other->leaves[i].set) < 0) {
+			snprintf(err, errlen, "cannot keep a value set: %s",
+				 ts_distinct_error(q->leaves[i].set));
+			rc = -1;
+		}
 	return rc;
 }
 
-static int merge_stream(struct ts_dq *q, FILE *f, char *err, size_t errlen)
+/* with_sets 0: a stream written without the value sets (ts_dq_absorb). */
+static int merge_stream(struct ts_dq *q, FILE *f, int with_sets, char *err, size_t errlen)
 {
 	struct ts_buf b, rs;
 	unsigned long long rows, nnames;
@@ -2430,7 +2442,7 @@ static int merge_stream(struct ts_dq *q, FILE *f, char *err, size_t errlen)
 		    sscanf(b.data, "leaf %zu %llu %llu %llu %llu %llu %llu %63s %63s %llu %llu %llu %d %d",
 			   &li, &a[0], &a[1], &a[2], &a[3], &a[4], &a[5], smin, smax, &a[6], &a[7],
 			   &a[8], &ns, &hs) != 14 ||
-		    li != i || ns != (l->s ? 5 : 0) || hs != (l->set != NULL)) {
+		    li != i || ns != (l->s ? 5 : 0) || hs != (with_sets && l->set != NULL)) {
 			bad_state(err, errlen, "bad rule state");
 			goto out;
 		}

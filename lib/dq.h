@@ -79,7 +79,8 @@ int ts_dq_state_merge(struct ts_dq *q, const char *path, char *err, size_t errle
  * into SQLite): no splitting into threads. */
 int ts_dq_wants_one_pass(const struct ts_dq *q);
 /* Add the accumulators of other (a run of the same ruleset, e.g. another
- * thread's) into q, as a state file would.  other is not changed. */
+ * thread's) into q, as a state file would.  other's value sets are moved,
+ * not copied: other is left with empty sets. */
 int ts_dq_absorb(struct ts_dq *q, struct ts_dq *other, char *err, size_t errlen);
 
 enum ts_dq_outcome { TS_DQ_PASS, TS_DQ_FAIL, TS_DQ_ERROR, TS_DQ_ANALYZED };

@@ -251,6 +251,25 @@ static void test_split_merge(void)
 		}
 		CHECK(rows == N);
 	}
+	/* taken (moved) into a set with a table of its own: the same again,
+	 * and the parts are left empty */
+	{
+		struct ts_distinct *t = make(1);
+		struct ts_distinct_stats st;
+		char *s4;
+		size_t n4;
+		CHECK(ts_distinct_take(t, t) == -1 && errno == EINVAL);
+		for (int p = 0; p < P; p++) {
+			CHECK(ts_distinct_take(t, part[p]) == 0);
+			CHECK(ts_distinct_stats(part[p], &st) == 0 && st.n_rows == 0 &&
+			      ts_distinct_runs(part[p]) == 0);
+		}
+		CHECK(ts_distinct_stats(t, &st) == 0 && same_stats(&a, &st));
+		s4 = stream_of(t, &n4);
+		CHECK(s4 && n4 == n1 && !memcmp(s1, s4, n1));
+		free(s4);
+		ts_distinct_free(t);
+	}
 	free(s1);
 	free(s2);
 	free(s3);
@@ -286,6 +305,29 @@ static void test_fold(void)
 	CHECK(ts_distinct_stats(d, &a) == 0);
 	CHECK(ts_distinct_stats(one, &b) == 0);
 	CHECK(same_stats(&a, &b) && a.n_rows == 7500);
+	/* taking a set of many runs into another: folded to fit, the same */
+	{
+		struct ts_distinct *t = make(0), *u = make(0);
+		for (int r = 0; r < 63; r++) {
+			FILE *f = tmpfile();
+			struct ts_distinct *p = make(0);
+			size_t n = key((uint64_t)r * 3, k);
+			CHECK(ts_distinct_add(p, k, n) == 0);
+			CHECK(ts_distinct_write(p, f) == 0);
+			rewind(f);
+			CHECK(ts_distinct_read(t, f) == 0);
+			rewind(f);
+			CHECK(ts_distinct_read(u, f) == 0);
+			fclose(f);
+			ts_distinct_free(p);
+		}
+		CHECK(ts_distinct_take(t, d) == 0 && ts_distinct_runs(t) <= 64);
+		CHECK(ts_distinct_take(u, one) == 0);
+		CHECK(ts_distinct_stats(t, &a) == 0 && ts_distinct_stats(u, &b) == 0);
+		CHECK(same_stats(&a, &b) && a.n_rows == 7563);
+		ts_distinct_free(t);
+		ts_distinct_free(u);
+	}
 	ts_distinct_free(d);
 	ts_distinct_free(one);
 }
