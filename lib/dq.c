@@ -83,6 +83,7 @@ struct leaf {
 
 	/* accumulators */
 	uint64_t rows, nonnull, ok, checked, nonnum;
+	uint64_t cnn[MAX_COLS_PER_RULE]; /* IsPrimaryKey: non-null per column */
 	struct ts_exact *s;   /* Σx Σx² (Σy Σy² Σxy) */
 	double min, max;
 	uint64_t nminmax;
@@ -1394,8 +1395,10 @@ static int add_leaf(struct ts_dq *q, struct leaf *l, struct ts_span rec,
 		for (size_t i = 1; i < l->nc; i++)
 			all &= !is_null(q->val[l->c[i]]);
 		if (l->t == TS_DQ_ISPRIMARYKEY) {
-			/* every key column complete: counted per rule */
+			/* every key column complete, and each column */
 			l->nonnull += all;
+			for (size_t i = 0; i < l->nc; i++)
+				l->cnn[i] += !is_null(q->val[l->c[i]]);
 		} else {
 			l->nonnull += !null;
 		}
@@ -1750,10 +1753,15 @@ static void eval_leaf(struct ts_dq *q, struct leaf *l, struct ts_dq_result *r)
 			return;
 		}
 		if (l->t == TS_DQ_ISPRIMARYKEY) {
+			/* named as Deequ's DQDL translation names them: the key's
+			 * Uniqueness, and each key column's Completeness; it holds
+			 * when every column is complete and the key unique */
 			double comp = l->rows ? (double)l->nonnull / (double)l->rows : 0.0;
 			double uniq = st.n_rows ? (double)st.n_once / (double)st.n_rows : 0.0;
-			add_metric(r, multim(q, l, "Completeness"), comp);
 			add_metric(r, multim(q, l, "Uniqueness"), uniq);
+			for (size_t i = 0; i < l->nc; i++)
+				add_metric(r, colm(q, l, i, "Completeness"),
+					   l->rows ? (double)l->cnn[i] / (double)l->rows : 0.0);
 			if (!l->rows || comp != 1.0 || uniq != 1.0) {
 				r->outcome = TS_DQ_FAIL;
 				set_message(r, "%s%s", l->rows ? "Value: " : "no rows",
@@ -2256,6 +2264,12 @@ static int write_all_state(struct ts_dq *q, FILE *f, int with_sets)
 			(unsigned long long)l->nonnum, (unsigned long long)l->nminmax, l->min, l->max,
 			(unsigned long long)l->nlen, (unsigned long long)l->minlen,
 			(unsigned long long)l->maxlen, l->s ? 5 : 0, with_sets && l->set != NULL);
+		if (l->t == TS_DQ_ISPRIMARYKEY) {
+			fprintf(f, "cols %zu", l->nc);
+			for (size_t c = 0; c < l->nc; c++)
+				fprintf(f, " %llu", (unsigned long long)l->cnn[c]);
+			fprintf(f, "\n");
+		}
 		for (int s = 0; l->s && s < 5; s++) {
 			ts_buf_reset(&b);
 			ts_exact_write(&l->s[s], &b);
@@ -2464,6 +2478,33 @@ static int merge_stream(struct ts_dq *q, FILE *f, int with_sets, char *err, size
 			if (!l->nlen || a[8] > l->maxlen)
 				l->maxlen = a[8];
 			l->nlen += a[6];
+		}
+		if (l->t == TS_DQ_ISPRIMARYKEY) {
+			const char *p;
+			char *end;
+			size_t nc;
+			int off = 0;
+			if (read_line(f, &b) < 0 || sscanf(b.data, "cols %zu%n", &nc, &off) != 1 ||
+			    nc != l->nc) {
+				bad_state(err, errlen, "bad key columns");
+				goto out;
+			}
+			p = b.data + off;
+			for (size_t c = 0; c < nc; c++) {
+				unsigned long long x;
+				errno = 0;
+				if (*p != ' ' || p[1] < '0' || p[1] > '9' ||
+				    (x = strtoull(p + 1, &end, 10), errno)) {
+					bad_state(err, errlen, "bad key columns");
+					goto out;
+				}
+				l->cnn[c] += x;
+				p = end;
+			}
+			if (*p) {
+				bad_state(err, errlen, "bad key columns");
+				goto out;
+			}
 		}
 		for (int s = 0; s < ns; s++) {
 			struct ts_exact e;

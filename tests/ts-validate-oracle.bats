@@ -543,9 +543,7 @@ EOF
 @test "IsUnique and IsPrimaryKey over two columns: the tuple's Uniqueness" {
 	need_ts_validate
 	# Deequ's DQDL translation names the metrics of IsPrimaryKey "a" "b"
-	# Multicolumn.a,b.Uniqueness and Column.a.Completeness, Column.b.Completeness;
-	# ts-validate reports Multicolumn.a,b.Completeness (every key column
-	# non-null) instead of one per column.
+	# Multicolumn.a,b.Uniqueness and Column.a.Completeness, Column.b.Completeness.
 	"$ROOT/scripts/gen-cloudtrail" --seed 16 --records 2000 -o ct.ndjson
 	cat >rules.dqdl <<'EOF'
 Rules = [
@@ -554,7 +552,8 @@ Rules = [
 ]
 EOF
 	check_metrics ct.ndjson rules.dqdl Multicolumn.eventID,awsRegion.Uniqueness \
-		Multicolumn.eventID,requestID.Uniqueness
+		Multicolumn.eventID,requestID.Uniqueness Column.eventID.Completeness \
+		Column.requestID.Completeness
 }
 
 # bats test_tags=slow

@@ -369,10 +369,16 @@ deequ_case() {
 	assert_rc 1
 	check 1 PASS 'Column.id.Completeness=1' 'Column.id.Uniqueness=1'
 	check 2 FAIL 'Column.customer.Completeness=7/8' 'Column.customer.Uniqueness=2/7'
-	# (customer, status): complete in 7 of 8 rows; 8 rows with a value in
-	# some key column, (C1,shipped) and (C4,shipped) twice: 4 of 8 occur once
-	check 3 FAIL 'Multicolumn.customer,status.Completeness=7/8' 'Multicolumn.customer,status.Uniqueness=0.5'
-	check 4 PASS 'Multicolumn.id,status.Completeness=1' 'Multicolumn.id,status.Uniqueness=1'
+	# (customer, status), named as Deequ names them: the key's Uniqueness and
+	# each column's Completeness.  8 rows with a value in some key column,
+	# (C1,shipped) and (C4,shipped) twice: 4 of 8 occur once; customer is
+	# complete in 7 of 8 rows
+	check 3 FAIL 'Multicolumn.customer,status.Uniqueness=0.5' 'Column.customer.Completeness=7/8' \
+		'Column.status.Completeness=1'
+	check 4 PASS 'Multicolumn.id,status.Uniqueness=1' 'Column.id.Completeness=1' 'Column.status.Completeness=1'
+	# no other metrics
+	[ "$(sed -n 4p out | jq -c '.EvaluatedMetrics | keys')" = \
+		'["Column.id.Completeness","Column.status.Completeness","Multicolumn.id,status.Uniqueness"]' ]
 }
 
 @test "Mean, Sum, StandardDeviation, Variance: numbers in strings count, other values are an ERROR" {
