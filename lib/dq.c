@@ -1957,6 +1957,17 @@ static void eval_leaf(struct ts_dq *q, struct leaf *l, struct ts_dq_result *r)
 		if (isnan(a) || isnan(b) || b == 0) {
 			r->outcome = TS_DQ_FAIL;
 			set_message(r, "an aggregate has no value (no numbers, or the second is 0)");
+			/* "ref.col" read as a column of this dataset: most likely a
+			 * reference dataset not given */
+			for (int i = 0; i < 2; i++) {
+				const struct agg *g = &l->agg[i];
+				const char *dot = g->refi < 0 ? strchr(g->col, '.') : NULL;
+				if (dot && isnan(i ? b : a))
+					set_message(r, "no numbers in column \"%s\", and no "
+						       "reference dataset \"%.*s\" (give it with --ref %.*s=FILE)",
+						    g->col, (int)(dot - g->col), g->col,
+						    (int)(dot - g->col), g->col);
+			}
 			return;
 		}
 		main_name = !strcmp(l->agg[0].col, l->agg[1].col)
@@ -2276,8 +2287,12 @@ static int write_all_state(struct ts_dq *q, FILE *f, int with_sets)
 			fprintf(f, "%s\n", b.data);
 		}
 		for (int a = 0; a < 2; a++) {
-			if (!l->agg[a].col || l->agg[a].refi >= 0)
+			if (!l->agg[a].col)
 				continue;
+			if (l->agg[a].refi >= 0) { /* read again by the merging run */
+				fprintf(f, "agg ref\n");
+				continue;
+			}
 			ts_buf_reset(&b);
 			ts_exact_write(&l->agg[a].s, &b);
 			fprintf(f, "agg %llu %a %a %s\n", (unsigned long long)l->agg[a].n, l->agg[a].min,
@@ -2520,10 +2535,29 @@ static int merge_stream(struct ts_dq *q, FILE *f, int with_sets, char *err, size
 			char s1[64], s2[64];
 			int off = 0;
 			struct ts_exact e;
-			if (!g->col || g->refi >= 0)
+			if (!g->col)
 				continue;
-			if (read_line(f, &b) < 0 ||
-			    sscanf(b.data, "agg %llu %63s %63s %n", &gn, s1, s2, &off) != 3 || !off ||
+			if (read_line(f, &b) < 0) {
+				bad_state(err, errlen, "bad aggregate");
+				goto out;
+			}
+			if (!strcmp(b.data, "agg ref") || g->refi >= 0) {
+				/* the same reference dataset, or a clear word why not */
+				const char *col = g->col, *dot = strchr(col, '.');
+				if (!strcmp(b.data, "agg ref") && g->refi >= 0)
+					continue;
+				if (g->refi >= 0)
+					snprintf(err, errlen, "%s was written without --ref %s=FILE, "
+						 "which this run has: merge with the --ref options "
+						 "of the runs that wrote the states", l->desc,
+						 q->o.refs[g->refi].alias);
+				else
+					snprintf(err, errlen, "%s was written with --ref %.*s=FILE: "
+						 "give the merging run the same --ref options", l->desc,
+						 dot ? (int)(dot - col) : 0, col);
+				goto out;
+			}
+			if (sscanf(b.data, "agg %llu %63s %63s %n", &gn, s1, s2, &off) != 3 || !off ||
 			    ts_exact_read(&e, b.data + off, b.len - (size_t)off) < 0) {
 				bad_state(err, errlen, "bad aggregate");
 				goto out;

@@ -1263,6 +1263,27 @@ SCALE_NOW=(--now 2024-12-31T00:00:00Z)
 	[ -z "$output" ] || fail "results of a refused merge: $output"
 }
 
+@test "scale-out: states and a merge with different --ref options: refused, saying which" {
+	printf 'Rules=[AggregateMatch "sum(qty)" "sum(ref.qty)" >= 0.9]\n' > r.dqdl
+	ts-validate -r r.dqdl --ref ref="$ORDERS" --state-out with.state "$ORDERS" > /dev/null
+	run -2 --separate-stderr ts-validate -r r.dqdl --merge with.state
+	[ -z "$output" ]
+	[[ $stderr == *'with.state: AggregateMatch "sum(qty)" "sum(ref.qty)" >= 0.9 was written with --ref ref=FILE: give the merging run the same --ref options'* ]] ||
+		fail "stderr: $stderr"
+	ts-validate -r r.dqdl --state-out without.state "$ORDERS" > /dev/null || [ $? -eq 1 ]
+	run -2 --separate-stderr ts-validate -r r.dqdl --ref ref="$ORDERS" --merge without.state
+	[[ $stderr == *'without.state: '*'written without --ref ref=FILE, which this run has'* ]] ||
+		fail "stderr: $stderr"
+	# and without any state: the missing reference is named
+	tsv 'Rules=[AggregateMatch "sum(qty)" "sum(ref.qty)" >= 0.9]' "$ORDERS"
+	assert_rc 1
+	message 1 'no reference dataset "ref" \(give it with --ref ref=FILE\)'
+	# the same states merged with the same options: one run's bytes
+	ts-validate -r r.dqdl --ref ref="$ORDERS" "$ORDERS" > one.out
+	ts-validate -r r.dqdl --ref ref="$ORDERS" --merge with.state > merged.out
+	cmp one.out merged.out
+}
+
 @test "scale-out: CustomSql under --merge is an ERROR" {
 	printf 'Rules=[RowCount = 8, CustomSql "select count(*) from primary" = 8]\n' > r.dqdl
 	ts-validate -r r.dqdl --state-out a.state "$ORDERS" > /dev/null
