@@ -11,12 +11,15 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <regex.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -2309,11 +2312,38 @@ static int write_all_state(struct ts_dq *q, FILE *f, int with_sets)
 }
 
 /* Written next to path under a temporary name and renamed into place: a
- * run killed mid-write leaves no half state for a merge to read. */
+ * run killed mid-write leaves no half state for a merge to read.  The
+ * signals that stop a run (SIGTERM, SIGINT, SIGHUP, SIGQUIT) wait while the
+ * file is written and renamed, so such a stop leaves the whole state or
+ * none, and no temporary file (SIGKILL still can: its name ends in
+ * .tmp-XXXXXX). */
+static int state_write(struct ts_dq *q, const char *path, char *err, size_t errlen);
+
 int ts_dq_state_write(struct ts_dq *q, const char *path, char *err, size_t errlen)
+{
+	sigset_t stops, old;
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGHUP);
+	sigaddset(&stops, SIGQUIT);
+	pthread_sigmask(SIG_BLOCK, &stops, &old);
+	int rc = state_write(q, path, err, errlen);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+static int state_write(struct ts_dq *q, const char *path, char *err, size_t errlen)
 {
 	char *tmp = xprintf("%s.tmp-XXXXXX", path);
 	int fd = mkstemp(tmp);
+	mode_t mask = umask(0);
+
+	umask(mask);
+	/* mkstemp() makes it 0600; an output file takes the umask, as the
+	 * other programs' output does */
+	if (fd >= 0)
+		(void)fchmod(fd, 0666 & ~mask);
 	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
 
 	if (!f) {

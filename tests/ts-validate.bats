@@ -1311,6 +1311,35 @@ SCALE_NOW=(--now 2024-12-31T00:00:00Z)
 	[ -z "$(ls ro)" ]
 }
 
+@test "--state-out: SIGTERM at any moment leaves the whole state or none, never a temporary file" {
+	# 400,000 distinct ids: the state takes a good part of the run to
+	# write, so some of the stops below land while it is written
+	awk 'BEGIN { for (i = 0; i < 400000; i++) printf "{\"id\":\"id-%024d\"}\n", i }' > in.ndjson
+	printf 'Rules = [ IsUnique "id" ]\n' > rules.dqdl
+	ts-validate -r rules.dqdl --threads 1 in.ndjson > whole.out
+	local ms states=0
+	for ms in 20 60 100 130 160 190 220 250 280 310 350 400 500; do
+		rm -f s.state
+		ts-validate -r rules.dqdl --threads 1 --state-out s.state in.ndjson > /dev/null 2>&1 &
+		local pid=$!
+		sleep "0.$(printf '%03d' "$ms")"
+		kill -TERM "$pid" 2>/dev/null || true
+		wait "$pid" || true
+		[ -z "$(find . -name 's.state.tmp-*')" ] || fail "a temporary state is left after a stop at ${ms} ms: $(ls)"
+		if [ -e s.state ]; then
+			states=$((states + 1))
+			ts-validate -r rules.dqdl --merge s.state > merged.out ||
+				fail "the state left by a stop at ${ms} ms does not merge"
+			cmp whole.out merged.out
+		fi
+	done
+	echo "# $states of 13 stopped runs left a state" >&3
+	# the state takes the umask, as every output file does
+	rm -f s.state
+	(umask 027 && ts-validate -r rules.dqdl --state-out s.state "$ORDERS" > /dev/null) || true
+	[ "$(stat -c %a s.state)" = 640 ]
+}
+
 @test "descriptors 0-2 closed, standard output closed: exit 2, the error records still reach --errors" {
 	printf '%s\n' '{"a":1}' 'bad' '{"a":2}' > in.ndjson
 	printf 'Rules = [ RowCount = 2 ]\n' > rules.dqdl
