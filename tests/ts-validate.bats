@@ -1374,6 +1374,16 @@ RULES
 	run -1 --separate-stderr ts-validate -r r.dqdl --threads 2 --stats big.ndjson
 	[ "$output" = "$one" ] || fail "threads 2 differ from threads 1"
 	[ "$(jq -c 'del(.elapsed_s)' <<<"$stderr")" = "$stats1" ] || fail "stats differ: $stderr"
+	# and the bytes are right, not only equal: the row count, and the
+	# eventIDs that occur once (sort | uniq) over those present
+	local rows once present
+	rows=$(wc -l < big.ndjson)
+	read -r once present < <(jq -r 'select(.eventID != null) | .eventID' big.ndjson |
+		sort | uniq -c | awk '$1 == 1 { u++ } { t += $1 } END { print u + 0, t }')
+	[ "$once" -lt "$present" ] || fail "the data has no duplicate eventIDs"
+	printf '%s\n' "$output" > out
+	check 1 PASS "Dataset.*.RowCount=$rows"
+	check 3 FAIL "Column.eventID.Uniqueness=$once/$present"
 	# a bad line in the middle: the file is read again on one thread, the
 	# error record names its line, and no row is counted twice
 	n=$(wc -l < big.ndjson)
