@@ -1,5 +1,4 @@
 /* distinct.c — see distinct.h. */
-#define _GNU_SOURCE /* O_TMPFILE */
 #include "distinct.h"
 
 #include <errno.h>
@@ -15,6 +14,7 @@
 #include "buf.h"
 #include "exact.h"
 #include "hash.h"
+#include "util.h"
 
 #define MAX_RUNS 64
 #define RUN_BUF ((size_t)64 << 10)   /* stdio buffer of a run file */
@@ -69,9 +69,7 @@ struct ts_distinct *ts_distinct_new(const struct ts_distinct_opts *opts)
 	if (!d)
 		return NULL;
 	if (!dir || !*dir)
-		dir = getenv("TMPDIR");
-	if (!dir || !*dir)
-		dir = "/tmp";
+		dir = ts_tmpdir();
 	if (!(d->tmpdir = strdup(dir))) {
 		free(d);
 		return NULL;
@@ -118,23 +116,12 @@ unsigned ts_distinct_runs(const struct ts_distinct *d)
  * it is closed or the process dies. */
 static int tmp_open(struct ts_distinct *d, struct run *r)
 {
-	int fd = open(d->tmpdir, O_TMPFILE | O_RDWR | O_CLOEXEC | O_EXCL, 0600);
+	int fd = ts_tmpfile(d->tmpdir);
 	FILE *f = NULL;
 
 	r->f = NULL;
 	r->buf = NULL;
 	r->records = 0;
-	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
-		struct ts_buf path;
-		ts_buf_init(&path, 0);
-		if (ts_buf_addf(&path, "%s/ts-distinct.XXXXXX", d->tmpdir) < 0)
-			return fail(d, "cannot create a temporary file in %s: %s",
-				    d->tmpdir, strerror(errno));
-		fd = mkstemp(path.data);
-		if (fd >= 0)
-			unlink(path.data);
-		ts_buf_release(&path);
-	}
 	if (fd < 0 || !(r->buf = malloc(RUN_BUF)) || !(f = fdopen(fd, "w+"))) {
 		fail(d, "cannot create a temporary file in %s: %s", d->tmpdir,
 		     strerror(errno));

@@ -32,6 +32,7 @@
 #include "hash.h"
 #include "jpath.h"
 #include "tstime.h"
+#include "util.h"
 #include "value.h"
 #include "where.h"
 
@@ -1522,15 +1523,7 @@ int ts_dq_add(struct ts_dq *q, struct ts_span rec, const struct ts_json_keys *id
 /* --- evaluation ------------------------------------------------------------ */
 
 /* The shortest text that reads back as d (for messages). */
-static const char *shortest(double d, char *t, size_t n)
-{
-	for (int prec = 15; prec <= 17; prec++) {
-		snprintf(t, n, "%.*g", prec, d);
-		if (strtod(t, NULL) == d || isnan(d))
-			break;
-	}
-	return t;
-}
+#define shortest ts_fmt_double
 
 static void add_metric(struct ts_dq_result *r, char *name, double v)
 {

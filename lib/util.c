@@ -1,4 +1,5 @@
 /* util.c — see util.h. */
+#define _GNU_SOURCE /* O_TMPFILE */
 #include "util.h"
 
 #include <errno.h>
@@ -163,4 +164,43 @@ int ts_mkdir_p(const char *dir)
 	}
 	free(d);
 	return rc;
+}
+
+const char *ts_tmpdir(void)
+{
+	const char *dir = getenv("TMPDIR");
+
+	return dir && *dir ? dir : "/tmp";
+}
+
+int ts_tmpfile(const char *dir)
+{
+	char path[4096];
+	int fd;
+
+	if (!dir || !*dir)
+		dir = ts_tmpdir();
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC | O_EXCL, 0600);
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
+		return fd;
+	if ((size_t)snprintf(path, sizeof(path), "%s/ts-tmp.XXXXXX", dir) >= sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = mkstemp(path);
+	if (fd >= 0) {
+		unlink(path);
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+	return fd;
+}
+
+const char *ts_fmt_double(double d, char *t, size_t n)
+{
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(t, n, "%.*g", prec, d);
+		if (strtod(t, NULL) == d || d != d)
+			break;
+	}
+	return t;
 }

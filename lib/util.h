@@ -38,4 +38,16 @@ int ts_write_all(int fd, const char *buf, size_t n);
 /* mkdir -p: create dir and its missing parents.  0, or -1 with errno. */
 int ts_mkdir_p(const char *dir);
 
+/* A temporary file nobody else can reach, open read-write: O_TMPFILE in
+ * dir (NULL: $TMPDIR, else /tmp) where the kernel has it, else a mkstemp()
+ * name unlinked at once.  The kernel frees it when it is closed or the
+ * process dies, so nothing is left behind on any path out.  The fd, or -1
+ * with errno. */
+int ts_tmpfile(const char *dir);
+/* The directory ts_tmpfile(NULL) uses. */
+const char *ts_tmpdir(void);
+
+/* The shortest "%.*g" text of d that reads back as d (15 to 17 digits). */
+const char *ts_fmt_double(double d, char *t, size_t n);
+
 #endif
