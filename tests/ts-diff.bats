@@ -596,6 +596,16 @@ snapshot() {
 	line changed '{"id":2}' '.diffs == [{"field":"v","source":"abc","target":"abd"}]'
 }
 
+# Folding is per code point (towlower in a UTF-8 locale, whatever the
+# caller's locale): É/é and Ä/ä fold, ß stays itself.
+@test "--ignore-case: non-ASCII letters fold too, in any locale" {
+	mk s '{"id":1,"v":"ÉCOLE Ä"}' '{"id":2,"v":"\u00c9t\u00c9"}' '{"id":3,"v":"straße"}'
+	mk t '{"id":1,"v":"école ä"}' '{"id":2,"v":"été"}' '{"id":3,"v":"STRASSE"}'
+	LC_ALL=C run -1 --separate-stderr ts-diff --key id --ignore-case s t
+	counts 3 3 2 0 0 1
+	line changed '{"id":3}' '.diffs == [{"field":"v","source":"straße","target":"STRASSE"}]'
+}
+
 @test "--trim: leading and trailing white space is not compared, inner is" {
 	mk s '{"id":1,"v":"  a b\t"}' '{"id":2,"v":"a  b"}' '{"id":3,"v":" \n x \r\n"}'
 	mk t '{"id":1,"v":"a b"}' '{"id":2,"v":"a b"}' '{"id":3,"v":"x"}'
