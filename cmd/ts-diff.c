@@ -1,0 +1,1540 @@
+/*
+ * ts-diff — compare a source and a target dataset, as a migration
+ * validation does: records only in the source (missing), only in the
+ * target (extra), changed (with the fields that differ), and a report.
+ *
+ * How it runs.  The source is read into memory: its records' bytes in a
+ * store, a table from key to the records with that key (in order).  The
+ * target is then streamed against it: each record pairs with the next
+ * unpaired source record of its key, is compared (lib/diff.h) and written
+ * out as changed, or as extra when there is none; what is left unpaired in
+ * the source at the end is missing.  Unkeyed, the key is the canonical form
+ * of the whole record.  When the source does not fit in --memory, both
+ * sides are split by a fixed hash of the key into parts on disk
+ * (lib/spill.h) and compared part by part, each part as above.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "diff.h"
+#include "distinct.h"
+#include "hash.h"
+#include "input.h"
+#include "jpath.h"
+#include "opt.h"
+#include "reader.h"
+#include "spill.h"
+#include "util.h"
+#include "value.h"
+
+#define MAX_KEYS 16
+#define MAX_PATHS 256
+#define DEFAULT_MEMORY ((uint64_t)256 << 20)
+#define STORE_BLOCK ((size_t)1 << 20)
+#define MAX_SHAPES 65536
+#define MAX_COLUMNS 100000
+#define SAMPLES 10
+
+enum {
+	OPT_KEY = 'k',
+	OPT_IGNORE = 0x100,
+	OPT_ONLY,
+	OPT_ABS_TOL,
+	OPT_REL_TOL,
+	OPT_IGNORE_CASE,
+	OPT_TRIM,
+	OPT_ARRAY_ORDER,
+	OPT_NULL_MISSING,
+	OPT_COERCE,
+	OPT_MAX_DIFFS,
+	OPT_REPORT,
+	OPT_MISS_RECORDS,
+	OPT_FORMAT,
+	OPT_SHARD,
+	OPT_MERGE_REPORTS,
+	OPT_MEMORY,
+};
+
+static const struct ts_option options[] = {
+	{"key", OPT_KEY, "PATHS", "compare records with the same key (comma-separated paths, repeatable); without: unkeyed"},
+	{"ignore", OPT_IGNORE, "PATHS", "do not compare these fields (comma-separated, repeatable)"},
+	{"only", OPT_ONLY, "PATHS", "compare only these fields (comma-separated, repeatable)"},
+	{"abs-tol", OPT_ABS_TOL, "[PATH=]X", "numbers within X of each other are equal (for PATH only with PATH=)"},
+	{"rel-tol", OPT_REL_TOL, "[PATH=]X", "relative tolerance: |s - t| <= abs + rel * |t|"},
+	{"ignore-case", OPT_IGNORE_CASE, NULL, "strings compare case-insensitively"},
+	{"trim", OPT_TRIM, NULL, "strings compare without leading and trailing white space"},
+	{"array-order", OPT_ARRAY_ORDER, "keep|ignore", "ignore: arrays compare as multisets of their elements"},
+	{"null-equals-missing", OPT_NULL_MISSING, NULL, "a null field equals a missing one"},
+	{"coerce-numbers", OPT_COERCE, NULL, "a string holding a number compares as that number"},
+	{"max-diffs", OPT_MAX_DIFFS, "N", "write at most N difference lines (the counts are never limited)"},
+	{"report", OPT_REPORT, "FILE", "write the report line to FILE instead of standard output"},
+	{"miss-records", OPT_MISS_RECORDS, "FILE", "write the source records with no exact match to FILE"},
+	{"format", OPT_FORMAT, "FMT", "ndjson (default), or text: a report for people (default on a terminal)"},
+	{"shard", OPT_SHARD, "I/N", "compare only the keys of shard I of N (a fixed hash of the key)"},
+	{"merge-reports", OPT_MERGE_REPORTS, NULL, "the operands are files of report lines: merge them into one"},
+	{"memory", OPT_MEMORY, "SIZE", "memory for the source side before both sides spill to disk (default 256M)"},
+	{0},
+};
+
+static const struct ts_cmd cmd = {
+	.name = "ts-diff",
+	.synopsis = "[OPTION]... SOURCE TARGET\n"
+		    "   or: ts-diff --merge-reports [OPTION]... REPORT...",
+	.summary = "Compare two datasets of records: what is missing from the target, what is\n"
+		   "extra, what changed (field by field), and a report with the counts.",
+	.opts = options,
+	.exit_status = "Exit status: 0 the datasets are the same, 1 they differ or a record was\n"
+		       "rejected, 2 trouble (usage, an input that cannot be read, output that\n"
+		       "cannot be written).\n",
+	.footer = "Examples:\n"
+		  "  ts-diff --key id source.ndjson target.ndjson.gz\n"
+		  "  ts-diff --key account,id --ignore updated_at --abs-tol amount=0.01 old.ndjson new.ndjson\n"
+		  "  ts-diff --key id --format text before.ndjson after.ndjson\n",
+};
+
+enum fmt { FMT_AUTO, FMT_NDJSON, FMT_TEXT };
+
+/* A source record in memory. */
+struct srec {
+	const char *p;   /* its bytes (compact JSON) in the store */
+	uint32_t len;
+	uint32_t next;   /* the next source record with its key: index + 1, 0 none */
+	uint32_t key;    /* its entry in keys[] */
+	uint32_t occ;    /* 1 for the first record of its key, 2 for the next... */
+	uint8_t paired;
+};
+
+/* A key of the current part. */
+struct kent {
+	uint32_t first, last; /* its source records (index + 1) */
+	uint32_t cursor;      /* the next one to pair (index + 1), 0 none left */
+	uint32_t scount, tcount;
+	const char *extra;    /* unkeyed: the first unpaired target record */
+	uint32_t extra_len;
+};
+
+struct field_stat {
+	char *name;
+	uint64_t mismatches, null_diffs, type_changes;
+	double max_diff; /* -1: no numeric difference */
+};
+
+struct sample {
+	char *key;   /* the key object, JSON */
+	char *field;
+	char *a, *b; /* values, JSON; NULL: missing */
+};
+
+struct report {
+	uint64_t source, target, matched, missing, extra, changed, dup_source, dup_target;
+	struct ts_htab fields; /* name -> index + 1 into stat */
+	struct field_stat *stat;
+	size_t nstat, capstat;
+	struct ts_htab columns; /* top-level key -> 1 source, 2 target (bits) */
+	int columns_overflow;
+	char *shard;            /* "I/N" or NULL */
+	char *keydesc;          /* the key paths, JSON array text, or "null" */
+};
+
+struct df {
+	struct ts_run run;
+	struct ts_input in;
+	enum fmt fmt;
+	struct ts_jpath keys[MAX_KEYS];
+	size_t nkeys;
+	struct ts_jpath ignore[MAX_PATHS], only[MAX_PATHS];
+	struct ts_diff_tol tol[MAX_PATHS];
+	struct ts_diff_opts o;
+	int have_tol;
+	uint64_t max_diffs;
+	int have_max_diffs;
+	const char *report_path;
+	const char *miss_path;
+	int miss_fd;
+	struct ts_out miss;
+	uint64_t shard_i, shard_n;
+	int merge_reports;
+	uint64_t mem;
+
+	struct ts_diff diff;
+	struct ts_json_keys idx; /* the record's members, noted as it is scanned */
+	struct ts_buf key, tmp, line;
+
+	/* the current part */
+	struct srec *recs;
+	size_t nrecs, caprecs;
+	struct kent *kents;
+	size_t nkents, capkents;
+	struct ts_htab tab;
+	char **blocks;
+	size_t nblocks, capblocks, block_used;
+	uint64_t store_bytes;
+
+	/* spilling */
+	struct ts_spill *ss, *ts;
+	unsigned nparts;
+	struct ts_distinct *extra_keys; /* keyed: the keys only in the target, to count duplicates */
+
+	/* columns: shapes (the sequence of top-level keys) already noted */
+	struct ts_htab shapes[2];
+
+	struct report rep;
+	uint64_t lines;
+	struct sample samples[SAMPLES];
+	size_t nsamples;
+	uint64_t *c_source, *c_target, *c_other;
+	int side; /* 0 reading the source, 1 the target */
+	int failed;
+};
+
+/* ---- options ------------------------------------------------------------------ */
+
+/* Split a comma-separated list of paths (a comma inside quotes is part of
+ * a key) into out[]. */
+static int add_paths(struct ts_jpath *out, size_t *n, const char *arg, const char *opt)
+{
+	const char *p = arg;
+
+	while (*p) {
+		const char *q = p;
+		int quoted = 0;
+		for (; *q && (quoted || *q != ','); q++) {
+			if (*q == '"')
+				quoted = !quoted;
+			else if (*q == '\\' && quoted && q[1])
+				q++;
+		}
+		char *one = strndup(p, (size_t)(q - p));
+		char err[256];
+		if (!one)
+			return ts_usage_error(&cmd, "out of memory"), -1;
+		if (*n == MAX_PATHS) {
+			free(one);
+			return ts_usage_error(&cmd, "%s: more than %d paths", opt, MAX_PATHS), -1;
+		}
+		if (ts_jpath_parse(&out[*n], one, err, sizeof(err)) < 0) {
+			ts_usage_error(&cmd, "%s: '%s': %s", opt, one, err);
+			free(one);
+			return -1;
+		}
+		free(one);
+		(*n)++;
+		p = *q ? q + 1 : q;
+	}
+	return 0;
+}
+
+static int parse_tol(struct df *x, const char *arg, int rel)
+{
+	const char *eq = strrchr(arg, '=');
+	const char *num = eq ? eq + 1 : arg;
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(num, &end);
+	if (!*num || *end || errno || !(v >= 0) || isinf(v))
+		return ts_usage_error(&cmd, "--%s: '%s' is not a number of 0 or more", rel ? "rel-tol" : "abs-tol",
+				      num), -1;
+	x->have_tol = 1;
+	if (!eq) {
+		if (rel)
+			x->o.rel = v;
+		else
+			x->o.abs = v;
+		return 0;
+	}
+	if (x->o.ntol == MAX_PATHS)
+		return ts_usage_error(&cmd, "too many tolerances"), -1;
+	struct ts_diff_tol *t = &x->tol[x->o.ntol];
+	char *path = strndup(arg, (size_t)(eq - arg)), err[256];
+	if (!path)
+		return ts_usage_error(&cmd, "out of memory"), -1;
+	memset(t, 0, sizeof(*t));
+	if (ts_jpath_parse(&t->path, path, err, sizeof(err)) < 0) {
+		ts_usage_error(&cmd, "--%s: '%s': %s", rel ? "rel-tol" : "abs-tol", path, err);
+		free(path);
+		return -1;
+	}
+	free(path);
+	if (rel)
+		t->rel = v, t->has_rel = 1;
+	else
+		t->abs = v, t->has_abs = 1;
+	x->o.ntol++;
+	return 0;
+}
+
+static int set_opt(void *ud, int id, const char *arg)
+{
+	struct df *x = ud;
+
+	switch (id) {
+	case OPT_KEY:
+		return add_paths(x->keys, &x->nkeys, arg, "--key") < 0 ? -1 :
+		       x->nkeys > MAX_KEYS ? (ts_usage_error(&cmd, "--key: more than %d paths", MAX_KEYS), -1) : 0;
+	case OPT_IGNORE:
+		return add_paths(x->ignore, &x->o.nignore, arg, "--ignore");
+	case OPT_ONLY:
+		return add_paths(x->only, &x->o.nonly, arg, "--only");
+	case OPT_ABS_TOL:
+		return parse_tol(x, arg, 0);
+	case OPT_REL_TOL:
+		return parse_tol(x, arg, 1);
+	case OPT_IGNORE_CASE:
+		x->o.fold = 1;
+		return 0;
+	case OPT_TRIM:
+		x->o.trim = 1;
+		return 0;
+	case OPT_ARRAY_ORDER:
+		if (!strcmp(arg, "ignore"))
+			x->o.unordered = 1;
+		else if (!strcmp(arg, "keep"))
+			x->o.unordered = 0;
+		else
+			return ts_usage_error(&cmd, "--array-order: '%s' is not keep or ignore", arg), -1;
+		return 0;
+	case OPT_NULL_MISSING:
+		x->o.null_missing = 1;
+		return 0;
+	case OPT_COERCE:
+		x->o.coerce = 1;
+		return 0;
+	case OPT_MAX_DIFFS:
+		if (ts_parse_u64(arg, &x->max_diffs) < 0)
+			return ts_usage_error(&cmd, "--max-diffs: '%s' is not a count", arg), -1;
+		x->have_max_diffs = 1;
+		return 0;
+	case OPT_REPORT:
+		x->report_path = arg;
+		return 0;
+	case OPT_MISS_RECORDS:
+		x->miss_path = arg;
+		return 0;
+	case OPT_FORMAT:
+		if (!strcmp(arg, "ndjson"))
+			x->fmt = FMT_NDJSON;
+		else if (!strcmp(arg, "text"))
+			x->fmt = FMT_TEXT;
+		else
+			return ts_usage_error(&cmd, "--format: '%s' is not ndjson or text", arg), -1;
+		return 0;
+	case OPT_SHARD: {
+		const char *slash = strchr(arg, '/');
+		char *i = slash ? strndup(arg, (size_t)(slash - arg)) : NULL;
+		int bad = !slash || !i || ts_parse_u64(i, &x->shard_i) < 0 ||
+			  ts_parse_u64(slash + 1, &x->shard_n) < 0 || x->shard_n < 1 ||
+			  x->shard_i >= x->shard_n || x->shard_n > 1000000;
+		free(i);
+		if (bad)
+			return ts_usage_error(&cmd, "--shard: '%s' is not I/N with 0 <= I < N", arg), -1;
+		return 0;
+	}
+	case OPT_MERGE_REPORTS:
+		x->merge_reports = 1;
+		return 0;
+	case OPT_MEMORY:
+		if (ts_parse_size(arg, &x->mem) < 0 || x->mem < ((uint64_t)1 << 20))
+			return ts_usage_error(&cmd, "--memory: '%s' is not a size of 1M or more", arg), -1;
+		return 0;
+	}
+	return -1;
+}
+
+/* ---- output helpers ---------------------------------------------------------------- */
+
+/* A validated value, compact. */
+static int put_value(struct ts_buf *b, struct ts_span v)
+{
+	return ts_json_minify(b, v);
+}
+
+static int put_str(struct ts_buf *b, const char *s, size_t n)
+{
+	if (ts_json_escape(b, s, n) < 0)
+		return ts_buf_add(b, "\"\"", 2); /* not UTF-8: cannot happen for our names */
+	return 0;
+}
+
+static int put_u64(struct ts_buf *b, uint64_t v)
+{
+	return ts_buf_addf(b, "%llu", (unsigned long long)v);
+}
+
+static int put_double(struct ts_buf *b, double d)
+{
+	char t[40];
+
+	if (!isfinite(d))
+		return ts_buf_add(b, "null", 4);
+	ts_fmt_double(d, t, sizeof(t));
+	return ts_buf_addstr(b, t);
+}
+
+/* The key object {"path":value,...} of a record. */
+static int put_key(struct df *x, struct ts_buf *b, struct ts_span rec)
+{
+	ts_buf_addch(b, '{');
+	for (size_t i = 0; i < x->nkeys; i++) {
+		struct ts_span v;
+		if (i)
+			ts_buf_addch(b, ',');
+		put_str(b, x->keys[i].text, strlen(x->keys[i].text));
+		ts_buf_addch(b, ':');
+		if (ts_jpath_get(&x->keys[i], rec, &v))
+			put_value(b, v);
+		else
+			ts_buf_add(b, "null", 4);
+	}
+	return ts_buf_addch(b, '}');
+}
+
+static int want_line(struct df *x)
+{
+	if (x->fmt == FMT_TEXT)
+		return 0;
+	if (x->have_max_diffs && x->lines >= x->max_diffs)
+		return 0;
+	x->lines++;
+	return 1;
+}
+
+static void miss_record(struct df *x, struct ts_span rec)
+{
+	if (!x->miss_path)
+		return;
+	ts_buf_add(&x->miss.buf, rec.p, rec.n);
+	ts_out_end_record(&x->miss);
+}
+
+/* ---- the report ----------------------------------------------------------------------- */
+
+static struct field_stat *field(struct report *r, const char *name, size_t n)
+{
+	uint64_t h = ts_hash(ts_hkey_process(), name, n);
+	int is_new;
+	uint64_t *slot = ts_htab_put(&r->fields, h, name, n, &is_new);
+
+	if (!slot)
+		return NULL;
+	if (is_new) {
+		if (r->nstat == r->capstat) {
+			size_t nc = r->capstat ? r->capstat * 2 : 16;
+			struct field_stat *s = realloc(r->stat, nc * sizeof(*s));
+			if (!s)
+				return NULL;
+			r->stat = s;
+			r->capstat = nc;
+		}
+		struct field_stat *f = &r->stat[r->nstat];
+		memset(f, 0, sizeof(*f));
+		f->name = strndup(name, n);
+		f->max_diff = -1;
+		*slot = ++r->nstat;
+	}
+	return &r->stat[*slot - 1];
+}
+
+static void column(struct report *r, const char *k, size_t n, uint64_t side_bit)
+{
+	uint64_t h = ts_hash(ts_hkey_process(), k, n);
+	uint64_t *slot = ts_htab_get(&r->columns, h, k, n);
+
+	if (!slot) {
+		if (ts_htab_count(&r->columns) >= MAX_COLUMNS) {
+			r->columns_overflow = 1;
+			return;
+		}
+		slot = ts_htab_put(&r->columns, h, k, n, NULL);
+		if (!slot)
+			return;
+	}
+	*slot |= side_bit;
+}
+
+/* The top-level keys of a record, noted once per shape (the sequence of
+ * its keys as written): most datasets have a handful of shapes. */
+static void note_columns(struct df *x, struct ts_span rec)
+{
+	struct ts_json_iter it;
+	struct ts_span k, v;
+	struct ts_htab *shapes = &x->shapes[x->side];
+	int is_new = 1;
+
+	ts_json_iter_init(&it, rec);
+	ts_buf_reset(&x->tmp);
+	while (ts_json_obj_next(&it, &k, &v)) {
+		ts_buf_add(&x->tmp, k.p, k.n);
+		ts_buf_addch(&x->tmp, ',');
+	}
+	uint64_t h = ts_hash(ts_hkey_process(), x->tmp.data, x->tmp.len);
+	if (ts_htab_count(shapes) < MAX_SHAPES) {
+		if (!ts_htab_put(shapes, h, x->tmp.data, x->tmp.len, &is_new))
+			is_new = 1;
+	} else if (ts_htab_get(shapes, h, x->tmp.data, x->tmp.len)) {
+		is_new = 0;
+	}
+	if (!is_new)
+		return;
+	ts_json_iter_init(&it, rec);
+	while (ts_json_obj_next(&it, &k, &v)) {
+		ts_buf_reset(&x->line);
+		if (ts_json_unescape(&x->line, k) == 0)
+			column(&x->rep, x->line.data, x->line.len, x->side ? 2 : 1);
+	}
+}
+
+static int strp_cmp(const void *a, const void *b)
+{
+	const struct field_stat *x = a, *y = b;
+	return strcmp(x->name, y->name);
+}
+
+static int cstr_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The column names with side bits matching (bits & mask) == want, sorted. */
+static char **columns_of(const struct report *r, uint64_t mask, uint64_t want, size_t *n)
+{
+	size_t cnt = ts_htab_count(&r->columns), i = 0;
+	char **out = calloc(cnt + 1, sizeof(*out));
+	uint64_t pos = 0, *val;
+	const char *k;
+	size_t kn;
+
+	if (!out)
+		return NULL;
+	while (ts_htab_next(&r->columns, &pos, &k, &kn, &val))
+		if ((*val & mask) == want)
+			out[i++] = strndup(k, kn);
+	qsort(out, i, sizeof(*out), cstr_cmp);
+	*n = i;
+	return out;
+}
+
+static void free_strs(char **s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(s[i]);
+	free(s);
+}
+
+static void put_names(struct ts_buf *b, char **s, size_t n)
+{
+	ts_buf_addch(b, '[');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			ts_buf_addch(b, ',');
+		put_str(b, s[i], strlen(s[i]));
+	}
+	ts_buf_addch(b, ']');
+}
+
+static void report_line(struct report *r, struct ts_buf *b)
+{
+	ts_buf_addstr(b, "{\"type\":\"report\"");
+	if (r->shard)
+		ts_buf_addf(b, ",\"shard\":\"%s\"", r->shard);
+	ts_buf_addstr(b, ",\"key\":");
+	ts_buf_addstr(b, r->keydesc);
+	ts_buf_addstr(b, ",\"source\":");
+	put_u64(b, r->source);
+	ts_buf_addstr(b, ",\"target\":");
+	put_u64(b, r->target);
+	ts_buf_addstr(b, ",\"matched\":");
+	put_u64(b, r->matched);
+	ts_buf_addstr(b, ",\"missing\":");
+	put_u64(b, r->missing);
+	ts_buf_addstr(b, ",\"extra\":");
+	put_u64(b, r->extra);
+	ts_buf_addstr(b, ",\"changed\":");
+	put_u64(b, r->changed);
+	ts_buf_addstr(b, ",\"duplicateKeys\":{\"source\":");
+	put_u64(b, r->dup_source);
+	ts_buf_addstr(b, ",\"target\":");
+	put_u64(b, r->dup_target);
+	ts_buf_addstr(b, "},\"accuracy\":");
+	if (r->source)
+		put_double(b, (double)r->matched / (double)r->source);
+	else
+		ts_buf_add(b, "null", 4);
+	ts_buf_addstr(b, ",\"fields\":{");
+	qsort(r->stat, r->nstat, sizeof(*r->stat), strp_cmp);
+	/* the table's indexes are stale after the sort: rebuild it */
+	ts_htab_release(&r->fields);
+	for (size_t i = 0; i < r->nstat; i++) {
+		struct field_stat *f = &r->stat[i];
+		size_t n = strlen(f->name);
+		uint64_t *slot = ts_htab_put(&r->fields, ts_hash(ts_hkey_process(), f->name, n), f->name, n, NULL);
+		if (slot)
+			*slot = i + 1;
+		if (i)
+			ts_buf_addch(b, ',');
+		put_str(b, f->name, n);
+		ts_buf_addstr(b, ":{\"mismatches\":");
+		put_u64(b, f->mismatches);
+		ts_buf_addstr(b, ",\"maxDiff\":");
+		if (f->max_diff >= 0)
+			put_double(b, f->max_diff);
+		else
+			ts_buf_add(b, "null", 4);
+		ts_buf_addstr(b, ",\"nullDiffs\":");
+		put_u64(b, f->null_diffs);
+		ts_buf_addstr(b, ",\"typeChanges\":");
+		put_u64(b, f->type_changes);
+		ts_buf_addch(b, '}');
+	}
+	ts_buf_addch(b, '}');
+	size_t n1, n2, ns, nt;
+	char **so = columns_of(r, 3, 1, &n1), **to = columns_of(r, 3, 2, &n2);
+	char **sa = columns_of(r, 1, 1, &ns), **ta = columns_of(r, 2, 2, &nt);
+	ts_buf_addstr(b, ",\"sourceOnlyFields\":");
+	put_names(b, so, so ? n1 : 0);
+	ts_buf_addstr(b, ",\"targetOnlyFields\":");
+	put_names(b, to, to ? n2 : 0);
+	ts_buf_addstr(b, ",\"columns\":{\"source\":");
+	put_names(b, sa, sa ? ns : 0);
+	ts_buf_addstr(b, ",\"target\":");
+	put_names(b, ta, ta ? nt : 0);
+	ts_buf_addch(b, '}');
+	if (r->columns_overflow)
+		ts_buf_addstr(b, ",\"columnsTruncated\":true");
+	ts_buf_addch(b, '}');
+	free_strs(so, so ? n1 : 0);
+	free_strs(to, to ? n2 : 0);
+	free_strs(sa, sa ? ns : 0);
+	free_strs(ta, ta ? nt : 0);
+}
+
+/* ---- the part in memory ------------------------------------------------------------------ */
+
+static const char *store(struct df *x, const char *p, size_t n)
+{
+	if (!x->nblocks || x->block_used + n > STORE_BLOCK) {
+		if (x->nblocks == x->capblocks) {
+			size_t nc = x->capblocks ? x->capblocks * 2 : 64;
+			char **b = realloc(x->blocks, nc * sizeof(*b));
+			if (!b)
+				return NULL;
+			x->blocks = b;
+			x->capblocks = nc;
+		}
+		size_t sz = n > STORE_BLOCK ? n : STORE_BLOCK;
+		char *blk = malloc(sz);
+		if (!blk)
+			return NULL;
+		/* a record larger than a block gets one of its own, kept before
+		 * the current block so the current one stays in use */
+		if (n > STORE_BLOCK && x->nblocks) {
+			x->blocks[x->nblocks] = x->blocks[x->nblocks - 1];
+			x->blocks[x->nblocks - 1] = blk;
+			x->nblocks++;
+			x->store_bytes += sz;
+			memcpy(blk, p, n);
+			return blk;
+		}
+		x->blocks[x->nblocks++] = blk;
+		x->block_used = 0;
+		x->store_bytes += sz;
+	}
+	char *w = x->blocks[x->nblocks - 1] + x->block_used;
+	memcpy(w, p, n);
+	x->block_used += n;
+	return w;
+}
+
+static uint64_t part_memory(const struct df *x)
+{
+	return x->store_bytes + x->caprecs * sizeof(struct srec) + x->capkents * sizeof(struct kent) +
+	       ts_htab_bytes(&x->tab);
+}
+
+static void part_reset(struct df *x)
+{
+	for (size_t i = 0; i < x->nblocks; i++)
+		free(x->blocks[i]);
+	free(x->blocks);
+	x->blocks = NULL;
+	x->nblocks = x->capblocks = x->block_used = 0;
+	x->store_bytes = 0;
+	free(x->recs);
+	x->recs = NULL;
+	x->nrecs = x->caprecs = 0;
+	free(x->kents);
+	x->kents = NULL;
+	x->nkents = x->capkents = 0;
+	ts_htab_release(&x->tab);
+}
+
+static int oom(struct df *x)
+{
+	if (!x->failed)
+		ts_error("out of memory");
+	x->failed = 1;
+	ts_run_fail(&x->run, 2);
+	return -1;
+}
+
+/* The key of a record into x->key: the canonical forms of the key values
+ * as a JSON array, or (unkeyed) the canonical form of the record.  -1
+ * when a key path is not in the record (*missing names it). */
+static int key_of(struct df *x, struct ts_span rec, const struct ts_json_keys *idx, size_t *missing)
+{
+	ts_buf_reset(&x->key);
+	if (!x->nkeys)
+		return ts_diff_canon(&x->diff, &x->key, rec);
+	ts_buf_addch(&x->key, '[');
+	for (size_t i = 0; i < x->nkeys; i++) {
+		struct ts_span v;
+		int got = idx ? ts_jpath_get_indexed(&x->keys[i], rec, idx, &v) : ts_jpath_get(&x->keys[i], rec, &v);
+		if (!got) {
+			*missing = i;
+			return -1;
+		}
+		if (i)
+			ts_buf_addch(&x->key, ',');
+		if (ts_value_canon(&x->key, v) < 0)
+			return -2;
+	}
+	return ts_buf_addch(&x->key, ']');
+}
+
+static uint64_t fixed_hash(const struct df *x)
+{
+	return ts_hash(&ts_hkey_fixed, x->key.data, x->key.len);
+}
+
+/* Which part a key goes to: the high bits of the fixed hash (--shard takes
+ * it modulo N: the two stay independent). */
+static unsigned part_of(const struct df *x, uint64_t fh)
+{
+	return (unsigned)(((fh >> 32) * (uint64_t)x->nparts) >> 32);
+}
+
+/* The entry of the key in x->key, made when new.  NULL out of memory. */
+static struct kent *kent_put(struct df *x)
+{
+	uint64_t h = ts_hash(ts_hkey_process(), x->key.data, x->key.len);
+	int is_new;
+	uint64_t *slot = ts_htab_put(&x->tab, h, x->key.data, x->key.len, &is_new);
+
+	if (!slot)
+		return NULL;
+	if (is_new) {
+		if (x->nkents == x->capkents) {
+			size_t nc = x->capkents ? x->capkents * 2 : 1024;
+			struct kent *k = realloc(x->kents, nc * sizeof(*k));
+			if (!k)
+				return NULL;
+			x->kents = k;
+			x->capkents = nc;
+		}
+		memset(&x->kents[x->nkents], 0, sizeof(struct kent));
+		*slot = ++x->nkents;
+	}
+	return &x->kents[*slot - 1];
+}
+
+/* Add a source record (its key in x->key) to the part in memory. */
+static int add_source(struct df *x, struct ts_span rec)
+{
+	struct kent *k = kent_put(x);
+
+	if (!k)
+		return oom(x);
+	if (x->nrecs == x->caprecs) {
+		size_t nc = x->caprecs ? x->caprecs * 2 : 1024;
+		struct srec *r = realloc(x->recs, nc * sizeof(*r));
+		if (!r)
+			return oom(x);
+		x->recs = r;
+		x->caprecs = nc;
+	}
+	const char *p = store(x, rec.p, rec.n);
+	if (!p)
+		return oom(x);
+	struct srec *s = &x->recs[x->nrecs];
+	s->p = p;
+	s->len = (uint32_t)rec.n;
+	s->next = 0;
+	s->key = (uint32_t)(k - x->kents);
+	s->paired = 0;
+	s->occ = ++k->scount;
+	if (k->last)
+		x->recs[k->last - 1].next = (uint32_t)(x->nrecs + 1);
+	else
+		k->first = k->cursor = (uint32_t)(x->nrecs + 1);
+	k->last = (uint32_t)(x->nrecs + 1);
+	if (s->occ > 1)
+		x->rep.dup_source++;
+	x->nrecs++;
+	return 0;
+}
+
+static void count_diffs(struct df *x)
+{
+	for (size_t i = 0; i < x->diff.nitems; i++) {
+		size_t n;
+		const char *path = ts_diff_path(&x->diff, i, &n);
+		struct field_stat *f = field(&x->rep, path, n);
+		const struct ts_diff_item *it = &x->diff.items[i];
+		if (!f)
+			continue;
+		f->mismatches++;
+		if (it->kind == TS_DIFF_NULL)
+			f->null_diffs++;
+		if (it->kind == TS_DIFF_TYPE)
+			f->type_changes++;
+		if (it->numeric && !(it->delta <= f->max_diff))
+			f->max_diff = it->delta;
+	}
+}
+
+static void keep_samples(struct df *x, struct ts_span rec)
+{
+	for (size_t i = 0; i < x->diff.nitems && x->nsamples < SAMPLES; i++) {
+		struct sample *s = &x->samples[x->nsamples++];
+		size_t n;
+		const char *path = ts_diff_path(&x->diff, i, &n);
+		struct ts_buf b;
+		ts_buf_init(&b, 0);
+		put_key(x, &b, rec);
+		s->key = ts_buf_detach(&b, NULL);
+		s->field = strndup(path, n);
+		if (x->diff.items[i].a.n) {
+			ts_buf_init(&b, 0);
+			put_value(&b, x->diff.items[i].a);
+			s->a = ts_buf_detach(&b, NULL);
+		}
+		if (x->diff.items[i].b.n) {
+			ts_buf_init(&b, 0);
+			put_value(&b, x->diff.items[i].b);
+			s->b = ts_buf_detach(&b, NULL);
+		}
+	}
+}
+
+/* A target record (its key in x->key) against the part in memory. */
+static int pair_target(struct df *x, struct ts_span rec)
+{
+	uint64_t h = ts_hash(ts_hkey_process(), x->key.data, x->key.len);
+	uint64_t *slot = ts_htab_get(&x->tab, h, x->key.data, x->key.len);
+	struct kent *k = slot ? &x->kents[*slot - 1] : NULL;
+	struct ts_buf *b = &x->run.out.buf;
+
+	if (k) {
+		k->tcount++;
+		if (k->tcount > 1)
+			x->rep.dup_target++;
+	}
+	if (!k || !k->cursor) {
+		x->rep.extra++;
+		if (!x->nkeys) {
+			/* unkeyed: counted per record, written once per distinct
+			 * record at the end of the part */
+			if (!k) {
+				if (!(k = kent_put(x)))
+					return oom(x);
+				k->tcount = 1;
+			}
+			if (!k->extra) {
+				const char *p = store(x, rec.p, rec.n);
+				if (!p)
+					return oom(x);
+				k->extra = p;
+				k->extra_len = (uint32_t)rec.n;
+			}
+			return 0;
+		}
+		if (!k) {
+			/* only in the target: its key counted for duplicates */
+			if (ts_distinct_add(x->extra_keys, x->key.data, x->key.len) < 0) {
+				ts_error("%s", ts_distinct_error(x->extra_keys));
+				ts_run_fail(&x->run, 2);
+				x->failed = 1;
+				return -1;
+			}
+		}
+		if (want_line(x)) {
+			ts_buf_addstr(b, "{\"type\":\"extra\",\"key\":");
+			put_key(x, b, rec);
+			if (k && k->tcount > 1)
+				ts_buf_addf(b, ",\"occurrence\":%u", k->tcount);
+			ts_buf_addstr(b, ",\"target\":");
+			ts_buf_add(b, rec.p, rec.n);
+			ts_buf_addch(b, '}');
+			ts_out_end_record(&x->run.out);
+		}
+		return 0;
+	}
+	struct srec *s = &x->recs[k->cursor - 1];
+	k->cursor = s->next;
+	s->paired = 1;
+	if (!x->nkeys) {
+		x->rep.matched++;
+		return 0;
+	}
+	struct ts_span src = {s->p, s->len};
+	long nd = ts_diff_compare(&x->diff, src, rec);
+	if (nd < 0)
+		return oom(x);
+	if (nd == 0) {
+		x->rep.matched++;
+		return 0;
+	}
+	x->rep.changed++;
+	count_diffs(x);
+	keep_samples(x, rec);
+	miss_record(x, src);
+	if (!want_line(x))
+		return 0;
+	ts_buf_addstr(b, "{\"type\":\"changed\",\"key\":");
+	put_key(x, b, rec);
+	if (s->occ > 1)
+		ts_buf_addf(b, ",\"occurrence\":%u", s->occ);
+	ts_buf_addstr(b, ",\"source\":");
+	ts_buf_add(b, src.p, src.n);
+	ts_buf_addstr(b, ",\"target\":");
+	ts_buf_add(b, rec.p, rec.n);
+	ts_buf_addstr(b, ",\"diffs\":[");
+	for (size_t i = 0; i < x->diff.nitems; i++) {
+		const struct ts_diff_item *it = &x->diff.items[i];
+		size_t n;
+		const char *path = ts_diff_path(&x->diff, i, &n);
+		if (i)
+			ts_buf_addch(b, ',');
+		ts_buf_addstr(b, "{\"field\":");
+		put_str(b, path, n);
+		if (it->a.n) {
+			ts_buf_addstr(b, ",\"source\":");
+			put_value(b, it->a);
+		}
+		if (it->b.n) {
+			ts_buf_addstr(b, ",\"target\":");
+			put_value(b, it->b);
+		}
+		ts_buf_addch(b, '}');
+	}
+	ts_buf_addstr(b, "]}");
+	ts_out_end_record(&x->run.out);
+	return 0;
+}
+
+/* The end of a part: what is left unpaired in the source is missing. */
+static void finish_part(struct df *x)
+{
+	struct ts_buf *b = &x->run.out.buf;
+
+	for (size_t i = 0; i < x->nrecs; i++) {
+		struct srec *s = &x->recs[i];
+		struct ts_span src = {s->p, s->len};
+		if (s->paired)
+			continue;
+		x->rep.missing++;
+		miss_record(x, src);
+		if (!x->nkeys) {
+			/* one line per distinct record: at its first unpaired one */
+			struct kent *k = &x->kents[s->key];
+			if (k->cursor != i + 1)
+				continue;
+			uint64_t left = k->scount - (k->tcount < k->scount ? k->tcount : k->scount);
+			if (want_line(x)) {
+				ts_buf_addstr(b, "{\"type\":\"missing\",\"count\":");
+				put_u64(b, left);
+				ts_buf_addstr(b, ",\"source\":");
+				ts_buf_add(b, src.p, src.n);
+				ts_buf_addch(b, '}');
+				ts_out_end_record(&x->run.out);
+			}
+			continue;
+		}
+		if (want_line(x)) {
+			ts_buf_addstr(b, "{\"type\":\"missing\",\"key\":");
+			put_key(x, b, src);
+			if (s->occ > 1)
+				ts_buf_addf(b, ",\"occurrence\":%u", s->occ);
+			ts_buf_addstr(b, ",\"source\":");
+			ts_buf_add(b, src.p, src.n);
+			ts_buf_addch(b, '}');
+			ts_out_end_record(&x->run.out);
+		}
+	}
+	if (!x->nkeys)
+		for (size_t i = 0; i < x->nkents; i++) {
+			struct kent *k = &x->kents[i];
+			if (!k->extra || !want_line(x))
+				continue;
+			ts_buf_addstr(b, "{\"type\":\"extra\",\"count\":");
+			put_u64(b, k->tcount - (k->scount < k->tcount ? k->scount : k->tcount));
+			ts_buf_addstr(b, ",\"target\":");
+			ts_buf_add(b, k->extra, k->extra_len);
+			ts_buf_addch(b, '}');
+			ts_out_end_record(&x->run.out);
+		}
+}
+
+/* ---- spilling ---------------------------------------------------------------------------- */
+
+static int spill_fail(struct df *x, struct ts_spill *s)
+{
+	if (!x->failed)
+		ts_error("%s", ts_spill_error(s));
+	x->failed = 1;
+	ts_run_fail(&x->run, 2);
+	return -1;
+}
+
+/* The source has outgrown --memory: from here on both sides go to parts on
+ * disk, the records already in memory first. */
+static int start_spill(struct df *x, uint64_t size_hint)
+{
+	/* parts of about a third of the budget each, by the size of the source
+	 * file when it is known */
+	uint64_t want = size_hint ? size_hint * 3 / (x->mem ? x->mem : 1) + 1 : 64;
+	if (want < 16)
+		want = 16;
+	if (want > TS_SPILL_MAX_PARTS)
+		want = TS_SPILL_MAX_PARTS;
+	x->nparts = (unsigned)want;
+	if (!(x->ss = ts_spill_new(x->nparts, NULL)) || !(x->ts = ts_spill_new(x->nparts, NULL))) {
+		ts_error("cannot spill to disk: %s", strerror(errno));
+		ts_run_fail(&x->run, 2);
+		x->failed = 1;
+		return -1;
+	}
+	for (size_t i = 0; i < x->nrecs; i++) {
+		struct ts_span rec = {x->recs[i].p, x->recs[i].len};
+		size_t missing;
+		if (key_of(x, rec, NULL, &missing) < 0)
+			return oom(x);
+		if (ts_spill_add(x->ss, part_of(x, fixed_hash(x)), rec.p, rec.n, NULL, 0) < 0)
+			return spill_fail(x, x->ss);
+	}
+	x->rep.dup_source = 0; /* counted again as the parts are read */
+	part_reset(x);
+	return 0;
+}
+
+/* ---- reading ------------------------------------------------------------------------------- */
+
+static void reject(struct df *x, const struct ts_item *it, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void reject(struct df *x, const struct ts_item *it, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ts_input_vreject(&x->in, it, code, (struct ts_span){0}, fmt, ap);
+	va_end(ap);
+}
+
+static uint64_t size_hint;
+
+static int on_record(void *ud, struct ts_input *in, const struct ts_item *it)
+{
+	struct df *x = ud;
+	struct ts_span rec = it->v;
+	size_t missing = 0;
+	int rc;
+
+	(void)in;
+	if (x->failed)
+		return -1;
+	if (rec.p[0] != '{') {
+		reject(x, it, "not_an_object", "%s record is not an object", x->side ? "target" : "source");
+		return 0;
+	}
+	if (it->has_ws) { /* kept and written compact */
+		ts_buf_reset(&x->line);
+		if (ts_json_minify(&x->line, rec) < 0)
+			return oom(x);
+		rec = (struct ts_span){x->line.data, x->line.len};
+	}
+	rc = key_of(x, rec, it->has_ws ? NULL : &x->idx, &missing);
+	if (rc == -1 && x->nkeys) {
+		reject(x, it, "missing_key", "the key %s is not in the %s record", x->keys[missing].text,
+		       x->side ? "target" : "source");
+		return 0;
+	}
+	if (rc < 0)
+		return oom(x);
+	uint64_t fh = x->shard_n > 1 || x->ss ? fixed_hash(x) : 0;
+	if (x->shard_n > 1 && fh % x->shard_n != x->shard_i) {
+		(*x->c_other)++;
+		return 0;
+	}
+	note_columns(x, rec);
+	ts_run_tick(&x->run);
+	if (!x->side) {
+		(*x->c_source)++;
+		x->rep.source++;
+		if (x->ss) {
+			if (ts_spill_add(x->ss, part_of(x, fh), rec.p, rec.n, NULL, 0) < 0)
+				return spill_fail(x, x->ss);
+			return 0;
+		}
+		if (add_source(x, rec) < 0)
+			return -1;
+		if (part_memory(x) > x->mem && start_spill(x, size_hint) < 0)
+			return -1;
+		return 0;
+	}
+	(*x->c_target)++;
+	x->rep.target++;
+	if (x->ts) {
+		if (ts_spill_add(x->ts, part_of(x, fh), rec.p, rec.n, NULL, 0) < 0)
+			return spill_fail(x, x->ts);
+		return 0;
+	}
+	return pair_target(x, rec);
+}
+
+/* Each part: its source records into memory, its target records against
+ * them. */
+static int run_parts(struct df *x)
+{
+	struct ts_buf rec;
+
+	ts_buf_init(&rec, 0);
+	for (unsigned p = 0; p < x->nparts && !x->failed; p++) {
+		int rc;
+		size_t missing;
+		if (ts_spill_rewind(x->ss, p) < 0 || ts_spill_rewind(x->ts, p) < 0)
+			return spill_fail(x, x->ss);
+		while ((rc = ts_spill_next(x->ss, p, &rec)) > 0) {
+			struct ts_span r = {rec.data, rec.len};
+			if (key_of(x, r, NULL, &missing) < 0 || add_source(x, r) < 0) {
+				ts_buf_release(&rec);
+				return oom(x);
+			}
+		}
+		if (rc < 0)
+			return spill_fail(x, x->ss);
+		ts_spill_drop(x->ss, p);
+		while ((rc = ts_spill_next(x->ts, p, &rec)) > 0) {
+			struct ts_span r = {rec.data, rec.len};
+			if (key_of(x, r, NULL, &missing) < 0 || pair_target(x, r) < 0) {
+				ts_buf_release(&rec);
+				return oom(x);
+			}
+		}
+		if (rc < 0)
+			return spill_fail(x, x->ts);
+		ts_spill_drop(x->ts, p);
+		finish_part(x);
+		part_reset(x);
+	}
+	ts_buf_release(&rec);
+	return 0;
+}
+
+/* ---- text ------------------------------------------------------------------------------------ */
+
+static void text_report(struct df *x, struct ts_buf *b)
+{
+	struct report *r = &x->rep;
+	size_t ns, nt, nboth, n1, n2;
+	char **sa = columns_of(r, 1, 1, &ns), **ta = columns_of(r, 2, 2, &nt);
+	char **both = columns_of(r, 3, 3, &nboth), **so = columns_of(r, 3, 1, &n1),
+	     **to = columns_of(r, 3, 2, &n2);
+	uint64_t unequal_vals = 0, cols_unequal = 0;
+	char t[64];
+
+	for (size_t i = 0; i < r->nstat; i++) {
+		unequal_vals += r->stat[i].mismatches;
+		cols_unequal += r->stat[i].mismatches > 0;
+	}
+	ts_buf_addstr(b, "ts-diff comparison\n------------------\n\n");
+	ts_buf_addstr(b, "Dataset Summary\n---------------\n\n");
+	ts_buf_addf(b, "%-8s %8s %12s\n", "Dataset", "Columns", "Records");
+	ts_buf_addf(b, "%-8s %8zu %12llu\n", "source", ns, (unsigned long long)r->source);
+	ts_buf_addf(b, "%-8s %8zu %12llu\n\n", "target", nt, (unsigned long long)r->target);
+	ts_buf_addstr(b, "Column Summary\n--------------\n\n");
+	ts_buf_addf(b, "Number of columns in common: %zu\n", nboth);
+	ts_buf_addf(b, "Number of columns in source but not in target: %zu", n1);
+	for (size_t i = 0; i < n1 && i < 20; i++)
+		ts_buf_addf(b, "%s%s", i ? ", " : " (", so[i]);
+	ts_buf_addstr(b, n1 ? (n1 > 20 ? ", ...)\n" : ")\n") : "\n");
+	ts_buf_addf(b, "Number of columns in target but not in source: %zu", n2);
+	for (size_t i = 0; i < n2 && i < 20; i++)
+		ts_buf_addf(b, "%s%s", i ? ", " : " (", to[i]);
+	ts_buf_addstr(b, n2 ? (n2 > 20 ? ", ...)\n" : ")\n") : "\n");
+	ts_buf_addstr(b, "\nRecord Summary\n--------------\n\n");
+	if (x->nkeys) {
+		ts_buf_addstr(b, "Matched on: ");
+		for (size_t i = 0; i < x->nkeys; i++)
+			ts_buf_addf(b, "%s%s", i ? ", " : "", x->keys[i].text);
+		ts_buf_addch(b, '\n');
+	} else {
+		ts_buf_addstr(b, "Matched on: whole records (unkeyed)\n");
+	}
+	ts_buf_addf(b, "Any duplicates on match values: %s\n",
+		    r->dup_source || r->dup_target ? "Yes" : "No");
+	ts_buf_addf(b, "Absolute tolerance: %s\n", ts_fmt_double(x->o.abs, t, sizeof(t)));
+	ts_buf_addf(b, "Relative tolerance: %s\n", ts_fmt_double(x->o.rel, t, sizeof(t)));
+	ts_buf_addf(b, "Number of records in common: %llu\n",
+		    (unsigned long long)(r->matched + r->changed));
+	ts_buf_addf(b, "Number of records in source but not in target: %llu\n",
+		    (unsigned long long)r->missing);
+	ts_buf_addf(b, "Number of records in target but not in source: %llu\n\n",
+		    (unsigned long long)r->extra);
+	ts_buf_addf(b, "Number of records with some compared columns unequal: %llu\n",
+		    (unsigned long long)r->changed);
+	ts_buf_addf(b, "Number of records with all compared columns equal: %llu\n",
+		    (unsigned long long)r->matched);
+	ts_buf_addf(b, "Accuracy (matched / source): %s\n\n",
+		    r->source ? ts_fmt_double((double)r->matched / (double)r->source, t, sizeof(t)) : "-");
+	ts_buf_addstr(b, "Column Comparison\n-----------------\n\n");
+	ts_buf_addf(b, "Number of columns compared with some values unequal: %llu\n",
+		    (unsigned long long)cols_unequal);
+	ts_buf_addf(b, "Total number of values which compare unequal: %llu\n",
+		    (unsigned long long)unequal_vals);
+	if (r->nstat) {
+		size_t w = 6;
+		qsort(r->stat, r->nstat, sizeof(*r->stat), strp_cmp);
+		for (size_t i = 0; i < r->nstat; i++)
+			if (strlen(r->stat[i].name) > w)
+				w = strlen(r->stat[i].name);
+		if (w > 40)
+			w = 40;
+		ts_buf_addstr(b, "\nColumns with Unequal Values or Types\n------------------------------------\n\n");
+		ts_buf_addf(b, "%-*s %10s %12s %12s %13s\n", (int)w, "Column", "# Unequal", "Max Diff",
+			    "# Null Diff", "# Type Change");
+		for (size_t i = 0; i < r->nstat; i++) {
+			const struct field_stat *f = &r->stat[i];
+			ts_buf_addf(b, "%-*s %10llu %12s %12llu %13llu\n", (int)w, f->name,
+				    (unsigned long long)f->mismatches,
+				    f->max_diff >= 0 ? ts_fmt_double(f->max_diff, t, sizeof(t)) : "-",
+				    (unsigned long long)f->null_diffs, (unsigned long long)f->type_changes);
+		}
+	}
+	if (x->nsamples) {
+		ts_buf_addstr(b, "\nSample Records with Unequal Values\n----------------------------------\n\n");
+		for (size_t i = 0; i < x->nsamples; i++) {
+			const struct sample *s = &x->samples[i];
+			ts_buf_addf(b, "%s  %s: %s -> %s\n", s->key, s->field, s->a ? s->a : "(missing)",
+				    s->b ? s->b : "(missing)");
+		}
+	}
+	free_strs(sa, sa ? ns : 0);
+	free_strs(ta, ta ? nt : 0);
+	free_strs(both, both ? nboth : 0);
+	free_strs(so, so ? n1 : 0);
+	free_strs(to, to ? n2 : 0);
+}
+
+/* ---- merging reports ---------------------------------------------------------------------------- */
+
+static uint64_t jint(json_t *o, const char *k, int *bad)
+{
+	json_t *v = json_object_get(o, k);
+	if (!json_is_integer(v) || json_integer_value(v) < 0) {
+		*bad = 1;
+		return 0;
+	}
+	return (uint64_t)json_integer_value(v);
+}
+
+static int merge_one(struct df *x, json_t *o, const char *path, uint64_t line, unsigned char *seen,
+		     uint64_t *nshards, int *first)
+{
+	struct report *r = &x->rep;
+	int bad = 0;
+	json_t *v;
+	char *kd = json_dumps(json_object_get(o, "key"), JSON_COMPACT | JSON_ENCODE_ANY);
+
+	if (*first) {
+		free(r->keydesc);
+		r->keydesc = kd ? kd : strdup("null");
+		*first = 0;
+	} else if (!kd || strcmp(kd, r->keydesc)) {
+		free(kd);
+		return ts_error("%s:%llu: a report of another key than the first", path,
+				(unsigned long long)line);
+	} else {
+		free(kd);
+	}
+	r->source += jint(o, "source", &bad);
+	r->target += jint(o, "target", &bad);
+	r->matched += jint(o, "matched", &bad);
+	r->missing += jint(o, "missing", &bad);
+	r->extra += jint(o, "extra", &bad);
+	r->changed += jint(o, "changed", &bad);
+	v = json_object_get(o, "duplicateKeys");
+	r->dup_source += jint(v, "source", &bad);
+	r->dup_target += jint(v, "target", &bad);
+	v = json_object_get(o, "fields");
+	if (!json_is_object(v))
+		bad = 1;
+	const char *name;
+	json_t *fv;
+	json_object_foreach(v, name, fv) {
+		struct field_stat *f = field(r, name, strlen(name));
+		json_t *md = json_object_get(fv, "maxDiff");
+		if (!f)
+			return oom(x);
+		f->mismatches += jint(fv, "mismatches", &bad);
+		f->null_diffs += jint(fv, "nullDiffs", &bad);
+		f->type_changes += jint(fv, "typeChanges", &bad);
+		if (json_is_number(md) && json_number_value(md) > f->max_diff)
+			f->max_diff = json_number_value(md);
+		else if (md && !json_is_null(md) && !json_is_number(md))
+			bad = 1;
+	}
+	v = json_object_get(o, "columns");
+	for (int side = 0; side < 2; side++) {
+		json_t *a = json_object_get(v, side ? "target" : "source"), *e;
+		size_t i;
+		if (!json_is_array(a)) {
+			bad = 1;
+			break;
+		}
+		json_array_foreach(a, i, e)
+			if (json_is_string(e))
+				column(r, json_string_value(e), json_string_length(e), side ? 2 : 1);
+	}
+	if (json_is_true(json_object_get(o, "columnsTruncated")))
+		r->columns_overflow = 1;
+	v = json_object_get(o, "shard");
+	if (v) {
+		unsigned long long i, n;
+		int off = 0;
+		const char *s = json_string_value(v);
+		if (!s || sscanf(s, "%llu/%llu%n", &i, &n, &off) != 2 || s[off] || i >= n ||
+		    n > 1000000)
+			bad = 1;
+		else if (*nshards && *nshards != n)
+			return ts_error("%s:%llu: shard %s of another count than the first (%llu)", path,
+					(unsigned long long)line, s, (unsigned long long)*nshards);
+		else {
+			*nshards = n;
+			if (seen[i])
+				return ts_error("%s:%llu: shard %s twice", path, (unsigned long long)line, s);
+			seen[i] = 1;
+		}
+	}
+	if (bad)
+		return ts_error("%s:%llu: not a ts-diff report line", path, (unsigned long long)line);
+	return 0;
+}
+
+static int merge_reports(struct df *x, char **files)
+{
+	unsigned char *seen = calloc(1000000, 1);
+	uint64_t nshards = 0, reports = 0;
+	int first = 1, rc = 0;
+
+	if (!seen)
+		return oom(x);
+	for (; *files && !rc; files++) {
+		FILE *f = strcmp(*files, "-") ? fopen(*files, "r") : stdin;
+		char *ln = NULL;
+		size_t cap = 0;
+		uint64_t line = 0;
+		if (!f) {
+			rc = ts_error("cannot open '%s': %s", *files, strerror(errno));
+			break;
+		}
+		while (!rc && getline(&ln, &cap, f) >= 0) {
+			json_error_t je;
+			line++;
+			json_t *o = json_loads(ln, 0, &je);
+			json_t *t = json_object_get(o, "type");
+			if (json_is_string(t) && !strcmp(json_string_value(t), "report")) {
+				rc = merge_one(x, o, *files, line, seen, &nshards, &first);
+				reports++;
+			}
+			json_decref(o);
+		}
+		if (ferror(f))
+			rc = ts_error("cannot read '%s': %s", *files, strerror(errno));
+		free(ln);
+		if (f != stdin)
+			fclose(f);
+	}
+	if (!rc && !reports)
+		rc = ts_error("no report line in the operands");
+	for (uint64_t i = 0; !rc && nshards && i < nshards; i++)
+		if (!seen[i])
+			rc = ts_error("the report of shard %llu/%llu is missing", (unsigned long long)i,
+				      (unsigned long long)nshards);
+	free(seen);
+	if (rc)
+		ts_run_fail(&x->run, 2);
+	return rc;
+}
+
+/* ---- main ------------------------------------------------------------------------------------------- */
+
+static void finish_report(struct df *x)
+{
+	struct ts_buf *b = &x->run.out.buf;
+
+	if (x->extra_keys && x->nkeys) {
+		struct ts_distinct_stats st;
+		if (ts_distinct_stats(x->extra_keys, &st) == 0)
+			x->rep.dup_target += st.n_rows - st.n_distinct;
+	}
+	if (x->report_path) {
+		struct ts_buf rb;
+		int fd = open(x->report_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+		ts_buf_init(&rb, 0);
+		report_line(&x->rep, &rb);
+		ts_buf_addch(&rb, '\n');
+		if (fd < 0 || ts_write_all(fd, rb.data, rb.len) < 0 || close(fd) < 0) {
+			ts_error("cannot write '%s': %s", x->report_path, strerror(errno));
+			ts_run_fail(&x->run, 2);
+		}
+		ts_buf_release(&rb);
+	}
+	if (x->fmt == FMT_TEXT) {
+		text_report(x, b);
+		ts_out_write(&x->run.out, "", 0);
+	} else if (!x->report_path) {
+		report_line(&x->rep, b);
+		ts_out_end_record(&x->run.out);
+	}
+}
+
+static char *key_desc(const struct df *x)
+{
+	struct ts_buf b;
+
+	if (!x->nkeys)
+		return strdup("null");
+	ts_buf_init(&b, 0);
+	ts_buf_addch(&b, '[');
+	for (size_t i = 0; i < x->nkeys; i++) {
+		if (i)
+			ts_buf_addch(&b, ',');
+		put_str(&b, x->keys[i].text, strlen(x->keys[i].text));
+	}
+	ts_buf_addch(&b, ']');
+	return ts_buf_detach(&b, NULL);
+}
+
+int main(int argc, char **argv)
+{
+	static struct df x;
+	int first, status;
+
+	setlocale(LC_CTYPE, "C.UTF-8"); /* --ignore-case folds with towlower() */
+	ts_run_init(&x.run, cmd.name);
+	x.mem = DEFAULT_MEMORY;
+	x.shard_n = 1;
+	first = ts_opt_parse(&cmd, &x.run, argc, argv, set_opt, &x);
+	if (first == TS_OPT_EXIT)
+		return ts_run_finish(&x.run) ? 2 : 0;
+	if (first == TS_OPT_USAGE)
+		return 2;
+	x.o.ignore = x.ignore;
+	x.o.only = x.only;
+	x.o.tol = x.tol;
+	if (x.fmt == FMT_AUTO)
+		x.fmt = isatty(STDOUT_FILENO) ? FMT_TEXT : FMT_NDJSON;
+	ts_htab_init(&x.tab);
+	ts_htab_init(&x.rep.fields);
+	ts_htab_init(&x.rep.columns);
+	ts_htab_init(&x.shapes[0]);
+	ts_htab_init(&x.shapes[1]);
+	ts_buf_init(&x.key, 0);
+	ts_buf_init(&x.tmp, 0);
+	ts_buf_init(&x.line, 0);
+	ts_diff_init(&x.diff, &x.o);
+	x.rep.keydesc = key_desc(&x);
+
+	if (x.merge_reports) {
+		if (argc - first < 1)
+			return ts_usage_error(&cmd, "--merge-reports needs report files"), 2;
+		merge_reports(&x, argv + first);
+		if (x.run.status < 2) {
+			finish_report(&x);
+			if (x.rep.missing || x.rep.extra || x.rep.changed)
+				ts_run_fail(&x.run, 1);
+		}
+		return ts_run_finish(&x.run);
+	}
+	if (argc - first != 2)
+		return ts_usage_error(&cmd, "two datasets are compared: SOURCE and TARGET (%d given)",
+				      argc - first), 2;
+	if (!strcmp(argv[first], "-") && !strcmp(argv[first + 1], "-"))
+		return ts_usage_error(&cmd, "standard input can be only one of SOURCE and TARGET"), 2;
+	if (x.have_tol && !x.nkeys)
+		return ts_usage_error(&cmd, "tolerances need --key (unkeyed records compare whole)"), 2;
+	if (x.shard_n > 1) {
+		char s[64];
+		snprintf(s, sizeof(s), "%llu/%llu", (unsigned long long)x.shard_i,
+			 (unsigned long long)x.shard_n);
+		x.rep.shard = strdup(s);
+	}
+	if (x.miss_path) {
+		int fd = open(x.miss_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+		if (fd < 0) {
+			ts_error("cannot open '%s': %s", x.miss_path, strerror(errno));
+			return 2;
+		}
+		ts_out_init(&x.miss, fd);
+		x.miss_fd = fd;
+	}
+	x.c_source = ts_run_counter(&x.run, "source");
+	x.c_target = ts_run_counter(&x.run, "target");
+	if (x.shard_n > 1)
+		x.c_other = ts_run_counter(&x.run, "other_shards");
+	else {
+		static uint64_t unused;
+		x.c_other = &unused;
+	}
+	if (x.nkeys && !(x.extra_keys = ts_distinct_new(&(struct ts_distinct_opts){x.mem / 4, NULL}))) {
+		ts_error("out of memory");
+		return 2;
+	}
+
+	ts_input_init(&x.in, &x.run);
+	x.in.rd.scan = ts_json_scan_keys_hook;
+	x.in.rd.scan_ctx = &x.idx;
+	for (int side = 0; side < 2 && !x.failed; side++) {
+		char *one[2] = {argv[first + side], NULL};
+		struct stat st;
+		x.side = side;
+		size_hint = side == 0 && strcmp(one[0], "-") && stat(one[0], &st) == 0 && S_ISREG(st.st_mode)
+				    ? (uint64_t)st.st_size
+				    : 0;
+		ts_input_run(&x.in, one, on_record, &x);
+	}
+	ts_input_release(&x.in);
+	if (!x.failed) {
+		if (x.ss)
+			run_parts(&x);
+		else
+			finish_part(&x);
+	}
+	if (!x.failed && x.run.status < 2) {
+		finish_report(&x);
+		if (x.rep.missing || x.rep.extra || x.rep.changed)
+			ts_run_fail(&x.run, 1);
+	}
+	if (x.miss_path && (ts_out_release(&x.miss) < 0 || close(x.miss_fd) < 0)) {
+		ts_error("cannot write '%s': %s", x.miss_path, strerror(x.miss.err ? x.miss.err : errno));
+		ts_run_fail(&x.run, 2);
+	}
+	part_reset(&x);
+	ts_spill_free(x.ss);
+	ts_spill_free(x.ts);
+	ts_distinct_free(x.extra_keys);
+	ts_diff_release(&x.diff);
+	status = ts_run_finish(&x.run);
+	return status;
+}
