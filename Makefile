@@ -87,6 +87,7 @@ bench: all
 	scripts/bench
 	scripts/bench-partition
 	scripts/bench-validate
+	scripts/bench-diff
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
