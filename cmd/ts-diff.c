@@ -40,7 +40,7 @@
 #define MAX_KEYS 16
 #define MAX_PATHS 256
 #define DEFAULT_MEMORY ((uint64_t)256 << 20)
-#define STORE_BLOCK ((size_t)1 << 20)
+#define STORE_BLOCK ((size_t)2 << 20)
 #define MAX_SHAPES 65536
 #define MAX_COLUMNS 100000
 #define SAMPLES 10
@@ -104,25 +104,6 @@ static const struct ts_cmd cmd = {
 
 enum fmt { FMT_AUTO, FMT_NDJSON, FMT_TEXT };
 
-/* A source record in memory. */
-struct srec {
-	const char *p;   /* its bytes (compact JSON) in the store */
-	uint32_t len;
-	uint32_t next;   /* the next source record with its key: index + 1, 0 none */
-	uint32_t key;    /* its entry in keys[] */
-	uint32_t occ;    /* 1 for the first record of its key, 2 for the next... */
-	uint8_t paired;
-};
-
-/* A key of the current part. */
-struct kent {
-	uint32_t first, last; /* its source records (index + 1) */
-	uint32_t cursor;      /* the next one to pair (index + 1), 0 none left */
-	uint32_t scount, tcount;
-	const char *extra;    /* unkeyed: the first unpaired target record */
-	uint32_t extra_len;
-};
-
 struct field_stat {
 	char *name;
 	uint64_t mismatches, null_diffs, type_changes;
@@ -168,17 +149,15 @@ struct df {
 
 	struct ts_diff diff;
 	struct ts_json_keys idx; /* the record's members, noted as it is scanned */
-	struct ts_buf key, tmp, line;
+	struct ts_buf key, tmp, line, name;
 
 	/* the current part */
-	struct srec *recs;
-	size_t nrecs, caprecs;
-	struct kent *kents;
-	size_t nkents, capkents;
-	struct ts_htab tab;
-	char **blocks;
-	size_t nblocks, capblocks, block_used;
-	uint64_t store_bytes;
+	char **blocks, **big;
+	size_t *block_fill;     /* bytes used in each block but the current */
+	size_t nblocks, capblocks, cur_block, block_used, nbig, capbig;
+	uint64_t big_bytes;
+	uint64_t *slots;        /* the table: hash tag << 32 | first entry */
+	size_t cap, count;
 
 	/* spilling */
 	struct ts_spill *ss, *ts;
@@ -465,18 +444,21 @@ static void column(struct report *r, const char *k, size_t n, uint64_t side_bit)
 
 /* The top-level keys of a record, noted once per shape (the sequence of
  * its keys as written): most datasets have a handful of shapes. */
-static void note_columns(struct df *x, struct ts_span rec)
+static void note_columns(struct df *x, struct ts_span rec, const struct ts_json_keys *idx)
 {
 	struct ts_json_iter it;
 	struct ts_span k, v;
 	struct ts_htab *shapes = &x->shapes[x->side];
 	int is_new = 1;
 
-	ts_json_iter_init(&it, rec);
 	ts_buf_reset(&x->tmp);
-	while (ts_json_obj_next(&it, &k, &v)) {
-		ts_buf_add(&x->tmp, k.p, k.n);
-		ts_buf_addch(&x->tmp, ',');
+	if (idx && !idx->overflow) {
+		for (size_t i = 0; i < idx->n; i++)
+			ts_buf_add(&x->tmp, idx->k[i].p, idx->k[i].n);
+	} else {
+		ts_json_iter_init(&it, rec);
+		while (ts_json_obj_next(&it, &k, &v))
+			ts_buf_add(&x->tmp, k.p, k.n);
 	}
 	uint64_t h = ts_hash(ts_hkey_process(), x->tmp.data, x->tmp.len);
 	if (ts_htab_count(shapes) < MAX_SHAPES) {
@@ -489,9 +471,9 @@ static void note_columns(struct df *x, struct ts_span rec)
 		return;
 	ts_json_iter_init(&it, rec);
 	while (ts_json_obj_next(&it, &k, &v)) {
-		ts_buf_reset(&x->line);
-		if (ts_json_unescape(&x->line, k) == 0)
-			column(&x->rep, x->line.data, x->line.len, x->side ? 2 : 1);
+		ts_buf_reset(&x->name);
+		if (ts_json_unescape(&x->name, k) == 0)
+			column(&x->rep, x->name.data, x->name.len, x->side ? 2 : 1);
 	}
 }
 
@@ -621,62 +603,213 @@ static void report_line(struct report *r, struct ts_buf *b)
 
 /* ---- the part in memory ------------------------------------------------------------------ */
 
-static const char *store(struct df *x, const char *p, size_t n)
+/*
+ * The part in memory.  Each source record is one entry in the store —
+ * header, key bytes, record bytes, back to back in blocks of 2 MiB (huge
+ * pages, kept from part to part) — so looking a key up and comparing its
+ * record touches one place.  The table holds, per distinct key, a 32-bit
+ * tag of its hash and a reference to its first entry; entries of one key
+ * are chained in the order they came.  A reference is the entry's place in
+ * 8-byte units, plus one (0 is none): 32 GiB of store at most.
+ */
+struct ent {
+	uint32_t len;    /* record bytes */
+	uint32_t keylen;
+	uint32_t next;   /* the next source entry of its key */
+	uint32_t occ;    /* 1 for the first record of its key, 2 for the next... */
+	/* in the first entry of a key (the one the table points at): */
+	uint32_t cursor; /* the next entry to pair, 0 none left */
+	uint32_t last;   /* the last source entry */
+	uint32_t scount, tcount;
+	uint32_t extra;  /* unkeyed: an entry holding its first unpaired target record */
+	uint8_t paired, target, big;
+	/* then the key and the record, or with big a pointer to them */
+};
+
+#define ENT_HDR ((sizeof(struct ent) + 7) & ~(size_t)7)
+#define BIG_ENTRY (STORE_BLOCK / 4) /* a key and record larger go outside the store */
+#define UNITS_PER_BLOCK (STORE_BLOCK >> 3)
+
+static inline struct ent *ent_at(const struct df *x, uint32_t ref)
 {
-	if (!x->nblocks || x->block_used + n > STORE_BLOCK) {
-		if (x->nblocks == x->capblocks) {
-			size_t nc = x->capblocks ? x->capblocks * 2 : 64;
-			char **b = realloc(x->blocks, nc * sizeof(*b));
-			if (!b)
-				return NULL;
-			x->blocks = b;
-			x->capblocks = nc;
+	uint64_t u = (uint64_t)ref - 1;
+	return (struct ent *)(x->blocks[u / UNITS_PER_BLOCK] + (u % UNITS_PER_BLOCK) * 8);
+}
+
+static inline const char *ent_key(const struct ent *e)
+{
+	if (e->big)
+		return *(char *const *)((const char *)e + ENT_HDR);
+	return (const char *)e + ENT_HDR;
+}
+
+static inline struct ts_span ent_rec(const struct ent *e)
+{
+	return (struct ts_span){ent_key(e) + e->keylen, e->len};
+}
+
+/* A new entry for key x->key and record rec: its reference, 0 out of
+ * memory. */
+static uint32_t ent_new(struct df *x, struct ts_span rec)
+{
+	size_t kn = x->key.len, body = kn + rec.n, big = body > BIG_ENTRY;
+	size_t sz = (ENT_HDR + (big ? sizeof(char *) : body) + 7) & ~(size_t)7;
+	char *blob = NULL;
+
+	if (!x->nblocks || x->block_used + sz > STORE_BLOCK) {
+		if (x->nblocks)
+			x->block_fill[x->cur_block] = x->block_used;
+		if (x->nblocks && x->cur_block + 1 < x->nblocks) {
+			x->cur_block++;
+		} else {
+			if ((uint64_t)x->nblocks * UNITS_PER_BLOCK >= UINT32_MAX - UNITS_PER_BLOCK)
+				return 0; /* 32 GiB in one part */
+			if (x->nblocks == x->capblocks) {
+				size_t nc = x->capblocks ? x->capblocks * 2 : 64;
+				char **bl = realloc(x->blocks, nc * sizeof(*bl));
+				size_t *fl = bl ? realloc(x->block_fill, nc * sizeof(*fl)) : NULL;
+				if (bl)
+					x->blocks = bl;
+				if (!fl)
+					return 0;
+				x->block_fill = fl;
+				x->capblocks = nc;
+			}
+			char *w = ts_alloc_huge(STORE_BLOCK);
+			if (!w)
+				return 0;
+			x->blocks[x->nblocks] = w;
+			x->cur_block = x->nblocks++;
 		}
-		size_t sz = n > STORE_BLOCK ? n : STORE_BLOCK;
-		char *blk = malloc(sz);
-		if (!blk)
-			return NULL;
-		/* a record larger than a block gets one of its own, kept before
-		 * the current block so the current one stays in use */
-		if (n > STORE_BLOCK && x->nblocks) {
-			x->blocks[x->nblocks] = x->blocks[x->nblocks - 1];
-			x->blocks[x->nblocks - 1] = blk;
-			x->nblocks++;
-			x->store_bytes += sz;
-			memcpy(blk, p, n);
-			return blk;
-		}
-		x->blocks[x->nblocks++] = blk;
 		x->block_used = 0;
-		x->store_bytes += sz;
 	}
-	char *w = x->blocks[x->nblocks - 1] + x->block_used;
-	memcpy(w, p, n);
-	x->block_used += n;
-	return w;
+	if (big) {
+		if (x->nbig == x->capbig) {
+			size_t nc = x->capbig ? x->capbig * 2 : 16;
+			char **bg = realloc(x->big, nc * sizeof(*bg));
+			if (!bg)
+				return 0;
+			x->big = bg;
+			x->capbig = nc;
+		}
+		if (!(blob = malloc(body)))
+			return 0;
+		x->big[x->nbig++] = blob;
+		x->big_bytes += body;
+	}
+	struct ent *e = (struct ent *)(x->blocks[x->cur_block] + x->block_used);
+	uint32_t ref = (uint32_t)((uint64_t)x->cur_block * UNITS_PER_BLOCK + x->block_used / 8 + 1);
+	memset(e, 0, sizeof(*e));
+	e->len = (uint32_t)rec.n;
+	e->keylen = (uint32_t)kn;
+	e->big = (uint8_t)big;
+	char *body_at = big ? blob : (char *)e + ENT_HDR;
+	if (big)
+		memcpy((char *)e + ENT_HDR, &blob, sizeof(blob));
+	memcpy(body_at, x->key.data, kn);
+	memcpy(body_at + kn, rec.p, rec.n);
+	x->block_used += sz;
+	return ref;
+}
+
+/* The first entry of the key in x->key (hash h), or 0. */
+static uint32_t tab_get(const struct df *x, uint64_t h)
+{
+	uint32_t tag = (uint32_t)(h >> 32);
+	size_t mask = x->cap - 1, i = tag & mask;
+
+	if (!x->cap)
+		return 0;
+	for (;; i = (i + 1) & mask) {
+		uint64_t sl = x->slots[i];
+		if (!sl)
+			return 0;
+		if ((uint32_t)(sl >> 32) == tag) {
+			const struct ent *e = ent_at(x, (uint32_t)sl);
+			if (e->keylen == x->key.len && !memcmp(ent_key(e), x->key.data, x->key.len))
+				return (uint32_t)sl;
+		}
+	}
+}
+
+static int tab_put(struct df *x, uint64_t h, uint32_t ref)
+{
+	if ((x->count + 1) * 4 > x->cap * 3) {
+		size_t nc = x->cap ? x->cap * 2 : 1024;
+		uint64_t *ns = nc * 8 >= ((size_t)2 << 20) ? ts_alloc_huge(nc * 8) : malloc(nc * 8);
+		if (!ns)
+			return -1;
+		memset(ns, 0, nc * 8);
+		for (size_t i = 0; i < x->cap; i++) {
+			uint64_t sl = x->slots[i];
+			if (!sl)
+				continue;
+			size_t j = (sl >> 32) & (nc - 1);
+			while (ns[j])
+				j = (j + 1) & (nc - 1);
+			ns[j] = sl;
+		}
+		free(x->slots);
+		x->slots = ns;
+		x->cap = nc;
+	}
+	size_t mask = x->cap - 1, i = (h >> 32) & mask;
+	while (x->slots[i])
+		i = (i + 1) & mask;
+	x->slots[i] = (h >> 32 << 32) | ref;
+	x->count++;
+	return 0;
 }
 
 static uint64_t part_memory(const struct df *x)
 {
-	return x->store_bytes + x->caprecs * sizeof(struct srec) + x->capkents * sizeof(struct kent) +
-	       ts_htab_bytes(&x->tab);
+	return (uint64_t)x->nblocks * STORE_BLOCK + x->big_bytes + x->cap * 8;
 }
 
-static void part_reset(struct df *x)
+/* Forget the part in memory; with keep, keep the blocks and the table's
+ * slots for the next part. */
+static void part_reset(struct df *x, int keep)
 {
+	for (size_t i = 0; i < x->nbig; i++)
+		free(x->big[i]);
+	x->nbig = 0;
+	x->big_bytes = 0;
+	if (x->cap)
+		memset(x->slots, 0, x->cap * 8);
+	x->count = 0;
+	x->cur_block = x->block_used = 0;
+	if (keep)
+		return;
 	for (size_t i = 0; i < x->nblocks; i++)
 		free(x->blocks[i]);
 	free(x->blocks);
-	x->blocks = NULL;
-	x->nblocks = x->capblocks = x->block_used = 0;
-	x->store_bytes = 0;
-	free(x->recs);
-	x->recs = NULL;
-	x->nrecs = x->caprecs = 0;
-	free(x->kents);
-	x->kents = NULL;
-	x->nkents = x->capkents = 0;
-	ts_htab_release(&x->tab);
+	free(x->block_fill);
+	free(x->big);
+	free(x->slots);
+	x->blocks = x->big = NULL;
+	x->block_fill = NULL;
+	x->slots = NULL;
+	x->nblocks = x->capblocks = x->capbig = x->cap = 0;
+}
+
+/* Walk the entries in the order they were made: *ref 0 to start; 0 at the
+ * end. */
+static struct ent *ent_next(struct df *x, uint64_t *pos)
+{
+	for (;;) {
+		size_t blk = *pos / STORE_BLOCK, off = *pos % STORE_BLOCK;
+		if (!x->nblocks || blk > x->cur_block)
+			return NULL;
+		size_t fill = blk == x->cur_block ? x->block_used : x->block_fill[blk];
+		if (off >= fill) {
+			*pos = (uint64_t)(blk + 1) * STORE_BLOCK;
+			continue;
+		}
+		struct ent *e = (struct ent *)(x->blocks[blk] + off);
+		size_t body = e->big ? sizeof(char *) : (size_t)e->keylen + e->len;
+		*pos += (ENT_HDR + body + 7) & ~(size_t)7;
+		return e;
+	}
 }
 
 static int oom(struct df *x)
@@ -724,63 +857,30 @@ static unsigned part_of(const struct df *x, uint64_t fh)
 	return (unsigned)(((fh >> 32) * (uint64_t)x->nparts) >> 32);
 }
 
-/* The entry of the key in x->key, made when new.  NULL out of memory. */
-static struct kent *kent_put(struct df *x)
-{
-	uint64_t h = ts_hash(ts_hkey_process(), x->key.data, x->key.len);
-	int is_new;
-	uint64_t *slot = ts_htab_put(&x->tab, h, x->key.data, x->key.len, &is_new);
-
-	if (!slot)
-		return NULL;
-	if (is_new) {
-		if (x->nkents == x->capkents) {
-			size_t nc = x->capkents ? x->capkents * 2 : 1024;
-			struct kent *k = realloc(x->kents, nc * sizeof(*k));
-			if (!k)
-				return NULL;
-			x->kents = k;
-			x->capkents = nc;
-		}
-		memset(&x->kents[x->nkents], 0, sizeof(struct kent));
-		*slot = ++x->nkents;
-	}
-	return &x->kents[*slot - 1];
-}
-
 /* Add a source record (its key in x->key) to the part in memory. */
 static int add_source(struct df *x, struct ts_span rec)
 {
-	struct kent *k = kent_put(x);
+	uint64_t h = ts_hash(ts_hkey_process(), x->key.data, x->key.len);
+	uint32_t head = tab_get(x, h), ref = ent_new(x, rec);
+	struct ent *e, *hd;
 
-	if (!k)
+	if (!ref)
 		return oom(x);
-	if (x->nrecs == x->caprecs) {
-		size_t nc = x->caprecs ? x->caprecs * 2 : 1024;
-		struct srec *r = realloc(x->recs, nc * sizeof(*r));
-		if (!r)
+	e = ent_at(x, ref);
+	if (!head) {
+		if (tab_put(x, h, ref) < 0)
 			return oom(x);
-		x->recs = r;
-		x->caprecs = nc;
+		head = ref;
 	}
-	const char *p = store(x, rec.p, rec.n);
-	if (!p)
-		return oom(x);
-	struct srec *s = &x->recs[x->nrecs];
-	s->p = p;
-	s->len = (uint32_t)rec.n;
-	s->next = 0;
-	s->key = (uint32_t)(k - x->kents);
-	s->paired = 0;
-	s->occ = ++k->scount;
-	if (k->last)
-		x->recs[k->last - 1].next = (uint32_t)(x->nrecs + 1);
+	hd = ent_at(x, head);
+	e->occ = ++hd->scount;
+	if (hd->last)
+		ent_at(x, hd->last)->next = ref;
 	else
-		k->first = k->cursor = (uint32_t)(x->nrecs + 1);
-	k->last = (uint32_t)(x->nrecs + 1);
-	if (s->occ > 1)
+		hd->cursor = ref;
+	hd->last = ref;
+	if (e->occ > 1)
 		x->rep.dup_source++;
-	x->nrecs++;
 	return 0;
 }
 
@@ -827,88 +927,8 @@ static void keep_samples(struct df *x, struct ts_span rec)
 	}
 }
 
-/* A target record (its key in x->key) against the part in memory. */
-static int pair_target(struct df *x, struct ts_span rec)
+static void put_diffs(struct df *x, struct ts_buf *b)
 {
-	uint64_t h = ts_hash(ts_hkey_process(), x->key.data, x->key.len);
-	uint64_t *slot = ts_htab_get(&x->tab, h, x->key.data, x->key.len);
-	struct kent *k = slot ? &x->kents[*slot - 1] : NULL;
-	struct ts_buf *b = &x->run.out.buf;
-
-	if (k) {
-		k->tcount++;
-		if (k->tcount > 1)
-			x->rep.dup_target++;
-	}
-	if (!k || !k->cursor) {
-		x->rep.extra++;
-		if (!x->nkeys) {
-			/* unkeyed: counted per record, written once per distinct
-			 * record at the end of the part */
-			if (!k) {
-				if (!(k = kent_put(x)))
-					return oom(x);
-				k->tcount = 1;
-			}
-			if (!k->extra) {
-				const char *p = store(x, rec.p, rec.n);
-				if (!p)
-					return oom(x);
-				k->extra = p;
-				k->extra_len = (uint32_t)rec.n;
-			}
-			return 0;
-		}
-		if (!k) {
-			/* only in the target: its key counted for duplicates */
-			if (ts_distinct_add(x->extra_keys, x->key.data, x->key.len) < 0) {
-				ts_error("%s", ts_distinct_error(x->extra_keys));
-				ts_run_fail(&x->run, 2);
-				x->failed = 1;
-				return -1;
-			}
-		}
-		if (want_line(x)) {
-			ts_buf_addstr(b, "{\"type\":\"extra\",\"key\":");
-			put_key(x, b, rec);
-			if (k && k->tcount > 1)
-				ts_buf_addf(b, ",\"occurrence\":%u", k->tcount);
-			ts_buf_addstr(b, ",\"target\":");
-			ts_buf_add(b, rec.p, rec.n);
-			ts_buf_addch(b, '}');
-			ts_out_end_record(&x->run.out);
-		}
-		return 0;
-	}
-	struct srec *s = &x->recs[k->cursor - 1];
-	k->cursor = s->next;
-	s->paired = 1;
-	if (!x->nkeys) {
-		x->rep.matched++;
-		return 0;
-	}
-	struct ts_span src = {s->p, s->len};
-	long nd = ts_diff_compare(&x->diff, src, rec);
-	if (nd < 0)
-		return oom(x);
-	if (nd == 0) {
-		x->rep.matched++;
-		return 0;
-	}
-	x->rep.changed++;
-	count_diffs(x);
-	keep_samples(x, rec);
-	miss_record(x, src);
-	if (!want_line(x))
-		return 0;
-	ts_buf_addstr(b, "{\"type\":\"changed\",\"key\":");
-	put_key(x, b, rec);
-	if (s->occ > 1)
-		ts_buf_addf(b, ",\"occurrence\":%u", s->occ);
-	ts_buf_addstr(b, ",\"source\":");
-	ts_buf_add(b, src.p, src.n);
-	ts_buf_addstr(b, ",\"target\":");
-	ts_buf_add(b, rec.p, rec.n);
 	ts_buf_addstr(b, ",\"diffs\":[");
 	for (size_t i = 0; i < x->diff.nitems; i++) {
 		const struct ts_diff_item *it = &x->diff.items[i];
@@ -929,28 +949,117 @@ static int pair_target(struct df *x, struct ts_span rec)
 		ts_buf_addch(b, '}');
 	}
 	ts_buf_addstr(b, "]}");
+}
+
+/* A target record (its key in x->key) against the part in memory. */
+static int pair_target(struct df *x, struct ts_span rec)
+{
+	uint64_t h = ts_hash(ts_hkey_process(), x->key.data, x->key.len);
+	uint32_t head = tab_get(x, h);
+	struct ent *hd = head ? ent_at(x, head) : NULL;
+	struct ts_buf *b = &x->run.out.buf;
+
+	if (hd && ++hd->tcount > 1)
+		x->rep.dup_target++;
+	if (!hd || !hd->cursor) {
+		x->rep.extra++;
+		if (!x->nkeys) {
+			/* unkeyed: counted per record, written once per distinct
+			 * record at the end of the part */
+			if (!hd) {
+				uint32_t ref = ent_new(x, rec);
+				if (!ref || tab_put(x, h, ref) < 0)
+					return oom(x);
+				hd = ent_at(x, ref);
+				hd->target = 1;
+				hd->tcount = 1;
+				hd->extra = ref;
+			} else if (!hd->extra) {
+				uint32_t ref = ent_new(x, rec);
+				if (!ref)
+					return oom(x);
+				ent_at(x, ref)->target = 1;
+				ent_at(x, head)->extra = ref;
+			}
+			return 0;
+		}
+		if (!hd && ts_distinct_add(x->extra_keys, x->key.data, x->key.len) < 0) {
+			/* only in the target: its key counted for duplicates */
+			ts_error("%s", ts_distinct_error(x->extra_keys));
+			ts_run_fail(&x->run, 2);
+			x->failed = 1;
+			return -1;
+		}
+		if (want_line(x)) {
+			ts_buf_addstr(b, "{\"type\":\"extra\",\"key\":");
+			put_key(x, b, rec);
+			if (hd && hd->tcount > 1)
+				ts_buf_addf(b, ",\"occurrence\":%u", hd->tcount);
+			ts_buf_addstr(b, ",\"target\":");
+			ts_buf_add(b, rec.p, rec.n);
+			ts_buf_addch(b, '}');
+			ts_out_end_record(&x->run.out);
+		}
+		return 0;
+	}
+	struct ent *e = ent_at(x, hd->cursor);
+	hd->cursor = e->next;
+	e->paired = 1;
+	if (!x->nkeys) {
+		x->rep.matched++;
+		return 0;
+	}
+	struct ts_span src = ent_rec(e);
+	long nd = ts_diff_compare(&x->diff, src, rec);
+	if (nd < 0)
+		return oom(x);
+	if (nd == 0) {
+		x->rep.matched++;
+		return 0;
+	}
+	x->rep.changed++;
+	count_diffs(x);
+	keep_samples(x, rec);
+	miss_record(x, src);
+	if (!want_line(x))
+		return 0;
+	ts_buf_addstr(b, "{\"type\":\"changed\",\"key\":");
+	put_key(x, b, rec);
+	if (e->occ > 1)
+		ts_buf_addf(b, ",\"occurrence\":%u", e->occ);
+	ts_buf_addstr(b, ",\"source\":");
+	ts_buf_add(b, src.p, src.n);
+	ts_buf_addstr(b, ",\"target\":");
+	ts_buf_add(b, rec.p, rec.n);
+	put_diffs(x, b);
 	ts_out_end_record(&x->run.out);
 	return 0;
 }
 
-/* The end of a part: what is left unpaired in the source is missing. */
+/* The end of a part: what is left unpaired in the source is missing;
+ * unkeyed, what the target had more of is extra. */
 static void finish_part(struct df *x)
 {
 	struct ts_buf *b = &x->run.out.buf;
+	uint64_t pos = 0;
+	struct ent *e;
 
-	for (size_t i = 0; i < x->nrecs; i++) {
-		struct srec *s = &x->recs[i];
-		struct ts_span src = {s->p, s->len};
-		if (s->paired)
+	while ((e = ent_next(x, &pos))) {
+		struct ts_span src = ent_rec(e);
+		if (e->target || e->paired)
 			continue;
 		x->rep.missing++;
 		miss_record(x, src);
 		if (!x->nkeys) {
-			/* one line per distinct record: at its first unpaired one */
-			struct kent *k = &x->kents[s->key];
-			if (k->cursor != i + 1)
+			/* one line per distinct record, at its first unpaired one:
+			 * records pair in order, so that is occurrence tcount + 1 */
+			ts_buf_reset(&x->key);
+			ts_buf_add(&x->key, ent_key(e), e->keylen);
+			const struct ent *hd =
+				ent_at(x, tab_get(x, ts_hash(ts_hkey_process(), x->key.data, x->key.len)));
+			if (e->occ != hd->tcount + 1)
 				continue;
-			uint64_t left = k->scount - (k->tcount < k->scount ? k->tcount : k->scount);
+			uint64_t left = hd->scount - hd->tcount;
 			if (want_line(x)) {
 				ts_buf_addstr(b, "{\"type\":\"missing\",\"count\":");
 				put_u64(b, left);
@@ -964,26 +1073,28 @@ static void finish_part(struct df *x)
 		if (want_line(x)) {
 			ts_buf_addstr(b, "{\"type\":\"missing\",\"key\":");
 			put_key(x, b, src);
-			if (s->occ > 1)
-				ts_buf_addf(b, ",\"occurrence\":%u", s->occ);
+			if (e->occ > 1)
+				ts_buf_addf(b, ",\"occurrence\":%u", e->occ);
 			ts_buf_addstr(b, ",\"source\":");
 			ts_buf_add(b, src.p, src.n);
 			ts_buf_addch(b, '}');
 			ts_out_end_record(&x->run.out);
 		}
 	}
-	if (!x->nkeys)
-		for (size_t i = 0; i < x->nkents; i++) {
-			struct kent *k = &x->kents[i];
-			if (!k->extra || !want_line(x))
-				continue;
-			ts_buf_addstr(b, "{\"type\":\"extra\",\"count\":");
-			put_u64(b, k->tcount - (k->scount < k->tcount ? k->scount : k->tcount));
-			ts_buf_addstr(b, ",\"target\":");
-			ts_buf_add(b, k->extra, k->extra_len);
-			ts_buf_addch(b, '}');
-			ts_out_end_record(&x->run.out);
-		}
+	if (x->nkeys)
+		return;
+	pos = 0;
+	while ((e = ent_next(x, &pos))) {
+		if (!e->extra || e->tcount <= e->scount || !want_line(x))
+			continue;
+		ts_buf_addstr(b, "{\"type\":\"extra\",\"count\":");
+		put_u64(b, e->tcount - e->scount);
+		ts_buf_addstr(b, ",\"target\":");
+		struct ts_span t = ent_rec(ent_at(x, e->extra));
+		ts_buf_add(b, t.p, t.n);
+		ts_buf_addch(b, '}');
+		ts_out_end_record(&x->run.out);
+	}
 }
 
 /* ---- spilling ---------------------------------------------------------------------------- */
@@ -1015,16 +1126,18 @@ static int start_spill(struct df *x, uint64_t size_hint)
 		x->failed = 1;
 		return -1;
 	}
-	for (size_t i = 0; i < x->nrecs; i++) {
-		struct ts_span rec = {x->recs[i].p, x->recs[i].len};
-		size_t missing;
-		if (key_of(x, rec, NULL, &missing) < 0)
+	uint64_t pos = 0;
+	struct ent *e;
+	while ((e = ent_next(x, &pos))) {
+		struct ts_span rec = ent_rec(e);
+		ts_buf_reset(&x->key);
+		if (ts_buf_add(&x->key, ent_key(e), e->keylen) < 0)
 			return oom(x);
 		if (ts_spill_add(x->ss, part_of(x, fixed_hash(x)), rec.p, rec.n, NULL, 0) < 0)
 			return spill_fail(x, x->ss);
 	}
 	x->rep.dup_source = 0; /* counted again as the parts are read */
-	part_reset(x);
+	part_reset(x, 1);
 	return 0;
 }
 
@@ -1076,7 +1189,7 @@ static int on_record(void *ud, struct ts_input *in, const struct ts_item *it)
 		(*x->c_other)++;
 		return 0;
 	}
-	note_columns(x, rec);
+	note_columns(x, rec, it->has_ws ? NULL : &x->idx);
 	ts_run_tick(&x->run);
 	if (!x->side) {
 		(*x->c_source)++;
@@ -1135,7 +1248,7 @@ static int run_parts(struct df *x)
 			return spill_fail(x, x->ts);
 		ts_spill_drop(x->ts, p);
 		finish_part(x);
-		part_reset(x);
+		part_reset(x, 1);
 	}
 	ts_buf_release(&rec);
 	return 0;
@@ -1445,7 +1558,6 @@ int main(int argc, char **argv)
 	x.o.tol = x.tol;
 	if (x.fmt == FMT_AUTO)
 		x.fmt = isatty(STDOUT_FILENO) ? FMT_TEXT : FMT_NDJSON;
-	ts_htab_init(&x.tab);
 	ts_htab_init(&x.rep.fields);
 	ts_htab_init(&x.rep.columns);
 	ts_htab_init(&x.shapes[0]);
@@ -1453,6 +1565,7 @@ int main(int argc, char **argv)
 	ts_buf_init(&x.key, 0);
 	ts_buf_init(&x.tmp, 0);
 	ts_buf_init(&x.line, 0);
+	ts_buf_init(&x.name, 0);
 	ts_diff_init(&x.diff, &x.o);
 	x.rep.keydesc = key_desc(&x);
 
@@ -1530,7 +1643,7 @@ int main(int argc, char **argv)
 		ts_error("cannot write '%s': %s", x.miss_path, strerror(x.miss.err ? x.miss.err : errno));
 		ts_run_fail(&x.run, 2);
 	}
-	part_reset(&x);
+	part_reset(&x, 0);
 	ts_spill_free(x.ss);
 	ts_spill_free(x.ts);
 	ts_distinct_free(x.extra_keys);

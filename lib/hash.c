@@ -2,11 +2,11 @@
  * hash.c — SipHash-1-3 and the key table.  See hash.h.
  */
 #include "hash.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -196,16 +196,6 @@ const struct ts_hkey *ts_hkey_process(void)
 #define HUGE ((size_t)2 << 20)
 #define SLAB_CHUNKS 32 /* HUGE / CHUNK */
 
-static void *huge_alloc(size_t n)
-{
-	void *p;
-
-	if (posix_memalign(&p, HUGE, n))
-		return NULL;
-	madvise(p, n, MADV_HUGEPAGE); /* advice: without it, small pages */
-	return p;
-}
-
 /* Does chunk entry i start an allocation of its own? */
 static inline int chunk_owned(size_t i)
 {
@@ -295,7 +285,7 @@ static int grow_slots(struct ts_htab *t)
 		return -1;
 	}
 	if (nc * sizeof(*ns) >= HUGE) {
-		if (!(ns = huge_alloc(nc * sizeof(*ns))))
+		if (!(ns = ts_alloc_huge(nc * sizeof(*ns))))
 			return -1;
 		memset(ns, 0, nc * sizeof(*ns));
 	} else if (!(ns = calloc(nc, sizeof(*ns)))) {
@@ -349,7 +339,7 @@ static uint64_t arena_take(struct ts_htab *t, uint64_t sz)
 			t->chunks = c;
 			t->chunks_cap = nc;
 		}
-		char *c = k == 1 ? malloc(CHUNK) : huge_alloc(HUGE);
+		char *c = k == 1 ? malloc(CHUNK) : ts_alloc_huge(HUGE);
 		if (!c)
 			return UINT64_MAX;
 		for (size_t i = 0; i < k; i++)

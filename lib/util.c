@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <string.h>
 #include <time.h>
@@ -203,4 +204,17 @@ const char *ts_fmt_double(double d, char *t, size_t n)
 			break;
 	}
 	return t;
+}
+
+void *ts_alloc_huge(size_t n)
+{
+	void *p;
+	int e = posix_memalign(&p, (size_t)2 << 20, n);
+
+	if (e) {
+		errno = e;
+		return NULL;
+	}
+	madvise(p, n, MADV_HUGEPAGE); /* advice: without it, small pages */
+	return p;
 }

@@ -47,6 +47,11 @@ int ts_tmpfile(const char *dir);
 /* The directory ts_tmpfile(NULL) uses. */
 const char *ts_tmpdir(void);
 
+/* n bytes aligned to 2 MiB and advised as huge pages (a large table or
+ * store faults in 512 times fewer pages where the kernel grants them);
+ * free() frees it.  NULL with errno. */
+void *ts_alloc_huge(size_t n);
+
 /* The shortest "%.*g" text of d that reads back as d (15 to 17 digits). */
 const char *ts_fmt_double(double d, char *t, size_t n);
 
