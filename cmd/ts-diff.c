@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <locale.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +64,7 @@ enum {
 	OPT_SHARD,
 	OPT_MERGE_REPORTS,
 	OPT_MEMORY,
+	OPT_THREADS,
 };
 
 static const struct ts_option options[] = {
@@ -83,6 +85,7 @@ static const struct ts_option options[] = {
 	{"shard", OPT_SHARD, "I/N", "compare only the keys of shard I of N (a fixed hash of the key)"},
 	{"merge-reports", OPT_MERGE_REPORTS, NULL, "the operands are files of report lines: merge them into one"},
 	{"memory", OPT_MEMORY, "SIZE", "memory for the source side before both sides spill to disk (default 256M)"},
+	{"threads", OPT_THREADS, "N", "1: read and compare in one thread; 2 or more (the default with 2 cores): in two"},
 	{0},
 };
 
@@ -147,7 +150,12 @@ struct df {
 	int merge_reports;
 	uint64_t mem;
 
-	struct ts_diff diff;
+	struct ts_diff diff;      /* the comparing thread's */
+	struct ts_diff rdiff;     /* the reading thread's (unkeyed: canonical forms) */
+	struct pipe *pipe;        /* two threads: the queue between them */
+	int threads;
+	uint64_t src_size;        /* the source file's size, when known */
+	struct ts_buf wtmp;
 	struct ts_json_keys idx; /* the record's members, noted as it is scanned */
 	struct ts_buf key, tmp, line, name;
 
@@ -173,7 +181,7 @@ struct df {
 	size_t nsamples;
 	uint64_t *c_source, *c_target, *c_other;
 	int side; /* 0 reading the source, 1 the target */
-	int failed;
+	_Atomic int failed;
 };
 
 /* ---- options ------------------------------------------------------------------ */
@@ -327,6 +335,13 @@ static int set_opt(void *ud, int id, const char *arg)
 		if (ts_parse_size(arg, &x->mem) < 0 || x->mem < ((uint64_t)1 << 20))
 			return ts_usage_error(&cmd, "--memory: '%s' is not a size of 1M or more", arg), -1;
 		return 0;
+	case OPT_THREADS: {
+		uint64_t n;
+		if (ts_parse_u64(arg, &n) < 0 || n < 1 || n > 1024)
+			return ts_usage_error(&cmd, "--threads: '%s' is not a number from 1 to 1024", arg), -1;
+		x->threads = (int)n;
+		return 0;
+	}
 	}
 	return -1;
 }
@@ -648,11 +663,10 @@ static inline struct ts_span ent_rec(const struct ent *e)
 	return (struct ts_span){ent_key(e) + e->keylen, e->len};
 }
 
-/* A new entry for key x->key and record rec: its reference, 0 out of
- * memory. */
-static uint32_t ent_new(struct df *x, struct ts_span rec)
+/* A new entry for key and record rec: its reference, 0 out of memory. */
+static uint32_t ent_new(struct df *x, struct ts_span key, struct ts_span rec)
 {
-	size_t kn = x->key.len, body = kn + rec.n, big = body > BIG_ENTRY;
+	size_t kn = key.n, body = kn + rec.n, big = body > BIG_ENTRY;
 	size_t sz = (ENT_HDR + (big ? sizeof(char *) : body) + 7) & ~(size_t)7;
 	char *blob = NULL;
 
@@ -706,14 +720,14 @@ static uint32_t ent_new(struct df *x, struct ts_span rec)
 	char *body_at = big ? blob : (char *)e + ENT_HDR;
 	if (big)
 		memcpy((char *)e + ENT_HDR, &blob, sizeof(blob));
-	memcpy(body_at, x->key.data, kn);
+	memcpy(body_at, key.p, kn);
 	memcpy(body_at + kn, rec.p, rec.n);
 	x->block_used += sz;
 	return ref;
 }
 
-/* The first entry of the key in x->key (hash h), or 0. */
-static uint32_t tab_get(const struct df *x, uint64_t h)
+/* The first entry of key (hash h), or 0. */
+static uint32_t tab_get(const struct df *x, struct ts_span key, uint64_t h)
 {
 	uint32_t tag = (uint32_t)(h >> 32);
 	size_t mask = x->cap - 1, i = tag & mask;
@@ -726,7 +740,7 @@ static uint32_t tab_get(const struct df *x, uint64_t h)
 			return 0;
 		if ((uint32_t)(sl >> 32) == tag) {
 			const struct ent *e = ent_at(x, (uint32_t)sl);
-			if (e->keylen == x->key.len && !memcmp(ent_key(e), x->key.data, x->key.len))
+			if (e->keylen == key.n && !memcmp(ent_key(e), key.p, key.n))
 				return (uint32_t)sl;
 		}
 	}
@@ -828,7 +842,7 @@ static int key_of(struct df *x, struct ts_span rec, const struct ts_json_keys *i
 {
 	ts_buf_reset(&x->key);
 	if (!x->nkeys)
-		return ts_diff_canon(&x->diff, &x->key, rec);
+		return ts_diff_canon(&x->rdiff, &x->key, rec);
 	ts_buf_addch(&x->key, '[');
 	for (size_t i = 0; i < x->nkeys; i++) {
 		struct ts_span v;
@@ -857,11 +871,10 @@ static unsigned part_of(const struct df *x, uint64_t fh)
 	return (unsigned)(((fh >> 32) * (uint64_t)x->nparts) >> 32);
 }
 
-/* Add a source record (its key in x->key) to the part in memory. */
-static int add_source(struct df *x, struct ts_span rec)
+/* Add a source record (key, hash h) to the part in memory. */
+static int add_source(struct df *x, struct ts_span rec, struct ts_span key, uint64_t h)
 {
-	uint64_t h = ts_hash(ts_hkey_process(), x->key.data, x->key.len);
-	uint32_t head = tab_get(x, h), ref = ent_new(x, rec);
+	uint32_t head = tab_get(x, key, h), ref = ent_new(x, key, rec);
 	struct ent *e, *hd;
 
 	if (!ref)
@@ -951,11 +964,10 @@ static void put_diffs(struct df *x, struct ts_buf *b)
 	ts_buf_addstr(b, "]}");
 }
 
-/* A target record (its key in x->key) against the part in memory. */
-static int pair_target(struct df *x, struct ts_span rec)
+/* A target record (key, hash h) against the part in memory. */
+static int pair_target(struct df *x, struct ts_span rec, struct ts_span key, uint64_t h)
 {
-	uint64_t h = ts_hash(ts_hkey_process(), x->key.data, x->key.len);
-	uint32_t head = tab_get(x, h);
+	uint32_t head = tab_get(x, key, h);
 	struct ent *hd = head ? ent_at(x, head) : NULL;
 	struct ts_buf *b = &x->run.out.buf;
 
@@ -967,7 +979,7 @@ static int pair_target(struct df *x, struct ts_span rec)
 			/* unkeyed: counted per record, written once per distinct
 			 * record at the end of the part */
 			if (!hd) {
-				uint32_t ref = ent_new(x, rec);
+				uint32_t ref = ent_new(x, key, rec);
 				if (!ref || tab_put(x, h, ref) < 0)
 					return oom(x);
 				hd = ent_at(x, ref);
@@ -975,7 +987,7 @@ static int pair_target(struct df *x, struct ts_span rec)
 				hd->tcount = 1;
 				hd->extra = ref;
 			} else if (!hd->extra) {
-				uint32_t ref = ent_new(x, rec);
+				uint32_t ref = ent_new(x, key, rec);
 				if (!ref)
 					return oom(x);
 				ent_at(x, ref)->target = 1;
@@ -983,7 +995,7 @@ static int pair_target(struct df *x, struct ts_span rec)
 			}
 			return 0;
 		}
-		if (!hd && ts_distinct_add(x->extra_keys, x->key.data, x->key.len) < 0) {
+		if (!hd && ts_distinct_add(x->extra_keys, key.p, key.n) < 0) {
 			/* only in the target: its key counted for duplicates */
 			ts_error("%s", ts_distinct_error(x->extra_keys));
 			ts_run_fail(&x->run, 2);
@@ -1053,10 +1065,8 @@ static void finish_part(struct df *x)
 		if (!x->nkeys) {
 			/* one line per distinct record, at its first unpaired one:
 			 * records pair in order, so that is occurrence tcount + 1 */
-			ts_buf_reset(&x->key);
-			ts_buf_add(&x->key, ent_key(e), e->keylen);
-			const struct ent *hd =
-				ent_at(x, tab_get(x, ts_hash(ts_hkey_process(), x->key.data, x->key.len)));
+			struct ts_span key = {ent_key(e), e->keylen};
+			const struct ent *hd = ent_at(x, tab_get(x, key, ts_hash(ts_hkey_process(), key.p, key.n)));
 			if (e->occ != hd->tcount + 1)
 				continue;
 			uint64_t left = hd->scount - hd->tcount;
@@ -1108,6 +1118,47 @@ static int spill_fail(struct df *x, struct ts_spill *s)
 	return -1;
 }
 
+/* A record to its part on disk: the key's length (4 bytes), the key, the
+ * record. */
+static int spill_put(struct df *x, struct ts_spill *s, struct ts_span key, uint64_t fh,
+		     struct ts_span rec)
+{
+	unsigned char hdr[4 + 256];
+	size_t hn = 4;
+
+	for (int i = 0; i < 4; i++)
+		hdr[i] = (unsigned char)(key.n >> (8 * i));
+	if (key.n <= 256) { /* small keys: one piece with the length */
+		memcpy(hdr + 4, key.p, key.n);
+		hn += key.n;
+		if (ts_spill_add(s, part_of(x, fh), hdr, hn, rec.p, rec.n) < 0)
+			return spill_fail(x, s);
+		return 0;
+	}
+	ts_buf_reset(&x->wtmp);
+	if (ts_buf_add(&x->wtmp, hdr, 4) < 0 || ts_buf_add(&x->wtmp, key.p, key.n) < 0)
+		return oom(x);
+	if (ts_spill_add(s, part_of(x, fh), x->wtmp.data, x->wtmp.len, rec.p, rec.n) < 0)
+		return spill_fail(x, s);
+	return 0;
+}
+
+/* A spilled record back: key and record spans into buf. */
+static int spill_get(struct ts_buf *buf, struct ts_span *key, struct ts_span *rec)
+{
+	const unsigned char *p = (const unsigned char *)buf->data;
+	size_t kn;
+
+	if (buf->len < 4)
+		return -1;
+	kn = (size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16 | (size_t)p[3] << 24;
+	if (kn > buf->len - 4)
+		return -1;
+	*key = (struct ts_span){buf->data + 4, kn};
+	*rec = (struct ts_span){buf->data + 4 + kn, buf->len - 4 - kn};
+	return 0;
+}
+
 /* The source has outgrown --memory: from here on both sides go to parts on
  * disk, the records already in memory first. */
 static int start_spill(struct df *x, uint64_t size_hint)
@@ -1129,12 +1180,11 @@ static int start_spill(struct df *x, uint64_t size_hint)
 	uint64_t pos = 0;
 	struct ent *e;
 	while ((e = ent_next(x, &pos))) {
-		struct ts_span rec = ent_rec(e);
-		ts_buf_reset(&x->key);
-		if (ts_buf_add(&x->key, ent_key(e), e->keylen) < 0)
-			return oom(x);
-		if (ts_spill_add(x->ss, part_of(x, fixed_hash(x)), rec.p, rec.n, NULL, 0) < 0)
-			return spill_fail(x, x->ss);
+		struct ts_span key = {ent_key(e), e->keylen};
+		if (e->target)
+			continue;
+		if (spill_put(x, x->ss, key, ts_hash(&ts_hkey_fixed, key.p, key.n), ent_rec(e)) < 0)
+			return -1;
 	}
 	x->rep.dup_source = 0; /* counted again as the parts are read */
 	part_reset(x, 1);
@@ -1154,7 +1204,177 @@ static void reject(struct df *x, const struct ts_item *it, const char *code, con
 	va_end(ap);
 }
 
-static uint64_t size_hint;
+/* One record, read and keyed, for the comparing side: the records of a
+ * side in order. */
+static int take(struct df *x, int side, struct ts_span rec, struct ts_span key, uint64_t h,
+		uint64_t fh)
+{
+	if (!side) {
+		if (x->ss)
+			return spill_put(x, x->ss, key, fh, rec);
+		if (add_source(x, rec, key, h) < 0)
+			return -1;
+		if (part_memory(x) > x->mem && start_spill(x, x->src_size) < 0)
+			return -1;
+		return 0;
+	}
+	if (x->ts)
+		return spill_put(x, x->ts, key, fh, rec);
+	return pair_target(x, rec, key, h);
+}
+
+/* ---- two threads: one reads, one compares ---------------------------------------------------- */
+
+#define BATCH_RECORDS 2048
+#define BATCH_BYTES ((size_t)1 << 20)
+#define QUEUE 4
+
+struct bitem {
+	size_t rec, key; /* offsets in the batch's data */
+	uint32_t rec_n, key_n;
+	uint64_t h, fh;
+};
+
+struct batch {
+	struct ts_buf data;
+	struct bitem it[BATCH_RECORDS];
+	size_t n;
+	int side;
+	int end; /* no more batches */
+};
+
+struct pipe {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct batch *full[QUEUE], *free[QUEUE + 2];
+	size_t nfull, head, nfree;
+	struct batch *cur; /* the reader's */
+};
+
+static struct batch *batch_get(struct pipe *pp)
+{
+	struct batch *b;
+
+	pthread_mutex_lock(&pp->mu);
+	while (!pp->nfree)
+		pthread_cond_wait(&pp->cv, &pp->mu);
+	b = pp->free[--pp->nfree];
+	pthread_mutex_unlock(&pp->mu);
+	ts_buf_reset(&b->data);
+	b->n = 0;
+	b->end = 0;
+	return b;
+}
+
+static void batch_send(struct pipe *pp, struct batch *b)
+{
+	pthread_mutex_lock(&pp->mu);
+	while (pp->nfull == QUEUE)
+		pthread_cond_wait(&pp->cv, &pp->mu);
+	pp->full[(pp->head + pp->nfull++) % QUEUE] = b;
+	pthread_cond_broadcast(&pp->cv);
+	pthread_mutex_unlock(&pp->mu);
+}
+
+static struct batch *batch_recv(struct pipe *pp)
+{
+	struct batch *b;
+
+	pthread_mutex_lock(&pp->mu);
+	while (!pp->nfull)
+		pthread_cond_wait(&pp->cv, &pp->mu);
+	b = pp->full[pp->head];
+	pp->head = (pp->head + 1) % QUEUE;
+	pp->nfull--;
+	pthread_cond_broadcast(&pp->cv);
+	pthread_mutex_unlock(&pp->mu);
+	return b;
+}
+
+static void batch_done(struct pipe *pp, struct batch *b)
+{
+	pthread_mutex_lock(&pp->mu);
+	pp->free[pp->nfree++] = b;
+	pthread_cond_broadcast(&pp->cv);
+	pthread_mutex_unlock(&pp->mu);
+}
+
+/* The comparing thread: batches in order; the table's slots and entries
+ * are asked for ahead of use (a lookup is a cache miss otherwise). */
+static void *compare_thread(void *arg)
+{
+	struct df *x = arg;
+	struct pipe *pp = x->pipe;
+
+	for (;;) {
+		struct batch *b = batch_recv(pp);
+		int end = b->end;
+		for (size_t i = 0; i < b->n && !x->failed; i++) {
+			if (i + 8 < b->n && x->cap && !x->ss)
+				__builtin_prefetch(&x->slots[(b->it[i + 8].h >> 32) & (x->cap - 1)]);
+			if (b->side && i + 4 < b->n && x->cap && !x->ts) {
+				uint64_t sl = x->slots[(b->it[i + 4].h >> 32) & (x->cap - 1)];
+				if (sl && (uint32_t)(sl >> 32) == (uint32_t)(b->it[i + 4].h >> 32))
+					__builtin_prefetch(ent_at(x, (uint32_t)sl));
+			}
+			const struct bitem *it = &b->it[i];
+			struct ts_span rec = {b->data.data + it->rec, it->rec_n};
+			struct ts_span key = {b->data.data + it->key, it->key_n};
+			if (take(x, b->side, rec, key, it->h, it->fh) < 0)
+				x->failed = 1;
+		}
+		batch_done(pp, b);
+		if (end)
+			return NULL;
+	}
+}
+
+static int queue_record(struct df *x, struct ts_span rec, uint64_t h, uint64_t fh)
+{
+	struct pipe *pp = x->pipe;
+	struct batch *b = pp->cur;
+
+	if (b && (b->n == BATCH_RECORDS || b->data.len + rec.n + x->key.len > BATCH_BYTES) && b->n) {
+		batch_send(pp, b);
+		b = pp->cur = NULL;
+	}
+	if (!b)
+		b = pp->cur = batch_get(pp);
+	b->side = x->side;
+	struct bitem *it = &b->it[b->n];
+	it->rec = b->data.len;
+	it->rec_n = (uint32_t)rec.n;
+	if (ts_buf_add(&b->data, rec.p, rec.n) < 0)
+		return oom(x);
+	it->key = b->data.len;
+	it->key_n = (uint32_t)x->key.len;
+	if (ts_buf_add(&b->data, x->key.data, x->key.len) < 0)
+		return oom(x);
+	it->h = h;
+	it->fh = fh;
+	b->n++;
+	return 0;
+}
+
+/* The end of a side: what is queued goes; at the end of both, the
+ * comparing thread is told to stop. */
+static void queue_flush(struct df *x, int end)
+{
+	struct pipe *pp = x->pipe;
+	struct batch *b = pp->cur;
+
+	if (!b && !end)
+		return;
+	if (!b) {
+		b = batch_get(pp);
+		b->side = x->side;
+	}
+	b->end = end;
+	batch_send(pp, b);
+	pp->cur = NULL;
+}
+
+/* ---- reading ---------------------------------------------------------------------------------- */
 
 static int on_record(void *ud, struct ts_input *in, const struct ts_item *it)
 {
@@ -1184,7 +1404,7 @@ static int on_record(void *ud, struct ts_input *in, const struct ts_item *it)
 	}
 	if (rc < 0)
 		return oom(x);
-	uint64_t fh = x->shard_n > 1 || x->ss ? fixed_hash(x) : 0;
+	uint64_t fh = fixed_hash(x);
 	if (x->shard_n > 1 && fh % x->shard_n != x->shard_i) {
 		(*x->c_other)++;
 		return 0;
@@ -1194,25 +1414,14 @@ static int on_record(void *ud, struct ts_input *in, const struct ts_item *it)
 	if (!x->side) {
 		(*x->c_source)++;
 		x->rep.source++;
-		if (x->ss) {
-			if (ts_spill_add(x->ss, part_of(x, fh), rec.p, rec.n, NULL, 0) < 0)
-				return spill_fail(x, x->ss);
-			return 0;
-		}
-		if (add_source(x, rec) < 0)
-			return -1;
-		if (part_memory(x) > x->mem && start_spill(x, size_hint) < 0)
-			return -1;
-		return 0;
+	} else {
+		(*x->c_target)++;
+		x->rep.target++;
 	}
-	(*x->c_target)++;
-	x->rep.target++;
-	if (x->ts) {
-		if (ts_spill_add(x->ts, part_of(x, fh), rec.p, rec.n, NULL, 0) < 0)
-			return spill_fail(x, x->ts);
-		return 0;
-	}
-	return pair_target(x, rec);
+	uint64_t h = ts_hash(ts_hkey_process(), x->key.data, x->key.len);
+	if (x->pipe)
+		return queue_record(x, rec, h, fh);
+	return take(x, x->side, rec, (struct ts_span){x->key.data, x->key.len}, h, fh) < 0 ? -1 : 0;
 }
 
 /* Each part: its source records into memory, its target records against
@@ -1224,24 +1433,31 @@ static int run_parts(struct df *x)
 	ts_buf_init(&rec, 0);
 	for (unsigned p = 0; p < x->nparts && !x->failed; p++) {
 		int rc;
-		size_t missing;
 		if (ts_spill_rewind(x->ss, p) < 0 || ts_spill_rewind(x->ts, p) < 0)
 			return spill_fail(x, x->ss);
 		while ((rc = ts_spill_next(x->ss, p, &rec)) > 0) {
-			struct ts_span r = {rec.data, rec.len};
-			if (key_of(x, r, NULL, &missing) < 0 || add_source(x, r) < 0) {
+			struct ts_span r, k;
+			if (spill_get(&rec, &k, &r) < 0) {
+				rc = -1;
+				break;
+			}
+			if (add_source(x, r, k, ts_hash(ts_hkey_process(), k.p, k.n)) < 0) {
 				ts_buf_release(&rec);
-				return oom(x);
+				return -1;
 			}
 		}
 		if (rc < 0)
 			return spill_fail(x, x->ss);
 		ts_spill_drop(x->ss, p);
 		while ((rc = ts_spill_next(x->ts, p, &rec)) > 0) {
-			struct ts_span r = {rec.data, rec.len};
-			if (key_of(x, r, NULL, &missing) < 0 || pair_target(x, r) < 0) {
+			struct ts_span r, k;
+			if (spill_get(&rec, &k, &r) < 0) {
+				rc = -1;
+				break;
+			}
+			if (pair_target(x, r, k, ts_hash(ts_hkey_process(), k.p, k.n)) < 0) {
 				ts_buf_release(&rec);
-				return oom(x);
+				return -1;
 			}
 		}
 		if (rc < 0)
@@ -1547,6 +1763,7 @@ int main(int argc, char **argv)
 	setlocale(LC_CTYPE, "C.UTF-8"); /* --ignore-case folds with towlower() */
 	ts_run_init(&x.run, cmd.name);
 	x.mem = DEFAULT_MEMORY;
+	x.threads = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 2 : 1;
 	x.shard_n = 1;
 	first = ts_opt_parse(&cmd, &x.run, argc, argv, set_opt, &x);
 	if (first == TS_OPT_EXIT)
@@ -1567,6 +1784,8 @@ int main(int argc, char **argv)
 	ts_buf_init(&x.line, 0);
 	ts_buf_init(&x.name, 0);
 	ts_diff_init(&x.diff, &x.o);
+	ts_diff_init(&x.rdiff, &x.o);
+	ts_buf_init(&x.wtmp, 0);
 	x.rep.keydesc = key_desc(&x);
 
 	if (x.merge_reports) {
@@ -1615,17 +1834,37 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	struct stat st;
+	if (strcmp(argv[first], "-") && stat(argv[first], &st) == 0 && S_ISREG(st.st_mode))
+		x.src_size = (uint64_t)st.st_size;
 	ts_input_init(&x.in, &x.run);
 	x.in.rd.scan = ts_json_scan_keys_hook;
 	x.in.rd.scan_ctx = &x.idx;
+	static struct pipe pp;
+	static struct batch batches[QUEUE + 2];
+	pthread_t tid;
+	if (x.threads > 1) {
+		pthread_mutex_init(&pp.mu, NULL);
+		pthread_cond_init(&pp.cv, NULL);
+		for (size_t i = 0; i < QUEUE + 2; i++) {
+			ts_buf_init(&batches[i].data, 0);
+			pp.free[pp.nfree++] = &batches[i];
+		}
+		x.pipe = &pp;
+		if (pthread_create(&tid, NULL, compare_thread, &x) != 0)
+			x.pipe = NULL;
+	}
 	for (int side = 0; side < 2 && !x.failed; side++) {
 		char *one[2] = {argv[first + side], NULL};
-		struct stat st;
 		x.side = side;
-		size_hint = side == 0 && strcmp(one[0], "-") && stat(one[0], &st) == 0 && S_ISREG(st.st_mode)
-				    ? (uint64_t)st.st_size
-				    : 0;
 		ts_input_run(&x.in, one, on_record, &x);
+		if (x.pipe)
+			queue_flush(&x, side == 1 || x.failed);
+	}
+	if (x.pipe) {
+		pthread_join(tid, NULL);
+		for (size_t i = 0; i < QUEUE + 2; i++)
+			ts_buf_release(&batches[i].data);
 	}
 	ts_input_release(&x.in);
 	if (!x.failed) {
@@ -1648,6 +1887,7 @@ int main(int argc, char **argv)
 	ts_spill_free(x.ts);
 	ts_distinct_free(x.extra_keys);
 	ts_diff_release(&x.diff);
+	ts_diff_release(&x.rdiff);
 	status = ts_run_finish(&x.run);
 	return status;
 }
