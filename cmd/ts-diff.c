@@ -569,7 +569,8 @@ static void report_line(struct report *r, struct ts_buf *b)
 	else
 		ts_buf_add(b, "null", 4);
 	ts_buf_addstr(b, ",\"fields\":{");
-	qsort(r->stat, r->nstat, sizeof(*r->stat), strp_cmp);
+	if (r->nstat)
+		qsort(r->stat, r->nstat, sizeof(*r->stat), strp_cmp);
 	/* the table's indexes are stale after the sort: rebuild it */
 	ts_htab_release(&r->fields);
 	for (size_t i = 0; i < r->nstat; i++) {

@@ -676,7 +676,7 @@ static int canon_array(struct ts_diff *d, struct ts_buf *out, struct ts_span v)
 		p[np++] = (struct piece){off, tmp.len - off};
 	}
 	if (!rc) {
-		if (d->o->unordered)
+		if (d->o->unordered && np > 1)
 			qsort_r(p, np, sizeof(*p), piece_cmp, &tmp);
 		rc |= ts_buf_addch(out, '[');
 		for (size_t k = 0; k < np && !rc; k++)
