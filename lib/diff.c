@@ -382,6 +382,13 @@ static int members(struct ts_diff *d, struct ts_span v, struct mem **out, size_t
 
 static const struct ts_span MISSING = {NULL, 0};
 
+/* Is the walk at a member of an object (not an element of an array)?
+ * --null-equals-missing is about members: [null] is not []. */
+static int in_member(const struct ts_diff *d)
+{
+	return d->depth && d->stack[d->depth - 1].kind == TS_JP_KEY;
+}
+
 static int cmp_value(struct ts_diff *d, struct ts_span a, struct ts_span b);
 
 static int cmp_object(struct ts_diff *d, struct ts_span a, struct ts_span b)
@@ -469,7 +476,7 @@ static int cmp_value(struct ts_diff *d, struct ts_span a, struct ts_span b)
 
 	if (sc == 0)
 		return 0;
-	if (d->o->null_missing) {
+	if (d->o->null_missing && in_member(d)) {
 		if (a.n == 4 && a.p[0] == 'n')
 			a = MISSING;
 		if (b.n == 4 && b.p[0] == 'n')
@@ -697,7 +704,7 @@ static int canon(struct ts_diff *d, struct ts_buf *out, struct ts_span v)
 	case TS_VT_MISSING:
 		return 0;
 	case TS_VT_NULL:
-		return d->o->null_missing ? 0 : ts_buf_add(out, "null", 4);
+		return d->o->null_missing && in_member(d) ? 0 : ts_buf_add(out, "null", 4);
 	case TS_VT_OBJECT:
 		return canon_object(d, out, v);
 	case TS_VT_ARRAY:
