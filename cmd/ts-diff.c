@@ -1547,7 +1547,7 @@ static void text_report(struct df *x, struct ts_buf *b)
 			const struct field_stat *f = &r->stat[i];
 			ts_buf_addf(b, "%-*s %10llu %12s %12llu %13llu\n", (int)w, f->name,
 				    (unsigned long long)f->mismatches,
-				    f->max_diff >= 0 ? ts_fmt_double(f->max_diff, t, sizeof(t)) : "-",
+				    f->max_diff >= 0 ? (snprintf(t, sizeof(t), "%.6g", f->max_diff), t) : "-",
 				    (unsigned long long)f->null_diffs, (unsigned long long)f->type_changes);
 		}
 	}
