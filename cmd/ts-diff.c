@@ -182,6 +182,10 @@ struct df {
 	uint64_t *c_source, *c_target, *c_other;
 	int side; /* 0 reading the source, 1 the target */
 	_Atomic int failed;
+	/* where the lines go: the run's output, or (a part on a worker
+	 * thread) the part's temporary file */
+	struct ts_out *out, *missout;
+	struct df *main;          /* a worker's: the run's state; NULL in it */
 };
 
 /* ---- options ------------------------------------------------------------------ */
@@ -408,8 +412,8 @@ static void miss_record(struct df *x, struct ts_span rec)
 {
 	if (!x->miss_path)
 		return;
-	ts_buf_add(&x->miss.buf, rec.p, rec.n);
-	ts_out_end_record(&x->miss);
+	ts_buf_add(&x->missout->buf, rec.p, rec.n);
+	ts_out_end_record(x->missout);
 }
 
 /* ---- the report ----------------------------------------------------------------------- */
@@ -827,13 +831,20 @@ static struct ent *ent_next(struct df *x, uint64_t *pos)
 	}
 }
 
+/* Trouble that ends the run (exit 2): said once, by whichever thread. */
+static int trouble(struct df *x, const char *msg)
+{
+	struct df *m = x->main ? x->main : x;
+
+	if (!m->failed++)
+		ts_error("%s", msg);
+	x->failed = 1;
+	return -1;
+}
+
 static int oom(struct df *x)
 {
-	if (!x->failed)
-		ts_error("out of memory");
-	x->failed = 1;
-	ts_run_fail(&x->run, 2);
-	return -1;
+	return trouble(x, "out of memory");
 }
 
 /* The key of a record into x->key: the canonical forms of the key values
@@ -917,6 +928,15 @@ static void count_diffs(struct df *x)
 	}
 }
 
+static void sample_free(struct sample *s)
+{
+	free(s->key);
+	free(s->field);
+	free(s->a);
+	free(s->b);
+	memset(s, 0, sizeof(*s));
+}
+
 static void keep_samples(struct df *x, struct ts_span rec)
 {
 	for (size_t i = 0; i < x->diff.nitems && x->nsamples < SAMPLES; i++) {
@@ -970,7 +990,7 @@ static int pair_target(struct df *x, struct ts_span rec, struct ts_span key, uin
 {
 	uint32_t head = tab_get(x, key, h);
 	struct ent *hd = head ? ent_at(x, head) : NULL;
-	struct ts_buf *b = &x->run.out.buf;
+	struct ts_buf *b = &x->out->buf;
 
 	if (hd && ++hd->tcount > 1)
 		x->rep.dup_target++;
@@ -998,10 +1018,7 @@ static int pair_target(struct df *x, struct ts_span rec, struct ts_span key, uin
 		}
 		if (!hd && ts_distinct_add(x->extra_keys, key.p, key.n) < 0) {
 			/* only in the target: its key counted for duplicates */
-			ts_error("%s", ts_distinct_error(x->extra_keys));
-			ts_run_fail(&x->run, 2);
-			x->failed = 1;
-			return -1;
+			return trouble(x, ts_distinct_error(x->extra_keys));
 		}
 		if (want_line(x)) {
 			ts_buf_addstr(b, "{\"type\":\"extra\",\"key\":");
@@ -1011,7 +1028,7 @@ static int pair_target(struct df *x, struct ts_span rec, struct ts_span key, uin
 			ts_buf_addstr(b, ",\"target\":");
 			ts_buf_add(b, rec.p, rec.n);
 			ts_buf_addch(b, '}');
-			ts_out_end_record(&x->run.out);
+			ts_out_end_record(x->out);
 		}
 		return 0;
 	}
@@ -1045,7 +1062,7 @@ static int pair_target(struct df *x, struct ts_span rec, struct ts_span key, uin
 	ts_buf_addstr(b, ",\"target\":");
 	ts_buf_add(b, rec.p, rec.n);
 	put_diffs(x, b);
-	ts_out_end_record(&x->run.out);
+	ts_out_end_record(x->out);
 	return 0;
 }
 
@@ -1053,7 +1070,7 @@ static int pair_target(struct df *x, struct ts_span rec, struct ts_span key, uin
  * unkeyed, what the target had more of is extra. */
 static void finish_part(struct df *x)
 {
-	struct ts_buf *b = &x->run.out.buf;
+	struct ts_buf *b = &x->out->buf;
 	uint64_t pos = 0;
 	struct ent *e;
 
@@ -1077,7 +1094,7 @@ static void finish_part(struct df *x)
 				ts_buf_addstr(b, ",\"source\":");
 				ts_buf_add(b, src.p, src.n);
 				ts_buf_addch(b, '}');
-				ts_out_end_record(&x->run.out);
+				ts_out_end_record(x->out);
 			}
 			continue;
 		}
@@ -1089,7 +1106,7 @@ static void finish_part(struct df *x)
 			ts_buf_addstr(b, ",\"source\":");
 			ts_buf_add(b, src.p, src.n);
 			ts_buf_addch(b, '}');
-			ts_out_end_record(&x->run.out);
+			ts_out_end_record(x->out);
 		}
 	}
 	if (x->nkeys)
@@ -1104,7 +1121,7 @@ static void finish_part(struct df *x)
 		struct ts_span t = ent_rec(ent_at(x, e->extra));
 		ts_buf_add(b, t.p, t.n);
 		ts_buf_addch(b, '}');
-		ts_out_end_record(&x->run.out);
+		ts_out_end_record(x->out);
 	}
 }
 
@@ -1112,11 +1129,7 @@ static void finish_part(struct df *x)
 
 static int spill_fail(struct df *x, struct ts_spill *s)
 {
-	if (!x->failed)
-		ts_error("%s", ts_spill_error(s));
-	x->failed = 1;
-	ts_run_fail(&x->run, 2);
-	return -1;
+	return trouble(x, ts_spill_error(s));
 }
 
 /* A record to its part on disk: the key's length (4 bytes), the key, the
@@ -1173,10 +1186,9 @@ static int start_spill(struct df *x, uint64_t size_hint)
 		want = TS_SPILL_MAX_PARTS;
 	x->nparts = (unsigned)want;
 	if (!(x->ss = ts_spill_new(x->nparts, NULL)) || !(x->ts = ts_spill_new(x->nparts, NULL))) {
-		ts_error("cannot spill to disk: %s", strerror(errno));
-		ts_run_fail(&x->run, 2);
-		x->failed = 1;
-		return -1;
+		char m[256];
+		snprintf(m, sizeof(m), "cannot spill to disk: %s", strerror(errno));
+		return trouble(x, m);
 	}
 	uint64_t pos = 0;
 	struct ent *e;
@@ -1425,50 +1437,294 @@ static int on_record(void *ud, struct ts_input *in, const struct ts_item *it)
 	return take(x, x->side, rec, (struct ts_span){x->key.data, x->key.len}, h, fh) < 0 ? -1 : 0;
 }
 
-/* Each part: its source records into memory, its target records against
- * them. */
-static int run_parts(struct df *x)
+/* One part: its source records into memory, its target records against
+ * them, then what is left. */
+static int run_part(struct df *x, struct ts_spill *ss, struct ts_spill *ts, unsigned p)
 {
 	struct ts_buf rec;
+	int rc;
 
 	ts_buf_init(&rec, 0);
-	for (unsigned p = 0; p < x->nparts && !x->failed; p++) {
-		int rc;
-		if (ts_spill_rewind(x->ss, p) < 0 || ts_spill_rewind(x->ts, p) < 0)
-			return spill_fail(x, x->ss);
-		while ((rc = ts_spill_next(x->ss, p, &rec)) > 0) {
-			struct ts_span r, k;
-			if (spill_get(&rec, &k, &r) < 0) {
-				rc = -1;
-				break;
-			}
-			if (add_source(x, r, k, ts_hash(ts_hkey_process(), k.p, k.n)) < 0) {
-				ts_buf_release(&rec);
-				return -1;
-			}
-		}
-		if (rc < 0)
-			return spill_fail(x, x->ss);
-		ts_spill_drop(x->ss, p);
-		while ((rc = ts_spill_next(x->ts, p, &rec)) > 0) {
-			struct ts_span r, k;
-			if (spill_get(&rec, &k, &r) < 0) {
-				rc = -1;
-				break;
-			}
-			if (pair_target(x, r, k, ts_hash(ts_hkey_process(), k.p, k.n)) < 0) {
-				ts_buf_release(&rec);
-				return -1;
-			}
-		}
-		if (rc < 0)
-			return spill_fail(x, x->ts);
-		ts_spill_drop(x->ts, p);
-		finish_part(x);
-		part_reset(x, 1);
+	if (ts_spill_rewind(ss, p) < 0 || ts_spill_rewind(ts, p) < 0) {
+		ts_buf_release(&rec);
+		return spill_fail(x, ss);
 	}
+	while ((rc = ts_spill_next(ss, p, &rec)) > 0) {
+		struct ts_span r, k;
+		if (spill_get(&rec, &k, &r) < 0 || add_source(x, r, k, ts_hash(ts_hkey_process(), k.p, k.n)) < 0)
+			break;
+	}
+	if (rc < 0)
+		spill_fail(x, ss);
+	while (!x->failed && (rc = ts_spill_next(ts, p, &rec)) > 0) {
+		struct ts_span r, k;
+		if (spill_get(&rec, &k, &r) < 0 || pair_target(x, r, k, ts_hash(ts_hkey_process(), k.p, k.n)) < 0)
+			break;
+	}
+	if (rc < 0)
+		spill_fail(x, ts);
 	ts_buf_release(&rec);
+	if (x->failed)
+		return -1;
+	finish_part(x);
+	part_reset(x, 1);
 	return 0;
+}
+
+/* Parts on several threads: each worker has a part in memory of its own
+ * and writes a part's lines to a temporary file; the main thread copies
+ * the files out in part order, so the output is the one thread's. */
+struct partres {
+	int fd, mfd;        /* its lines, its --miss-records lines */
+	struct sample samples[SAMPLES];
+	size_t nsamples;
+	int done;
+};
+
+struct pool {
+	struct df *x;
+	struct partres *res;
+	unsigned next;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+};
+
+struct worker {
+	struct df w;
+	struct pool *pool;
+	pthread_t tid;
+};
+
+static void *part_worker(void *arg)
+{
+	struct worker *wk = arg;
+	struct df *w = &wk->w;
+	struct pool *pl = wk->pool;
+
+	for (;;) {
+		pthread_mutex_lock(&pl->mu);
+		unsigned p = pl->next++;
+		pthread_mutex_unlock(&pl->mu);
+		if (p >= pl->x->nparts || pl->x->failed)
+			break;
+		struct partres *r = &pl->res[p];
+		struct ts_out o, mo;
+		r->fd = ts_tmpfile(NULL);
+		r->mfd = pl->x->miss_path ? ts_tmpfile(NULL) : -1;
+		if (r->fd < 0 || (pl->x->miss_path && r->mfd < 0)) {
+			char m[256];
+			snprintf(m, sizeof(m), "cannot create a temporary file in %s: %s", ts_tmpdir(),
+				 strerror(errno));
+			trouble(w, m);
+		} else {
+			ts_out_init(&o, r->fd);
+			ts_out_init(&mo, r->mfd);
+			w->out = &o;
+			w->missout = &mo;
+			w->nsamples = 0;
+			run_part(w, pl->x->ss, pl->x->ts, p);
+			if (ts_out_release(&o) < 0 || ts_out_release(&mo) < 0) {
+				char m[256];
+				snprintf(m, sizeof(m), "cannot write a temporary file in %s: %s", ts_tmpdir(),
+					 strerror(o.err ? o.err : mo.err));
+				trouble(w, m);
+			}
+			memcpy(r->samples, w->samples, sizeof(w->samples));
+			r->nsamples = w->nsamples;
+		}
+		pthread_mutex_lock(&pl->mu);
+		r->done = 1;
+		pthread_cond_broadcast(&pl->cv);
+		pthread_mutex_unlock(&pl->mu);
+		if (w->failed)
+			break;
+	}
+	return NULL;
+}
+
+/* Copy a part's lines to out, at most *left of them when limited. */
+static int copy_lines(struct df *x, int fd, struct ts_out *out, int limited)
+{
+	char buf[1 << 16];
+	long n;
+
+	if (fd < 0)
+		return 0;
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return trouble(x, "cannot read a temporary file");
+	while ((n = ts_read_full(fd, buf, sizeof(buf))) > 0) {
+		const char *p = buf, *end = buf + n;
+		while (p < end) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			const char *stop = nl ? nl + 1 : end;
+			if (limited && x->have_max_diffs && x->lines >= x->max_diffs)
+				return 0;
+			ts_buf_add(&out->buf, p, (size_t)(stop - p));
+			if (nl) {
+				ts_buf_setlen(&out->buf, out->buf.len - 1);
+				ts_out_end_record(out);
+				if (limited)
+					x->lines++;
+			}
+			p = stop;
+		}
+	}
+	return n < 0 ? trouble(x, "cannot read a temporary file") : 0;
+}
+
+static void worker_init(struct df *w, const struct df *x)
+{
+	*w = *x;
+	w->main = (struct df *)x;
+	w->failed = 0;
+	w->blocks = w->big = NULL;
+	w->block_fill = NULL;
+	w->nblocks = w->capblocks = w->cur_block = w->block_used = w->nbig = w->capbig = 0;
+	w->big_bytes = 0;
+	w->slots = NULL;
+	w->cap = w->count = 0;
+	w->nsamples = 0;
+	w->lines = 0;
+	w->have_max_diffs = 0; /* the main thread limits the lines it copies */
+	w->pipe = NULL;
+	memset(&w->rep, 0, sizeof(w->rep));
+	ts_htab_init(&w->rep.fields);
+	ts_htab_init(&w->rep.columns);
+	ts_diff_init(&w->diff, &x->o);
+	ts_buf_init(&w->key, 0);
+	ts_buf_init(&w->tmp, 0);
+	ts_buf_init(&w->line, 0);
+	ts_buf_init(&w->name, 0);
+	ts_buf_init(&w->wtmp, 0);
+	w->extra_keys = x->nkeys ? ts_distinct_new(&(struct ts_distinct_opts){x->mem / 8, NULL}) : NULL;
+}
+
+/* A worker's counts into the run's. */
+static void worker_fold(struct df *x, struct df *w)
+{
+	struct report *r = &x->rep, *q = &w->rep;
+
+	r->matched += q->matched;
+	r->missing += q->missing;
+	r->extra += q->extra;
+	r->changed += q->changed;
+	r->dup_source += q->dup_source;
+	r->dup_target += q->dup_target;
+	for (size_t i = 0; i < q->nstat; i++) {
+		struct field_stat *g = &q->stat[i], *f = field(r, g->name, strlen(g->name));
+		if (!f) {
+			oom(x);
+			break;
+		}
+		f->mismatches += g->mismatches;
+		f->null_diffs += g->null_diffs;
+		f->type_changes += g->type_changes;
+		if (g->max_diff > f->max_diff)
+			f->max_diff = g->max_diff;
+		free(g->name);
+	}
+	free(q->stat);
+	ts_htab_release(&q->fields);
+	ts_htab_release(&q->columns);
+	if (w->extra_keys && x->extra_keys && ts_distinct_take(x->extra_keys, w->extra_keys) < 0)
+		trouble(x, ts_distinct_error(x->extra_keys));
+	ts_distinct_free(w->extra_keys);
+	part_reset(w, 0);
+	ts_diff_release(&w->diff);
+	ts_buf_release(&w->key);
+	ts_buf_release(&w->tmp);
+	ts_buf_release(&w->line);
+	ts_buf_release(&w->name);
+	ts_buf_release(&w->wtmp);
+}
+
+static int run_parts(struct df *x)
+{
+	unsigned nw = x->threads < 2 ? 1 : (unsigned)x->threads;
+
+	if (nw > x->nparts)
+		nw = x->nparts;
+	if (nw < 2) {
+		for (unsigned p = 0; p < x->nparts && !x->failed; p++) {
+			run_part(x, x->ss, x->ts, p);
+			ts_spill_drop(x->ss, p);
+			ts_spill_drop(x->ts, p);
+		}
+		return x->failed ? -1 : 0;
+	}
+	/* the part in memory of the main thread is not needed any more */
+	part_reset(x, 0);
+	struct pool pl = {.x = x, .res = calloc(x->nparts, sizeof(struct partres))};
+	struct worker *wk = calloc(nw, sizeof(*wk));
+	unsigned started = 0;
+	if (!pl.res || !wk) {
+		free(pl.res);
+		free(wk);
+		return oom(x);
+	}
+	for (unsigned p = 0; p < x->nparts; p++)
+		pl.res[p].fd = pl.res[p].mfd = -1;
+	pthread_mutex_init(&pl.mu, NULL);
+	pthread_cond_init(&pl.cv, NULL);
+	for (unsigned i = 0; i < nw; i++) {
+		worker_init(&wk[i].w, x);
+		wk[i].pool = &pl;
+		if (pthread_create(&wk[i].tid, NULL, part_worker, &wk[i]) == 0)
+			started++;
+		else
+			break;
+	}
+	if (!started)
+		part_worker(&wk[0]);
+	/* the parts' lines, in part order, as they are done */
+	for (unsigned p = 0; p < x->nparts; p++) {
+		struct partres *r = &pl.res[p];
+		pthread_mutex_lock(&pl.mu);
+		while (!r->done && !x->failed)
+			pthread_cond_wait(&pl.cv, &pl.mu);
+		int done = r->done;
+		pthread_mutex_unlock(&pl.mu);
+		if (done && !x->failed) {
+			copy_lines(x, r->fd, x->out, 1);
+			if (x->miss_path)
+				copy_lines(x, r->mfd, x->missout, 0);
+			for (size_t i = 0; i < r->nsamples; i++) {
+				if (x->nsamples < SAMPLES)
+					x->samples[x->nsamples++] = r->samples[i];
+				else
+					sample_free(&r->samples[i]);
+			}
+		} else {
+			for (size_t i = 0; i < r->nsamples; i++)
+				sample_free(&r->samples[i]);
+		}
+		if (r->fd >= 0)
+			close(r->fd);
+		if (r->mfd >= 0)
+			close(r->mfd);
+		r->fd = r->mfd = -1;
+		if (done) {
+			ts_spill_drop(x->ss, p);
+			ts_spill_drop(x->ts, p);
+		}
+		if (!done)
+			break;
+	}
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(wk[i].tid, NULL);
+	for (unsigned p = 0; p < x->nparts; p++) {
+		if (pl.res[p].fd >= 0)
+			close(pl.res[p].fd);
+		if (pl.res[p].mfd >= 0)
+			close(pl.res[p].mfd);
+	}
+	for (unsigned i = 0; i < nw; i++)
+		worker_fold(x, &wk[i].w);
+	free(pl.res);
+	free(wk);
+	pthread_mutex_destroy(&pl.mu);
+	pthread_cond_destroy(&pl.cv);
+	return x->failed ? -1 : 0;
 }
 
 /* ---- text ------------------------------------------------------------------------------------ */
@@ -1786,6 +2042,8 @@ int main(int argc, char **argv)
 	ts_buf_init(&x.name, 0);
 	ts_diff_init(&x.diff, &x.o);
 	ts_diff_init(&x.rdiff, &x.o);
+	x.out = &x.run.out;
+	x.missout = &x.miss;
 	ts_buf_init(&x.wtmp, 0);
 	x.rep.keydesc = key_desc(&x);
 
@@ -1874,6 +2132,8 @@ int main(int argc, char **argv)
 		else
 			finish_part(&x);
 	}
+	if (x.failed)
+		ts_run_fail(&x.run, 2);
 	if (!x.failed && x.run.status < 2) {
 		finish_report(&x);
 		if (x.rep.missing || x.rep.extra || x.rep.changed)
