@@ -85,7 +85,7 @@ static const struct ts_option options[] = {
 	{"shard", OPT_SHARD, "I/N", "compare only the keys of shard I of N (a fixed hash of the key)"},
 	{"merge-reports", OPT_MERGE_REPORTS, NULL, "the operands are files of report lines: merge them into one"},
 	{"memory", OPT_MEMORY, "SIZE", "memory for the source side before both sides spill to disk (default 256M)"},
-	{"threads", OPT_THREADS, "N", "1: read and compare in one thread; 2 or more (the default with 2 cores): in two"},
+	{"threads", OPT_THREADS, "N", "1: one thread; 2 or more (default 2): read and compare in two, and compare spilled parts N at a time"},
 	{0},
 };
 
