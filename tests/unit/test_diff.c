@@ -782,6 +782,14 @@ static void test_pending(void)
 	f.o.fold = 1;
 	EXPECT(&f, "{\"s\":\"\xc8\xba\"}", "{\"s\":\"\xe2\xb1\xa5\"}", "");
 	fx_release(&f);
+
+	/* a negative index in an option path counts from the end, as jpath.h
+	 * says (relation() compares it with the walked index as it is, so
+	 * --ignore 'a[-1]' ignores nothing) */
+	fx_init(&f);
+	fx_ignore(&f, "a[-1]");
+	EXPECT(&f, "{\"a\":[1,2]}", "{\"a\":[1,3]}", "");
+	fx_release(&f);
 }
 
 int main(void)
