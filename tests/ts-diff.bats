@@ -532,6 +532,29 @@ snapshot() {
 	line changed '{"id":1}' '.diffs == [{"field":"c.x","source":1,"target":2}]'
 }
 
+@test "option paths: [] matches every element, [N] one, in --ignore, --only and --abs-tol" {
+	mk s '{"id":1,"items":[{"sku":"a","price":1,"qty":1},{"sku":"b","price":2,"qty":5}]}'
+	mk t '{"id":1,"items":[{"sku":"a","price":9,"qty":1.5},{"sku":"b","price":8,"qty":5}]}'
+	run -1 --separate-stderr ts-diff --key id s t
+	line changed '{"id":1}' '(.diffs | map(.field)) == ["items[0].price", "items[0].qty", "items[1].price"]'
+	rep '.fields["items[0].price"].mismatches == 1 and .fields["items[1].price"].maxDiff == 6'
+	run -1 --separate-stderr ts-diff --key id --ignore 'items[].price' s t
+	line changed '{"id":1}' '.diffs == [{"field":"items[0].qty","source":1,"target":1.5}]'
+	run -1 --separate-stderr ts-diff --key id --ignore 'items[1].price' s t
+	line changed '{"id":1}' '(.diffs | map(.field)) == ["items[0].price", "items[0].qty"]'
+	run -0 --separate-stderr ts-diff --key id --ignore 'items[].price' --abs-tol 'items[].qty=0.5' s t
+	counts 1 1 1 0 0 0
+	run -1 --separate-stderr ts-diff --key id --only 'items[].qty' s t
+	line changed '{"id":1}' '.diffs == [{"field":"items[0].qty","source":1,"target":1.5}]'
+}
+
+@test "option paths: a negative index counts from the end (ts-toolkit(7) paths)" {
+	mk s '{"id":1,"items":[{"price":1},{"price":2}]}'
+	mk t '{"id":1,"items":[{"price":9},{"price":8}]}'
+	run -1 --separate-stderr ts-diff --key id --ignore 'items[-1].price' s t
+	line changed '{"id":1}' '.diffs == [{"field":"items[0].price","source":1,"target":9}]'
+}
+
 # |s - t| <= abs: with binary fractions the boundary is exact in any arithmetic.
 @test "--abs-tol: exactly at the tolerance is equal, just over is not" {
 	mk s '{"id":1,"v":10}' '{"id":2,"v":10}' '{"id":3,"v":10}' '{"id":4,"v":10.5}'
@@ -1185,6 +1208,39 @@ $(cat one.report)"
 	mk bad '{"type":"missing"}'
 	run -2 --separate-stderr ts-diff --merge-reports bad
 	run -2 --separate-stderr ts-diff --merge-reports no-such-report
+}
+
+@test "--merge-reports: reports that are not one run's shards are trouble" {
+	cp "$DC/data1.ndjson" s
+	cp "$DC/data2.ndjson" t
+	ts-diff --key acct_id --shard 0/2 --report k0 s t > /dev/null || :
+	ts-diff --key acct_id --shard 1/2 --report k1 s t > /dev/null || :
+	ts-diff --shard 1/2 --report u1 s t > /dev/null || :
+	ts-diff --key acct_id --shard 1/3 --report k13 s t > /dev/null || :
+	ts-diff --key acct_id --ignore name --shard 1/2 --report i1 s t > /dev/null || :
+	run -1 --separate-stderr ts-diff --merge-reports k0 k1
+	counts 6 5 0 1 0 5
+	# another key
+	run -2 --separate-stderr ts-diff --merge-reports k0 u1
+	assert_equal "$output" ""
+	# a shard twice, another shard count, a shard missing
+	run -2 --separate-stderr ts-diff --merge-reports k0 k0
+	run -2 --separate-stderr ts-diff --merge-reports k0 k13
+	run -2 --separate-stderr ts-diff --merge-reports k0
+	[[ "$stderr" == *1/2* ]] || fail "the message should name the missing shard: $stderr"
+}
+
+# Shards compared under other options (here --ignore name) do not add up to
+# one run: the merge should say so, as it does for another key (ts-validate
+# --merge does for other --ref options).
+@test "--merge-reports: shards compared with other options are trouble" {
+	cp "$DC/data1.ndjson" s
+	cp "$DC/data2.ndjson" t
+	ts-diff --key acct_id --shard 0/2 --report k0 s t > /dev/null || :
+	ts-diff --key acct_id --ignore name --shard 1/2 --report i1 s t > /dev/null || :
+	ts-diff --key acct_id --abs-tol 0.0001 --shard 1/2 --report a1 s t > /dev/null || :
+	run -2 --separate-stderr ts-diff --merge-reports k0 i1
+	run -2 --separate-stderr ts-diff --merge-reports k0 a1
 }
 
 # bats test_tags=slow
