@@ -1243,18 +1243,25 @@ $(cat one.report)"
 	run -2 --separate-stderr ts-diff --merge-reports k0 a1
 }
 
+# 1M records a side (44 MB each): in memory the run takes ~120 MB; at
+# --memory 8M it spills and stays under 64 MB, with the same bytes.
 # bats test_tags=slow
-@test "spill: 200000 records a side at --memory 1M equal the in-memory run" {
-	awk 'BEGIN { for (i = 1; i <= 200000; i++) printf "{\"id\":%d,\"v\":%d,\"s\":\"value %d\"}\n", i, i, i }' > s
-	awk 'BEGIN { for (i = 200000; i >= 3; i--) printf "{\"id\":%d,\"v\":%d,\"s\":\"value %d\"}\n", i, (i % 1000 ? i : -i), i }' > t
-	# missing 1, 2; changed the 200 multiples of 1000
+@test "spill: 1M records a side at --memory 8M, the in-memory run's bytes in bounded memory" {
+	[ -x /usr/bin/time ] || skip "/usr/bin/time is not installed"
+	awk 'BEGIN { for (i = 1; i <= 1000000; i++) printf "{\"id\":%d,\"v\":%d,\"s\":\"value %d\"}\n", i, i, i }' > s
+	awk 'BEGIN { for (i = 1000000; i >= 3; i--) printf "{\"id\":%d,\"v\":%d,\"s\":\"value %d\"}\n", i, (i % 1000 ? i : -i), i }' > t
+	# missing 1, 2; changed the 1000 multiples of 1000 (v negated: max diff 2000000)
 	run -1 --separate-stderr ts-diff --key id s t
-	counts 200000 199998 199798 2 0 200
+	counts 1000000 999998 998998 2 0 1000
+	rep '.fields.v == {"mismatches":1000,"maxDiff":2000000,"nullDiffs":0,"typeChanges":0}'
 	report_line > r1
 	printf '%s\n' "$output" | sort > l1
-	run -1 --separate-stderr ts-diff --key id --memory 1M s t
+	run -1 --separate-stderr /usr/bin/time -f 'rss_kb=%M' ts-diff --key id --memory 8M s t
 	report_line > r2
 	printf '%s\n' "$output" | sort > l2
 	cmp r1 r2
 	cmp l1 l2
+	local rss
+	rss=$(sed -n 's/^rss_kb=//p' <<< "$stderr")
+	[ -n "$rss" ] && [ "$rss" -lt 65536 ] || fail "RSS ${rss} KB at --memory 8M"
 }
