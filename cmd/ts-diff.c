@@ -128,6 +128,7 @@ struct report {
 	int columns_overflow;
 	char *shard;            /* "I/N" or NULL */
 	char *keydesc;          /* the key paths, JSON array text, or "null" */
+	char *optdesc;          /* the options that change equality, a JSON object */
 };
 
 struct df {
@@ -196,6 +197,8 @@ static int add_paths(struct ts_jpath *out, size_t *n, const char *arg, const cha
 {
 	const char *p = arg;
 
+	if (!*arg)
+		return ts_usage_error(&cmd, "%s: an empty path", opt), -1;
 	while (*p) {
 		const char *q = p;
 		int quoted = 0;
@@ -225,6 +228,30 @@ static int add_paths(struct ts_jpath *out, size_t *n, const char *arg, const cha
 	return 0;
 }
 
+/* 12, 0.5, .5, 1e-3: digits, a point, an exponent; no sign, hex, inf. */
+static int plain_decimal(const char *s)
+{
+	int digits = 0;
+
+	while (*s >= '0' && *s <= '9')
+		s++, digits++;
+	if (*s == '.')
+		for (s++; *s >= '0' && *s <= '9'; s++)
+			digits++;
+	if (!digits)
+		return 0;
+	if (*s == 'e' || *s == 'E') {
+		s++;
+		if (*s == '+' || *s == '-')
+			s++;
+		if (!(*s >= '0' && *s <= '9'))
+			return 0;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	}
+	return *s == '\0';
+}
+
 static int parse_tol(struct df *x, const char *arg, int rel)
 {
 	const char *eq = strrchr(arg, '=');
@@ -234,15 +261,15 @@ static int parse_tol(struct df *x, const char *arg, int rel)
 
 	errno = 0;
 	v = strtod(num, &end);
-	if (!*num || *end || errno || !(v >= 0) || isinf(v))
-		return ts_usage_error(&cmd, "--%s: '%s' is not a number of 0 or more", rel ? "rel-tol" : "abs-tol",
-				      num), -1;
+	if (!*num || *end || errno || !(v >= 0) || isinf(v) || !plain_decimal(num))
+		return ts_usage_error(&cmd, "--%s: '%s' is not a decimal number of 0 or more",
+				      rel ? "rel-tol" : "abs-tol", num), -1;
 	x->have_tol = 1;
 	if (!eq) {
 		if (rel)
-			x->o.rel = v;
+			x->o.rel = v, x->o.rel_text = num;
 		else
-			x->o.abs = v;
+			x->o.abs = v, x->o.abs_text = num;
 		return 0;
 	}
 	if (x->o.ntol == MAX_PATHS)
@@ -259,9 +286,9 @@ static int parse_tol(struct df *x, const char *arg, int rel)
 	}
 	free(path);
 	if (rel)
-		t->rel = v, t->has_rel = 1;
+		t->rel = v, t->rel_text = num, t->has_rel = 1;
 	else
-		t->abs = v, t->has_abs = 1;
+		t->abs = v, t->abs_text = num, t->has_abs = 1;
 	x->o.ntol++;
 	return 0;
 }
@@ -551,6 +578,8 @@ static void report_line(struct report *r, struct ts_buf *b)
 		ts_buf_addf(b, ",\"shard\":\"%s\"", r->shard);
 	ts_buf_addstr(b, ",\"key\":");
 	ts_buf_addstr(b, r->keydesc);
+	ts_buf_addstr(b, ",\"options\":");
+	ts_buf_addstr(b, r->optdesc ? r->optdesc : "{}");
 	ts_buf_addstr(b, ",\"source\":");
 	put_u64(b, r->source);
 	ts_buf_addstr(b, ",\"target\":");
@@ -1841,17 +1870,29 @@ static int merge_one(struct df *x, json_t *o, const char *path, uint64_t line, u
 	int bad = 0;
 	json_t *v;
 	char *kd = json_dumps(json_object_get(o, "key"), JSON_COMPACT | JSON_ENCODE_ANY);
+	json_t *ov = json_object_get(o, "options");
+	char *od = json_is_object(ov) ? json_dumps(ov, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 
+	if (!kd || !od) {
+		free(kd);
+		free(od);
+		return ts_error("%s:%llu: not a ts-diff report line", path, (unsigned long long)line);
+	}
 	if (*first) {
 		free(r->keydesc);
-		r->keydesc = kd ? kd : strdup("null");
+		free(r->optdesc);
+		r->keydesc = kd;
+		r->optdesc = od;
 		*first = 0;
-	} else if (!kd || strcmp(kd, r->keydesc)) {
+	} else if (strcmp(kd, r->keydesc) || strcmp(od, r->optdesc)) {
+		int key = strcmp(kd, r->keydesc) != 0;
 		free(kd);
-		return ts_error("%s:%llu: a report of another key than the first", path,
-				(unsigned long long)line);
+		free(od);
+		return ts_error("%s:%llu: a report of another %s than the first", path,
+				(unsigned long long)line, key ? "key" : "comparison (other options)");
 	} else {
 		free(kd);
+		free(od);
 	}
 	r->source += jint(o, "source", &bad);
 	r->target += jint(o, "target", &bad);
@@ -1995,6 +2036,58 @@ static void finish_report(struct df *x)
 	}
 }
 
+static void put_paths(struct ts_buf *b, const char *name, const struct ts_jpath *p, size_t n, int *first)
+{
+	if (!n)
+		return;
+	ts_buf_addf(b, "%s\"%s\":[", *first ? "" : ",", name);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			ts_buf_addch(b, ',');
+		put_str(b, p[i].text, strlen(p[i].text));
+	}
+	ts_buf_addch(b, ']');
+	*first = 0;
+}
+
+/* The options that change what is equal, as a JSON object (only those
+ * given, in a fixed order): reports merge only when these agree. */
+static char *opt_desc(const struct df *x)
+{
+	const struct ts_diff_opts *o = &x->o;
+	struct ts_buf b;
+	int first = 1;
+
+	ts_buf_init(&b, 0);
+	ts_buf_addch(&b, '{');
+	put_paths(&b, "ignore", o->ignore, o->nignore, &first);
+	put_paths(&b, "only", o->only, o->nonly, &first);
+	if (o->abs_text)
+		ts_buf_addf(&b, "%s\"absTol\":\"%s\"", first ? "" : ",", o->abs_text), first = 0;
+	if (o->rel_text)
+		ts_buf_addf(&b, "%s\"relTol\":\"%s\"", first ? "" : ",", o->rel_text), first = 0;
+	if (o->ntol) {
+		ts_buf_addf(&b, "%s\"fieldTol\":[", first ? "" : ",");
+		for (size_t i = 0; i < o->ntol; i++) {
+			const struct ts_diff_tol *t = &o->tol[i];
+			ts_buf_addf(&b, "%s[", i ? "," : "");
+			put_str(&b, t->path.text, strlen(t->path.text));
+			ts_buf_addf(&b, ",\"%s\",\"%s\"]", t->has_abs ? "abs" : "rel",
+				    t->has_abs ? t->abs_text : t->rel_text);
+		}
+		ts_buf_addch(&b, ']');
+		first = 0;
+	}
+	static const char *const flag[] = {"ignoreCase", "trim", "arrayOrderIgnore", "nullEqualsMissing",
+					   "coerceNumbers"};
+	int on[] = {o->fold, o->trim, o->unordered, o->null_missing, o->coerce};
+	for (size_t i = 0; i < sizeof(on) / sizeof(on[0]); i++)
+		if (on[i])
+			ts_buf_addf(&b, "%s\"%s\":true", first ? "" : ",", flag[i]), first = 0;
+	ts_buf_addch(&b, '}');
+	return ts_buf_detach(&b, NULL);
+}
+
 static char *key_desc(const struct df *x)
 {
 	struct ts_buf b;
@@ -2046,6 +2139,7 @@ int main(int argc, char **argv)
 	x.missout = &x.miss;
 	ts_buf_init(&x.wtmp, 0);
 	x.rep.keydesc = key_desc(&x);
+	x.rep.optdesc = opt_desc(&x);
 
 	if (x.merge_reports) {
 		if (argc - first < 1)
@@ -2093,9 +2187,25 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	/* both datasets must be there before anything is compared: half a
+	 * comparison (everything "missing") says nothing true */
 	struct stat st;
-	if (strcmp(argv[first], "-") && stat(argv[first], &st) == 0 && S_ISREG(st.st_mode))
-		x.src_size = (uint64_t)st.st_size;
+	for (int side = 0; side < 2; side++) {
+		const char *path = argv[first + side];
+		int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : -2;
+		if (fd == -1 || (fd >= 0 && (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)))) {
+			ts_error("cannot read %s '%s': %s", side ? "target" : "source", path,
+				 fd == -1 ? strerror(errno) : "Is a directory");
+			if (fd >= 0)
+				close(fd);
+			return 2;
+		}
+		if (fd >= 0) {
+			if (!side && S_ISREG(st.st_mode))
+				x.src_size = (uint64_t)st.st_size;
+			close(fd);
+		}
+	}
 	ts_input_init(&x.in, &x.run);
 	x.in.rd.scan = ts_json_scan_keys_hook;
 	x.in.rd.scan_ctx = &x.idx;

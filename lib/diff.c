@@ -52,6 +52,13 @@ void ts_diff_init(struct ts_diff *d, const struct ts_diff_opts *o)
 	d->o = o;
 	d->plain = !o->nignore && !o->nonly && !o->ntol && o->abs == 0 && o->rel == 0 &&
 		   !o->fold && !o->trim && !o->unordered && !o->null_missing && !o->coerce;
+	for (size_t i = 0; i < o->nignore + o->nonly + o->ntol; i++) {
+		const struct ts_jpath *jp = i < o->nignore ? &o->ignore[i]
+					    : i < o->nignore + o->nonly ? &o->only[i - o->nignore]
+					    : &o->tol[i - o->nignore - o->nonly].path;
+		for (size_t k = 0; k < jp->n; k++)
+			d->neg_index |= jp->steps[k].kind == TS_JP_INDEX && jp->steps[k].index < 0;
+	}
 	ts_buf_init(&d->paths, 0);
 	ts_buf_init(&d->path, 0);
 	ts_buf_init(&d->tmp, 0);
@@ -144,7 +151,10 @@ static int relation(const struct ts_jpath *jp, const struct ts_jpath_step *st, s
 		if (o->kind == TS_JP_KEY &&
 		    (o->keylen != w->keylen || memcmp(o->key, w->key, o->keylen) != 0))
 			return 0;
-		if (o->kind == TS_JP_INDEX && o->index != w->index)
+		/* a negative index counts from the end of the array walked (its
+		 * length is kept in the step's keylen) */
+		if (o->kind == TS_JP_INDEX &&
+		    o->index != w->index && !(o->index < 0 && (long)w->keylen + o->index == w->index))
 			return 0;
 	}
 	return jp->n <= depth ? 2 : 1;
@@ -329,7 +339,7 @@ static int memcmp_key(const void *x, const void *y)
 }
 
 /* The members of object v sorted by decoded key, one per key (the last
- * one); with null_missing, null members are left out.  -1 out of memory. */
+ * one).  -1 out of memory. */
 static int members(struct ts_diff *d, struct ts_span v, struct mem **out, size_t *n)
 {
 	struct ts_json_iter it;
@@ -344,8 +354,6 @@ static int members(struct ts_diff *d, struct ts_span v, struct mem **out, size_t
 		return -1;
 	ts_json_iter_init(&it, v);
 	while (ts_json_obj_next(&it, &k, &val)) {
-		if (d->o->null_missing && val.n == 4 && val.p[0] == 'n')
-			continue;
 		m[i].v = val;
 		m[i].pos = i;
 		if (!ts_json_str_has_escape(k)) {
@@ -427,11 +435,30 @@ static int cmp_object(struct ts_diff *d, struct ts_span a, struct ts_span b)
 	return 0;
 }
 
+/* The number of elements of an array, for option paths with a negative
+ * index (counted only when there are such). */
+static size_t arr_len(const struct ts_diff *d, struct ts_span v)
+{
+	struct ts_json_iter it;
+	struct ts_span e;
+	size_t n = 0;
+
+	if (!d->neg_index || !v.n)
+		return 0;
+	ts_json_iter_init(&it, v);
+	while (ts_json_arr_next(&it, &e))
+		n++;
+	return n;
+}
+
 static int cmp_array(struct ts_diff *d, struct ts_span a, struct ts_span b)
 {
 	struct ts_json_iter ia, ib;
 	struct ts_span va, vb;
 	long i = 0;
+	/* [-1] is the source's last element (the target's when the source
+	 * has no array there) */
+	size_t len = a.n ? arr_len(d, a) : arr_len(d, b);
 
 	if (a.n)
 		ts_json_iter_init(&ia, a);
@@ -441,7 +468,7 @@ static int cmp_array(struct ts_diff *d, struct ts_span a, struct ts_span b)
 		int ha = a.n && ts_json_arr_next(&ia, &va), hb = b.n && ts_json_arr_next(&ib, &vb);
 		if (!ha && !hb)
 			return 0;
-		if (push(d, TS_JP_INDEX, NULL, 0, i) < 0)
+		if (push(d, TS_JP_INDEX, NULL, len, i) < 0)
 			return -1;
 		int rc = cmp_value(d, ha ? va : MISSING, hb ? vb : MISSING);
 		d->depth--;
@@ -450,22 +477,224 @@ static int cmp_array(struct ts_diff *d, struct ts_span a, struct ts_span b)
 	}
 }
 
+/* ---- exact decimal tolerance ---------------------------------------------------- */
+
+/* A decimal: digits d[0..n) (most significant first, no leading or
+ * trailing zeros; n == 0 is zero) times 10^e. */
+struct bd {
+	unsigned char *d;
+	size_t n;
+	long e;
+	int neg;
+};
+
+#define BD_MAX_DIGITS 2000 /* wider than this: the double decision stands */
+
+static int bd_parse(struct bd *x, const char *p, size_t len)
+{
+	const char *end = p + len;
+	long frac = 0, ex = 0;
+	int in_frac = 0;
+
+	memset(x, 0, sizeof(*x));
+	if (!(x->d = malloc(len + 1)))
+		return -1;
+	if (p < end && (*p == '-' || *p == '+'))
+		x->neg = *p++ == '-';
+	for (; p < end; p++) {
+		if (*p == '.') {
+			in_frac = 1;
+		} else if (*p >= '0' && *p <= '9') {
+			if (x->n || *p != '0')
+				x->d[x->n++] = (unsigned char)(*p - '0');
+			frac += in_frac;
+		} else if (*p == 'e' || *p == 'E') {
+			char *q;
+			errno = 0;
+			ex = strtol(p + 1, &q, 10);
+			if (errno || ex > 100000 || ex < -100000)
+				return -1;
+			break;
+		}
+	}
+	x->e = ex - frac;
+	while (x->n && !x->d[x->n - 1])
+		x->n--, x->e++;
+	if (!x->n)
+		x->neg = 0;
+	return 0;
+}
+
+/* Both to the smaller exponent (*e): digit strings of one length (*n),
+ * with a digit to spare for a carry. */
+static int bd_align(const struct bd *x, const struct bd *y, unsigned char **a, unsigned char **b,
+		    size_t *n, long *e)
+{
+	*a = *b = NULL;
+	*e = x->n && y->n ? (x->e < y->e ? x->e : y->e) : x->n ? x->e : y->e;
+	if ((x->n && x->e - *e > BD_MAX_DIGITS) || (y->n && y->e - *e > BD_MAX_DIGITS))
+		return -1;
+	size_t la = x->n ? x->n + (size_t)(x->e - *e) : 0, lb = y->n ? y->n + (size_t)(y->e - *e) : 0;
+	size_t m = (la > lb ? la : lb) + 1;
+
+	if (m > 4 * BD_MAX_DIGITS)
+		return -1;
+	*a = calloc(m, 1);
+	*b = calloc(m, 1);
+	if (!*a || !*b)
+		return -1;
+	/* right-aligned at the common exponent: (*a)[m - 1] is 10^e */
+	if (x->n)
+		memcpy(*a + m - la, x->d, x->n);
+	if (y->n)
+		memcpy(*b + m - lb, y->d, y->n);
+	*n = m;
+	return 0;
+}
+
+static int mag_cmp(const unsigned char *a, const unsigned char *b, size_t n)
+{
+	return memcmp(a, b, n);
+}
+
+/* a = a + b, or a = a - b (a >= b), digit strings of n digits. */
+static void mag_addsub(unsigned char *a, const unsigned char *b, size_t n, int sub)
+{
+	int carry = 0;
+
+	for (size_t i = n; i-- > 0;) {
+		int v = sub ? a[i] - b[i] - carry : a[i] + b[i] + carry;
+		carry = sub ? v < 0 : v > 9;
+		a[i] = (unsigned char)(sub ? (v < 0 ? v + 10 : v) : (v > 9 ? v - 10 : v));
+	}
+}
+
+/* From aligned digits at exponent e back to a struct bd. */
+static void bd_from(struct bd *r, unsigned char *dig, size_t n, long e)
+{
+	size_t i = 0;
+
+	while (i < n && !dig[i])
+		i++;
+	memmove(dig, dig + i, n - i);
+	free(r->d);
+	r->d = dig;
+	r->n = n - i;
+	r->e = e;
+	r->neg = 0;
+	while (r->n && !r->d[r->n - 1])
+		r->n--, r->e++;
+}
+
+/* |x| + |y| or ||x| - |y||, exactly.  -1 when too wide. */
+static int bd_addsub(struct bd *r, const struct bd *x, const struct bd *y, int sub)
+{
+	unsigned char *a, *b;
+	size_t n;
+	long e;
+
+	if (bd_align(x, y, &a, &b, &n, &e) < 0) {
+		free(a);
+		free(b);
+		return -1;
+	}
+	if (sub && mag_cmp(a, b, n) < 0) {
+		unsigned char *t = a;
+		a = b;
+		b = t;
+	}
+	mag_addsub(a, b, n, sub);
+	free(b);
+	bd_from(r, a, n, e);
+	return 0;
+}
+
+static int bd_mul(struct bd *r, const struct bd *x, const struct bd *y)
+{
+	size_t n = x->n + y->n + 1; /* acc[k] weighs 10^(n - 1 - k) */
+	unsigned *acc;
+	unsigned char *dig;
+
+	if (n > 4 * BD_MAX_DIGITS || !(acc = calloc(n, sizeof(*acc))))
+		return -1;
+	for (size_t i = 0; i < x->n; i++)
+		for (size_t j = 0; j < y->n; j++)
+			acc[i + j + 2] += (unsigned)x->d[i] * y->d[j];
+	for (size_t k = n; k-- > 1;) {
+		acc[k - 1] += acc[k] / 10;
+		acc[k] %= 10;
+	}
+	if (!(dig = malloc(n))) {
+		free(acc);
+		return -1;
+	}
+	for (size_t k = 0; k < n; k++)
+		dig[k] = (unsigned char)acc[k];
+	free(acc);
+	bd_from(r, dig, n, x->e + y->e);
+	return 0;
+}
+
+static int bd_le(const struct bd *x, const struct bd *y, int *le)
+{
+	unsigned char *a, *b;
+	size_t n;
+	long e;
+
+	if (bd_align(x, y, &a, &b, &n, &e) < 0) {
+		free(a);
+		free(b);
+		return -1;
+	}
+	*le = mag_cmp(a, b, n) <= 0;
+	free(a);
+	free(b);
+	return 0;
+}
+
+/* Is |a - b| <= abs + rel * |b|, exactly, for the decimal texts?  1, 0, or
+ * -1 when the numbers are too far apart in scale to say exactly. */
+static int within_exact(struct ts_span a, struct ts_span b, const char *abs, const char *rel)
+{
+	struct bd x = {0}, y = {0}, ta = {0}, tr = {0}, d = {0}, t = {0}, p = {0};
+	int le = -1;
+
+	if (bd_parse(&x, a.p, a.n) < 0 || bd_parse(&y, b.p, b.n) < 0 ||
+	    bd_parse(&ta, abs, strlen(abs)) < 0 || bd_parse(&tr, rel, strlen(rel)) < 0)
+		goto out;
+	if (bd_addsub(&d, &x, &y, x.neg == y.neg) < 0 || bd_mul(&p, &tr, &y) < 0 ||
+	    bd_addsub(&t, &ta, &p, 0) < 0 || bd_le(&d, &t, &le) < 0)
+		le = -1;
+out:
+	free(x.d);
+	free(y.d);
+	free(ta.d);
+	free(tr.d);
+	free(d.d);
+	free(t.d);
+	free(p.d);
+	return le;
+}
+
 /* The tolerance for the number at the walked path. */
-static void tolerance(const struct ts_diff *d, double *abs, double *rel)
+static void tolerance(const struct ts_diff *d, double *abs, double *rel, const char **abs_text,
+		      const char **rel_text)
 {
 	const struct ts_diff_opts *o = d->o;
 	int ha = 0, hr = 0;
 
 	*abs = o->abs;
 	*rel = o->rel;
+	*abs_text = o->abs_text ? o->abs_text : "0";
+	*rel_text = o->rel_text ? o->rel_text : "0";
 	for (size_t i = o->ntol; i-- > 0 && !(ha && hr);) {
 		const struct ts_diff_tol *t = &o->tol[i];
 		if (relation(&t->path, d->stack, d->depth) != 2)
 			continue;
 		if (t->has_abs && !ha)
-			*abs = t->abs, ha = 1;
+			*abs = t->abs, *abs_text = t->abs_text, ha = 1;
 		if (t->has_rel && !hr)
-			*rel = t->rel, hr = 1;
+			*rel = t->rel, *rel_text = t->rel_text, hr = 1;
 	}
 }
 
@@ -473,6 +702,7 @@ static int cmp_value(struct ts_diff *d, struct ts_span a, struct ts_span b)
 {
 	int sc = d->depth ? scope(d) : (d->o->nonly ? 1 : 2);
 	enum ts_vtype ta, tb;
+	const struct ts_span oa = a, ob = b; /* as read: what a difference shows */
 
 	if (sc == 0)
 		return 0;
@@ -506,7 +736,7 @@ static int cmp_value(struct ts_diff *d, struct ts_span a, struct ts_span b)
 	if (ta == TS_VT_MISSING || tb == TS_VT_MISSING || ta == TS_VT_NULL || tb == TS_VT_NULL) {
 		if (ta == tb)
 			return 0;
-		return note(d, a, b, TS_DIFF_NULL, 0, 0);
+		return note(d, oa, ob, TS_DIFF_NULL, 0, 0);
 	}
 	if (ta == TS_VT_OBJECT && tb == TS_VT_OBJECT)
 		return cmp_object(d, a, b);
@@ -524,39 +754,48 @@ static int cmp_value(struct ts_diff *d, struct ts_span a, struct ts_span b)
 		ts_buf_release(&cb);
 		if (rc < 0)
 			return -1;
-		return eq ? 0 : note(d, a, b, TS_DIFF_VALUE, 0, 0);
+		return eq ? 0 : note(d, oa, ob, TS_DIFF_VALUE, 0, 0);
 	}
 	if (ta != tb)
-		return note(d, a, b, TS_DIFF_TYPE, 0, 0);
+		return note(d, oa, ob, TS_DIFF_TYPE, 0, 0);
 	if (ta == TS_VT_NUMBER) {
 		double x, y, abs, rel, delta;
 		if (ts_value_cmp(a, b) == 0)
 			return 0;
+		const char *abs_text, *rel_text;
 		ts_value_number(a, &x);
 		ts_value_number(b, &y);
 		delta = fabs(x - y);
-		tolerance(d, &abs, &rel);
-		if ((abs > 0 || rel > 0) && delta <= abs + rel * fabs(y))
-			return 0;
-		return note(d, a, b, TS_DIFF_VALUE, 1, delta);
+		tolerance(d, &abs, &rel, &abs_text, &rel_text);
+		if (abs > 0 || rel > 0) {
+			/* decided on the exact decimals (100.01 and 100 are within
+			 * 0.01, though not as doubles), on doubles when the two are
+			 * too far apart in scale for that */
+			int w = within_exact(a, b, abs_text, rel_text);
+			if (w < 0)
+				w = delta <= abs + rel * fabs(y);
+			if (w)
+				return 0;
+		}
+		return note(d, oa, ob, TS_DIFF_VALUE, 1, delta);
 	}
 	if (ta == TS_VT_STRING) {
 		struct ts_span sa, sb;
 		if (!d->o->fold && !d->o->trim) {
 			if (ts_value_equal(a, b))
 				return 0;
-			return note(d, a, b, TS_DIFF_VALUE, 0, 0);
+			return note(d, oa, ob, TS_DIFF_VALUE, 0, 0);
 		}
 		if (str_view(d, a, &sa) < 0 || str_view(d, b, &sb) < 0)
 			return -1;
 		if (sa.n == sb.n && !memcmp(sa.p, sb.p, sa.n))
 			return 0;
-		return note(d, a, b, TS_DIFF_VALUE, 0, 0);
+		return note(d, oa, ob, TS_DIFF_VALUE, 0, 0);
 	}
 	/* booleans */
 	if (a.n == b.n && !memcmp(a.p, b.p, a.n))
 		return 0;
-	return note(d, a, b, TS_DIFF_VALUE, 0, 0);
+	return note(d, oa, ob, TS_DIFF_VALUE, 0, 0);
 }
 
 long ts_diff_compare(struct ts_diff *d, struct ts_span a, struct ts_span b)
@@ -657,12 +896,14 @@ static int canon_array(struct ts_diff *d, struct ts_buf *out, struct ts_span v)
 	long i = 0;
 	int rc = 0;
 
+	size_t len = arr_len(d, v);
+
 	ts_buf_init(&tmp, 0);
 	ts_json_iter_init(&it, v);
 	while (!rc && ts_json_arr_next(&it, &e)) {
 		size_t off = tmp.len;
 		int wrote = 0;
-		if (push(d, TS_JP_INDEX, NULL, 0, i++) < 0) {
+		if (push(d, TS_JP_INDEX, NULL, len, i++) < 0) {
 			rc = -1;
 			break;
 		}

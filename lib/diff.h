@@ -9,8 +9,10 @@
  *   ignore     paths not compared (a path and everything under it)
  *   only       compare only under these paths
  *   tolerance  two numbers a (source) and b (target) are equal when
- *              |a - b| <= abs + rel * |b|, computed in doubles; per path
- *              (the last matching one given) or for every number
+ *              |a - b| <= abs + rel * |b|, computed exactly on the decimals
+ *              (in doubles when they are more than 2000 digits apart in
+ *              scale); per path (the last matching one given) or for
+ *              every number
  *   fold       strings compare case-insensitively: each code point through
  *              towlower() (the program sets a UTF-8 LC_CTYPE; in a plain C
  *              locale only ASCII folds)
@@ -49,6 +51,8 @@
 struct ts_diff_tol {
 	struct ts_jpath path; /* no steps: every number */
 	double abs, rel;
+	const char *abs_text, *rel_text; /* the same as decimal text (the test
+					  * is exact on decimals) */
 	int has_abs, has_rel;
 };
 
@@ -60,6 +64,7 @@ struct ts_diff_opts {
 	struct ts_diff_tol *tol; /* in the order given: the last match wins */
 	size_t ntol;
 	double abs, rel;         /* for every number without a path of its own */
+	const char *abs_text, *rel_text; /* the same as decimal text; NULL: "0" */
 	int fold, trim, unordered, null_missing, coerce;
 };
 
@@ -81,6 +86,7 @@ struct ts_diff_item {
 struct ts_diff {
 	const struct ts_diff_opts *o;
 	int plain;                 /* no option changes equality */
+	int neg_index;             /* an option path has a negative index */
 	struct ts_diff_item *items; /* the differences of the last compare */
 	size_t nitems, cap;
 	struct ts_buf paths;       /* their paths, back to back */
