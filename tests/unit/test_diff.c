@@ -62,15 +62,28 @@ static void fx_only(struct fx *f, const char *p)
 	f->by_index |= has_index(&f->only[f->o.nonly++]);
 }
 
-static void fx_tol(struct fx *f, const char *p, int rel, double v)
+/* A tolerance as the program has it: the number and its decimal text. */
+static void fx_tol(struct fx *f, const char *p, int rel, const char *v)
 {
 	struct ts_diff_tol *t = &f->tol[f->o.ntol++];
 
 	parse(&t->path, p);
 	if (rel)
-		t->rel = v, t->has_rel = 1;
+		t->rel = strtod(v, NULL), t->rel_text = v, t->has_rel = 1;
 	else
-		t->abs = v, t->has_abs = 1;
+		t->abs = strtod(v, NULL), t->abs_text = v, t->has_abs = 1;
+}
+
+static void fx_abs(struct fx *f, const char *v)
+{
+	f->o.abs = strtod(v, NULL);
+	f->o.abs_text = v;
+}
+
+static void fx_rel(struct fx *f, const char *v)
+{
+	f->o.rel = strtod(v, NULL);
+	f->o.rel_text = v;
 }
 
 static void fx_release(struct fx *f)
@@ -448,7 +461,7 @@ static void test_tolerance(void)
 	/* absolute: |a - b| <= abs (values exact in binary, so the boundary
 	 * is the boundary) */
 	fx_init(&f);
-	f.o.abs = 0.5;
+	fx_abs(&f, "0.5");
 	EXPECT(&f, "{\"v\":1}", "{\"v\":1.5}", "");
 	EXPECT(&f, "{\"v\":1.5}", "{\"v\":1}", "");
 	EXPECT(&f, "{\"v\":-1}", "{\"v\":-0.5}", "");
@@ -463,7 +476,7 @@ static void test_tolerance(void)
 
 	/* relative to the target: |a - b| <= rel * |b| */
 	fx_init(&f);
-	f.o.rel = 0.25;
+	fx_rel(&f, "0.25");
 	EXPECT(&f, "{\"v\":5}", "{\"v\":4}", "");
 	EXPECT(&f, "{\"v\":3}", "{\"v\":4}", "");
 	EXPECT(&f, "{\"v\":-5}", "{\"v\":-4}", "");
@@ -475,8 +488,8 @@ static void test_tolerance(void)
 
 	/* both: abs + rel * |b| */
 	fx_init(&f);
-	f.o.abs = 1;
-	f.o.rel = 0.25;
+	fx_abs(&f, "1");
+	fx_rel(&f, "0.25");
 	EXPECT(&f, "{\"v\":6}", "{\"v\":4}", "");
 	EXPECT(&f, "{\"v\":2}", "{\"v\":4}", "");
 	EXPECT(&f, "{\"v\":6.001}", "{\"v\":4}", "v:V");
@@ -485,13 +498,13 @@ static void test_tolerance(void)
 	/* per path: its own overrides the global one, the last given wins, a
 	 * path covers what is under it, [] any element */
 	fx_init(&f);
-	f.o.abs = 0.5;
-	fx_tol(&f, "p", 0, 2);
-	fx_tol(&f, "q", 0, 0);
-	fx_tol(&f, "r", 0, 3);
-	fx_tol(&f, "r", 0, 0.25);
-	fx_tol(&f, "items[].price", 0, 10);
-	fx_tol(&f, "s", 1, 0.5);
+	fx_abs(&f, "0.5");
+	fx_tol(&f, "p", 0, "2");
+	fx_tol(&f, "q", 0, "0");
+	fx_tol(&f, "r", 0, "3");
+	fx_tol(&f, "r", 0, "0.25");
+	fx_tol(&f, "items[].price", 0, "10");
+	fx_tol(&f, "s", 1, "0.5");
 	EXPECT(&f, "{\"p\":1,\"o\":1}", "{\"p\":3,\"o\":1.5}", "");
 	EXPECT(&f, "{\"p\":1,\"o\":1}", "{\"p\":3.5,\"o\":2}", "o:V p:V");
 	EXPECT(&f, "{\"q\":1}", "{\"q\":1.25}", "q:V");
@@ -504,6 +517,33 @@ static void test_tolerance(void)
 	/* a path with only rel keeps the global abs: 0.5 + 0.5 * 2 */
 	EXPECT(&f, "{\"s\":3.5}", "{\"s\":2}", "");
 	EXPECT(&f, "{\"s\":3.5001}", "{\"s\":2}", "s:V");
+	fx_release(&f);
+
+	/* decided on the exact decimals, not on doubles: 100.01 is within 0.01
+	 * of 100 (in doubles it is not); digits past a double's precision
+	 * count; the decimal text of the tolerance is what is meant */
+	fx_init(&f);
+	fx_abs(&f, "0.01");
+	fx_tol(&f, "big", 0, "0.5");
+	fx_tol(&f, "r", 1, "0.1");
+	fx_tol(&f, "r", 0, "0");
+	EXPECT(&f, "{\"v\":100.01}", "{\"v\":100}", "");
+	EXPECT(&f, "{\"v\":99.99}", "{\"v\":100}", "");
+	EXPECT(&f, "{\"v\":1.1}", "{\"v\":1.09}", "");
+	EXPECT(&f, "{\"v\":100.0100000000000000000001}", "{\"v\":100}", "v:V");
+	EXPECT(&f, "{\"v\":-0.005}", "{\"v\":0.005}", "");
+	EXPECT(&f, "{\"v\":-0.005}", "{\"v\":0.00500000000000000001}", "v:V");
+	EXPECT(&f, "{\"big\":12345678901234567890.5}", "{\"big\":12345678901234567890}", "");
+	EXPECT(&f, "{\"big\":12345678901234567891}", "{\"big\":12345678901234567890}", "big:V");
+	EXPECT(&f, "{\"big\":1e30}", "{\"big\":1000000000000000000000000000000.5}", "");
+	EXPECT(&f, "{\"r\":110}", "{\"r\":100}", "");
+	EXPECT(&f, "{\"r\":88}", "{\"r\":80}", "");
+	EXPECT(&f, "{\"r\":110.000000000000000000001}", "{\"r\":100}", "r:V");
+	EXPECT(&f, "{\"r\":-1.1e-300}", "{\"r\":-1e-300}", "");
+	EXPECT(&f, "{\"r\":-1.11e-300}", "{\"r\":-1e-300}", "r:V");
+	/* far apart in scale: still not within */
+	EXPECT(&f, "{\"v\":1e3000}", "{\"v\":1}", "v:V");
+	EXPECT(&f, "{\"v\":1e-3000}", "{\"v\":0}", "");
 	fx_release(&f);
 }
 
@@ -660,7 +700,7 @@ static void test_coerce(void)
 	/* with a tolerance */
 	fx_init(&f);
 	f.o.coerce = 1;
-	f.o.abs = 0.5;
+	fx_abs(&f, "0.5");
 	EXPECT(&f, "{\"a\":\"1.5\"}", "{\"a\":1}", "");
 	EXPECT(&f, "{\"a\":\"1.75\"}", "{\"a\":1}", "a:V");
 	fx_release(&f);
