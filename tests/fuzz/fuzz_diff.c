@@ -16,11 +16,12 @@
  * tolerance, a and b differ as b and a do (the same paths, the same kinds)
  * and equal canonical forms <=> no difference; with it, canonical forms
  * equal => no difference, and no numeric difference is within the
- * tolerance (where doubles can tell: the test is exact on the decimals).  Every difference has a path jpath.h reads, values that are
- * JSON as read on its own side, and a kind its values bear out.  And an oracle of its own
- * (rewrite(), below) applies every option but --only to each value: the
- * canonical form is value.h's of what it leaves, and without tolerance
- * equal under the options is value.h's equal of what it leaves.
+ * tolerance (where doubles can tell: the test is exact on the decimals).
+ * Every difference has a path jpath.h reads, values that are JSON as read
+ * on its own side, and a kind its values bear out.  And an oracle of its
+ * own (rewrite(), below) applies every option but --only to each value:
+ * the canonical form is value.h's of what it leaves, and without
+ * tolerance equal under the options is value.h's equal of what it leaves.
  */
 #include <locale.h>
 #include <math.h>

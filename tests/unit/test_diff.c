@@ -410,6 +410,19 @@ static void test_ignore(void)
 	EXPECT(&f, "{\"a\":[1]}", "{\"a\":[]}", "");
 	fx_release(&f);
 
+	/* a negative index counts from the end */
+	fx_init(&f);
+	fx_ignore(&f, "a[-1]");
+	fx_ignore(&f, "b[-2].x");
+	EXPECT(&f, "{\"a\":[1,2]}", "{\"a\":[1,3]}", "");
+	EXPECT(&f, "{\"a\":[1,2]}", "{\"a\":[0,3]}", "a[0]:V");
+	EXPECT(&f, "{\"a\":[]}", "{\"a\":[]}", "");
+	EXPECT(&f, "{\"b\":[{\"x\":1,\"y\":1},{\"x\":1}]}", "{\"b\":[{\"x\":2,\"y\":1},{\"x\":1}]}", "");
+	EXPECT(&f, "{\"b\":[{\"x\":1,\"y\":1},{\"x\":1}]}", "{\"b\":[{\"x\":1,\"y\":2},{\"x\":2}]}",
+	       "b[0].y:V b[1].x:V");
+	CANON(&f, "{\"a\":[1,2,3],\"b\":[{\"x\":1},{\"x\":2}]}", "{\"a\":[1,2],\"b\":[{},{\"x\":2}]}");
+	fx_release(&f);
+
 	/* the whole record */
 	fx_init(&f);
 	fx_ignore(&f, ".");
@@ -652,6 +665,11 @@ static void test_null_missing(void)
 	EXPECT(&f, "{\"a\":null}", "{\"a\":1}", "a:N");
 	EXPECT(&f, "{\"a\":null}", "{\"a\":{}}", "a:N");
 	CANON(&f, "{\"a\":null,\"b\":[null,{\"c\":null}]}", "{\"b\":[null,{}]}");
+	/* the last of a repeated key wins, and then it is null */
+	EXPECT(&f, "{\"a\":1,\"a\":null}", "{}", "");
+	EXPECT(&f, "{\"a\":1,\"a\":null}", "{\"a\":1}", "a:N");
+	EXPECT(&f, "{\"a\":null,\"a\":1}", "{\"a\":1}", "");
+	CANON(&f, "{\"a\":1,\"a\":null,\"b\":{\"c\":null,\"c\":2}}", "{\"b\":{\"c\":2}}");
 	fx_release(&f);
 }
 
@@ -807,15 +825,6 @@ static void test_pending(void)
 	EXPECT(&f, "{\"a\":[{\"x\":1}]}", "{\"a\":{}}", "a[0].x:N");
 	fx_release(&f);
 
-	/* --null-equals-missing and a repeated key: the last wins, so
-	 * {"a":1,"a":null} has a null a (members() drops nulls before it keeps
-	 * the last of each key) */
-	fx_init(&f);
-	f.o.null_missing = 1;
-	EXPECT(&f, "{\"a\":1,\"a\":null}", "{}", "");
-	EXPECT(&f, "{\"a\":1,\"a\":null}", "{\"a\":1}", "a:N");
-	fx_release(&f);
-
 	/* --ignore-case: towlower() maps U+023A to U+2C65, one byte longer in
 	 * UTF-8; str_view() keeps the original then */
 	fx_init(&f);
@@ -823,12 +832,25 @@ static void test_pending(void)
 	EXPECT(&f, "{\"s\":\"\xc8\xba\"}", "{\"s\":\"\xe2\xb1\xa5\"}", "");
 	fx_release(&f);
 
-	/* a negative index in an option path counts from the end, as jpath.h
-	 * says (relation() compares it with the walked index as it is, so
-	 * --ignore 'a[-1]' ignores nothing) */
+	/* a negative index on arrays of two lengths: [-1] is each side's last
+	 * element (as the canonical form has it), so a[:-1] is compared with
+	 * b[:-1]; cmp_array() takes the source's length for both sides, which
+	 * makes compare(a, b) 0 and compare(b, a) 1 */
 	fx_init(&f);
 	fx_ignore(&f, "a[-1]");
-	EXPECT(&f, "{\"a\":[1,2]}", "{\"a\":[1,3]}", "");
+	EXPECT(&f, "{\"a\":[1,2,3]}", "{\"a\":[1,2]}", "a[1]:N");
+	fx_release(&f);
+
+	/* the exponent of a number is read by strtol() past the number's end
+	 * (bd_parse()): a coerced number in scratch memory is followed by
+	 * what an earlier comparison left there, so "1e0" is read as 1e05
+	 * after a comparison of "1e05" */
+	fx_init(&f);
+	f.o.coerce = 1;
+	fx_abs(&f, "0.5");
+	EXPECT(&f, "{\"v\":\"1e0\"}", "{\"v\":1.25}", "");
+	EXPECT(&f, "{\"v\":\"1e05\"}", "{\"v\":2}", "v:V");
+	EXPECT(&f, "{\"v\":\"1e0\"}", "{\"v\":1.25}", "");
 	fx_release(&f);
 }
 
