@@ -156,6 +156,7 @@ struct df {
 	struct pipe *pipe;        /* two threads: the queue between them */
 	int threads;
 	uint64_t src_size;        /* the source file's size, when known */
+	uint64_t src_added;       /* bytes of source records added to memory */
 	struct ts_buf wtmp;
 	struct ts_json_keys idx; /* the record's members, noted as it is scanned */
 	struct ts_buf key, tmp, line, name;
@@ -915,6 +916,7 @@ static unsigned part_of(const struct df *x, uint64_t fh)
 /* Add a source record (key, hash h) to the part in memory. */
 static int add_source(struct df *x, struct ts_span rec, struct ts_span key, uint64_t h)
 {
+	x->src_added += rec.n + 1;
 	uint32_t head = tab_get(x, key, h), ref = ent_new(x, key, rec);
 	struct ent *e, *hd;
 
@@ -1206,9 +1208,14 @@ static int spill_get(struct ts_buf *buf, struct ts_span *key, struct ts_span *re
  * disk, the records already in memory first. */
 static int start_spill(struct df *x, uint64_t size_hint)
 {
-	/* parts of about a third of the budget each, by the size of the source
-	 * file when it is known */
-	uint64_t want = size_hint ? size_hint * 3 / (x->mem ? x->mem : 1) + 1 : 64;
+	/* as many parts as keep every comparing thread's part in memory
+	 * within its share of the budget, with room to spare: the source's
+	 * size (when it is a file) times what a byte of it has cost in memory
+	 * so far */
+	uint64_t nw = x->threads < 2 ? 1 : (uint64_t)x->threads;
+	double cost = x->src_added ? (double)part_memory(x) / (double)x->src_added : 1.5;
+	uint64_t want = size_hint ? (uint64_t)((double)size_hint * cost * (double)nw * 1.5 / (double)x->mem) + 1
+				  : 64 * nw;
 	if (want < 16)
 		want = 16;
 	if (want > TS_SPILL_MAX_PARTS)
