@@ -157,6 +157,7 @@ struct df {
 	int threads;
 	uint64_t src_size;        /* the source file's size, when known */
 	uint64_t src_added;       /* bytes of source records added to memory */
+	unsigned resident;        /* spilling: parts [0, resident) stay in memory */
 	struct ts_buf wtmp;
 	struct ts_json_keys idx; /* the record's members, noted as it is scanned */
 	struct ts_buf key, tmp, line, name;
@@ -810,9 +811,11 @@ static int tab_put(struct df *x, uint64_t h, uint32_t ref)
 	return 0;
 }
 
+/* Memory the part holds: the blocks in use (those past the current one
+ * are kept for reuse), records outside them, the table. */
 static uint64_t part_memory(const struct df *x)
 {
-	return (uint64_t)x->nblocks * STORE_BLOCK + x->big_bytes + x->cap * 8;
+	return (uint64_t)(x->nblocks ? x->cur_block + 1 : 0) * STORE_BLOCK + x->big_bytes + x->cap * 8;
 }
 
 /* Forget the part in memory; with keep, keep the blocks and the table's
@@ -843,7 +846,7 @@ static void part_reset(struct df *x, int keep)
 
 /* Walk the entries in the order they were made: *ref 0 to start; 0 at the
  * end. */
-static struct ent *ent_next(struct df *x, uint64_t *pos)
+static struct ent *ent_next_ref(struct df *x, uint64_t *pos, uint32_t *ref)
 {
 	for (;;) {
 		size_t blk = *pos / STORE_BLOCK, off = *pos % STORE_BLOCK;
@@ -857,8 +860,15 @@ static struct ent *ent_next(struct df *x, uint64_t *pos)
 		struct ent *e = (struct ent *)(x->blocks[blk] + off);
 		size_t body = e->big ? sizeof(char *) : (size_t)e->keylen + e->len;
 		*pos += (ENT_HDR + body + 7) & ~(size_t)7;
+		if (ref)
+			*ref = (uint32_t)((uint64_t)blk * UNITS_PER_BLOCK + off / 8 + 1);
 		return e;
 	}
+}
+
+static struct ent *ent_next(struct df *x, uint64_t *pos)
+{
+	return ent_next_ref(x, pos, NULL);
 }
 
 /* Trouble that ends the run (exit 2): said once, by whichever thread. */
@@ -914,15 +924,12 @@ static unsigned part_of(const struct df *x, uint64_t fh)
 }
 
 /* Add a source record (key, hash h) to the part in memory. */
-static int add_source(struct df *x, struct ts_span rec, struct ts_span key, uint64_t h)
+/* Chain the source entry ref (key, hash h) after the others of its key. */
+static int link_source(struct df *x, uint32_t ref, struct ts_span key, uint64_t h)
 {
-	x->src_added += rec.n + 1;
-	uint32_t head = tab_get(x, key, h), ref = ent_new(x, key, rec);
-	struct ent *e, *hd;
+	uint32_t head = tab_get(x, key, h);
+	struct ent *e = ent_at(x, ref), *hd;
 
-	if (!ref)
-		return oom(x);
-	e = ent_at(x, ref);
 	if (!head) {
 		if (tab_put(x, h, ref) < 0)
 			return oom(x);
@@ -938,6 +945,16 @@ static int add_source(struct df *x, struct ts_span rec, struct ts_span key, uint
 	if (e->occ > 1)
 		x->rep.dup_source++;
 	return 0;
+}
+
+static int add_source(struct df *x, struct ts_span rec, struct ts_span key, uint64_t h)
+{
+	uint32_t ref = ent_new(x, key, rec);
+
+	x->src_added += rec.n + 1;
+	if (!ref)
+		return oom(x);
+	return link_source(x, ref, key, h);
 }
 
 static void count_diffs(struct df *x)
@@ -1206,6 +1223,58 @@ static int spill_get(struct ts_buf *buf, struct ts_span *key, struct ts_span *re
 
 /* The source has outgrown --memory: from here on both sides go to parts on
  * disk, the records already in memory first. */
+/* Keep in memory only the source records of parts [0, r): the others go
+ * to their parts on disk, the kept ones are moved down over the gaps and
+ * chained again. */
+static int evict(struct df *x, unsigned r)
+{
+	uint64_t rpos = 0;
+	size_t wblk = 0, wused = 0;
+	struct ent *e;
+
+	x->rep.dup_source = 0; /* counted again as records are chained, or parts read */
+	while ((e = ent_next(x, &rpos))) {
+		struct ts_span key = {ent_key(e), e->keylen};
+		uint64_t fh = ts_hash(&ts_hkey_fixed, key.p, key.n);
+		size_t body = e->big ? sizeof(char *) : (size_t)e->keylen + e->len;
+		size_t sz = (ENT_HDR + body + 7) & ~(size_t)7;
+		if (part_of(x, fh) >= r) {
+			if (spill_put(x, x->ss, key, fh, ent_rec(e)) < 0)
+				return -1;
+			continue;
+		}
+		if (wused + sz > STORE_BLOCK) {
+			x->block_fill[wblk] = wused;
+			wblk++;
+			wused = 0;
+		}
+		char *to = x->blocks[wblk] + wused;
+		if (to != (char *)e)
+			memmove(to, e, sz);
+		wused += sz;
+	}
+	x->cur_block = wblk;
+	x->block_used = wused;
+	/* the table and the chains again, over the moved entries */
+	if (x->cap)
+		memset(x->slots, 0, x->cap * 8);
+	x->count = 0;
+	rpos = 0;
+	uint32_t ref;
+	while ((e = ent_next_ref(x, &rpos, &ref))) {
+		struct ts_span key = {ent_key(e), e->keylen};
+		e->next = e->occ = e->cursor = e->last = e->scount = e->tcount = 0;
+		if (link_source(x, ref, key, ts_hash(ts_hkey_process(), key.p, key.n)) < 0)
+			return -1;
+	}
+	x->resident = r;
+	return 0;
+}
+
+/* The source has outgrown --memory: both sides are split into parts by
+ * a hash of the key.  The parts that fit stay in memory (their target
+ * records are compared as they come, as before); the others go to disk,
+ * to be compared part by part at the end. */
 static int start_spill(struct df *x, uint64_t size_hint)
 {
 	/* as many parts as keep every comparing thread's part in memory
@@ -1214,8 +1283,8 @@ static int start_spill(struct df *x, uint64_t size_hint)
 	 * so far */
 	uint64_t nw = x->threads < 2 ? 1 : (uint64_t)x->threads;
 	double cost = x->src_added ? (double)part_memory(x) / (double)x->src_added : 1.5;
-	uint64_t want = size_hint ? (uint64_t)((double)size_hint * cost * (double)nw * 1.5 / (double)x->mem) + 1
-				  : 64 * nw;
+	double total = size_hint ? (double)size_hint * cost : 0;
+	uint64_t want = size_hint ? (uint64_t)(total * (double)nw * 1.5 / (double)x->mem) + 1 : 64 * nw;
 	if (want < 16)
 		want = 16;
 	if (want > TS_SPILL_MAX_PARTS)
@@ -1226,18 +1295,16 @@ static int start_spill(struct df *x, uint64_t size_hint)
 		snprintf(m, sizeof(m), "cannot spill to disk: %s", strerror(errno));
 		return trouble(x, m);
 	}
-	uint64_t pos = 0;
-	struct ent *e;
-	while ((e = ent_next(x, &pos))) {
-		struct ts_span key = {ent_key(e), e->keylen};
-		if (e->target)
-			continue;
-		if (spill_put(x, x->ss, key, ts_hash(&ts_hkey_fixed, key.p, key.n), ent_rec(e)) < 0)
-			return -1;
+	/* resident: the parts that fill two thirds of the budget, by the
+	 * estimate (fewer are kept later if it was too hopeful) */
+	unsigned r = 0;
+	if (total > 0) {
+		double per = total / (double)x->nparts;
+		r = (unsigned)((double)x->mem * 2 / 3 / per);
+		if (r > x->nparts)
+			r = x->nparts;
 	}
-	x->rep.dup_source = 0; /* counted again as the parts are read */
-	part_reset(x, 1);
-	return 0;
+	return evict(x, r);
 }
 
 /* ---- reading ------------------------------------------------------------------------------- */
@@ -1259,15 +1326,19 @@ static int take(struct df *x, int side, struct ts_span rec, struct ts_span key, 
 		uint64_t fh)
 {
 	if (!side) {
-		if (x->ss)
+		if (x->ss && part_of(x, fh) >= x->resident)
 			return spill_put(x, x->ss, key, fh, rec);
 		if (add_source(x, rec, key, h) < 0)
 			return -1;
-		if (part_memory(x) > x->mem && start_spill(x, x->src_size) < 0)
-			return -1;
+		if (part_memory(x) > x->mem) {
+			if (!x->ss)
+				return start_spill(x, x->src_size);
+			/* the resident parts outgrew the budget: a quarter fewer */
+			return evict(x, x->resident - (x->resident + 3) / 4);
+		}
 		return 0;
 	}
-	if (x->ts)
+	if (x->ts && part_of(x, fh) >= x->resident)
 		return spill_put(x, x->ts, key, fh, rec);
 	return pair_target(x, rec, key, h);
 }
@@ -1678,10 +1749,11 @@ static int run_parts(struct df *x)
 {
 	unsigned nw = x->threads < 2 ? 1 : (unsigned)x->threads;
 
-	if (nw > x->nparts)
-		nw = x->nparts;
+	if (nw > x->nparts - x->resident)
+		nw = x->nparts - x->resident;
 	if (nw < 2) {
-		for (unsigned p = 0; p < x->nparts && !x->failed; p++) {
+		part_reset(x, 1); /* the resident parts are done */
+		for (unsigned p = x->resident; p < x->nparts && !x->failed; p++) {
 			run_part(x, x->ss, x->ts, p);
 			ts_spill_drop(x->ss, p);
 			ts_spill_drop(x->ts, p);
@@ -1690,7 +1762,7 @@ static int run_parts(struct df *x)
 	}
 	/* the part in memory of the main thread is not needed any more */
 	part_reset(x, 0);
-	struct pool pl = {.x = x, .res = calloc(x->nparts, sizeof(struct partres))};
+	struct pool pl = {.x = x, .next = x->resident, .res = calloc(x->nparts, sizeof(struct partres))};
 	struct worker *wk = calloc(nw, sizeof(*wk));
 	unsigned started = 0;
 	if (!pl.res || !wk) {
@@ -1713,7 +1785,7 @@ static int run_parts(struct df *x)
 	if (!started)
 		part_worker(&wk[0]);
 	/* the parts' lines, in part order, as they are done */
-	for (unsigned p = 0; p < x->nparts; p++) {
+	for (unsigned p = x->resident; p < x->nparts; p++) {
 		struct partres *r = &pl.res[p];
 		pthread_mutex_lock(&pl.mu);
 		while (!r->done && !x->failed)
@@ -2244,10 +2316,11 @@ int main(int argc, char **argv)
 	}
 	ts_input_release(&x.in);
 	if (!x.failed) {
+		/* the part in memory (all of it, or the resident parts), then
+		 * the parts on disk */
+		finish_part(&x);
 		if (x.ss)
 			run_parts(&x);
-		else
-			finish_part(&x);
 	}
 	if (x.failed)
 		ts_run_fail(&x.run, 2);
