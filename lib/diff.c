@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wctype.h>
@@ -676,6 +677,34 @@ out:
 	return le;
 }
 
+/* |a - b| as the double nearest its exact decimal value (123.45 - 123.4
+ * is 0.05, not 0.04999999999999716); the difference of the doubles when
+ * the two are too far apart in scale. */
+static double exact_delta(struct ts_span a, struct ts_span b, double dbl)
+{
+	struct bd x = {0}, y = {0}, d = {0};
+	double r = dbl;
+
+	if (bd_parse(&x, a.p, a.n) == 0 && bd_parse(&y, b.p, b.n) == 0 &&
+	    bd_addsub(&d, &x, &y, x.neg == y.neg) == 0) {
+		char *t = malloc(d.n + 32);
+		if (t) {
+			size_t k = 0;
+			if (!d.n)
+				t[k++] = '0';
+			for (size_t i = 0; i < d.n; i++)
+				t[k++] = (char)('0' + d.d[i]);
+			snprintf(t + k, 32, "e%ld", d.e);
+			r = strtod(t, NULL);
+			free(t);
+		}
+	}
+	free(x.d);
+	free(y.d);
+	free(d.d);
+	return r;
+}
+
 /* The tolerance for the number at the walked path. */
 static void tolerance(const struct ts_diff *d, double *abs, double *rel, const char **abs_text,
 		      const char **rel_text)
@@ -777,7 +806,7 @@ static int cmp_value(struct ts_diff *d, struct ts_span a, struct ts_span b)
 			if (w)
 				return 0;
 		}
-		return note(d, oa, ob, TS_DIFF_VALUE, 1, delta);
+		return note(d, oa, ob, TS_DIFF_VALUE, 1, exact_delta(a, b, delta));
 	}
 	if (ta == TS_VT_STRING) {
 		struct ts_span sa, sb;
