@@ -285,7 +285,8 @@ static void test_differences(void)
 	fx_init(&f);
 	/* numbers exactly: doubles that are one do not make two numbers one */
 	EXPECT(&f, "{\"n\":12345678901234567890123}", "{\"n\":12345678901234567890124}", "n:V");
-	CHECK(f.d.items[0].numeric && f.d.items[0].delta == 0);
+	/* and their difference is the decimals', not the doubles' (0) */
+	CHECK(f.d.items[0].numeric && f.d.items[0].delta == 1);
 	EXPECT(&f, "{\"n\":1.5}", "{\"n\":4}", "n:V");
 	CHECK(f.d.items[0].numeric && f.d.items[0].delta == 2.5);
 	CHECK(f.d.items[0].a.n == 3 && !memcmp(f.d.items[0].a.p, "1.5", 3));
