@@ -291,6 +291,12 @@ static void test_differences(void)
 	CHECK(f.d.items[0].numeric && f.d.items[0].delta == 2.5);
 	CHECK(f.d.items[0].a.n == 3 && !memcmp(f.d.items[0].a.p, "1.5", 3));
 	CHECK(f.d.items[0].b.n == 1 && f.d.items[0].b.p[0] == '4');
+	EXPECT(&f, "{\"n\":123.45}", "{\"n\":123.4}", "n:V");
+	CHECK(f.d.items[0].numeric && f.d.items[0].delta == 0.05);
+	EXPECT(&f, "{\"n\":1e400}", "{\"n\":-1e400}", "n:V");
+	CHECK(f.d.items[0].numeric && isinf(f.d.items[0].delta));
+	EXPECT(&f, "{\"n\":1e-400}", "{\"n\":0}", "n:V");
+	CHECK(f.d.items[0].numeric && f.d.items[0].delta == 0);
 	EXPECT(&f, "{\"n\":-1}", "{\"n\":1}", "n:V");
 	CHECK(f.d.items[0].numeric && f.d.items[0].delta == 2);
 	EXPECT(&f, "{\"s\":\"a\"}", "{\"s\":\"A\"}", "s:V");
@@ -480,7 +486,7 @@ static void test_tolerance(void)
 	EXPECT(&f, "{\"v\":1.5}", "{\"v\":1}", "");
 	EXPECT(&f, "{\"v\":-1}", "{\"v\":-0.5}", "");
 	EXPECT(&f, "{\"v\":1}", "{\"v\":1.5000001}", "v:V");
-	CHECK(f.d.items[0].numeric && fabs(f.d.items[0].delta - 0.5000001) < 1e-12);
+	CHECK(f.d.items[0].numeric && f.d.items[0].delta == 0.5000001);
 	EXPECT(&f, "{\"v\":1}", "{\"v\":0.49999}", "v:V");
 	EXPECT(&f, "{\"a\":[{\"v\":2}]}", "{\"a\":[{\"v\":2.25}]}", "");
 	/* tolerance is for numbers only */
@@ -852,6 +858,13 @@ static void test_pending(void)
 	EXPECT(&f, "{\"v\":\"1e0\"}", "{\"v\":1.25}", "");
 	EXPECT(&f, "{\"v\":\"1e05\"}", "{\"v\":2}", "v:V");
 	EXPECT(&f, "{\"v\":\"1e0\"}", "{\"v\":1.25}", "");
+	fx_release(&f);
+	/* ... and without a tolerance, the difference shown (exact_delta()) */
+	fx_init(&f);
+	f.o.coerce = 1;
+	EXPECT(&f, "{\"v\":\"1e05\"}", "{\"v\":2}", "v:V");
+	EXPECT(&f, "{\"v\":\"1e0\"}", "{\"v\":3}", "v:V");
+	CHECK(f.d.items[0].numeric && f.d.items[0].delta == 2);
 	fx_release(&f);
 }
 
