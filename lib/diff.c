@@ -125,7 +125,7 @@ int ts_diff_path_text(struct ts_buf *out, const struct ts_jpath_step *st, size_t
 		} else if (ident(st[i].key, st[i].keylen)) {
 			rc = (i ? ts_buf_addch(out, '.') : 0) | ts_buf_add(out, st[i].key, st[i].keylen);
 		} else {
-			rc = i ? ts_buf_addch(out, '.') : 0;
+			rc = ts_buf_addch(out, '.'); /* ."odd key", .a."odd key" */
 			if (!rc && ts_json_escape(out, st[i].key, st[i].keylen) < 0) {
 				/* not UTF-8 (cannot come from a validated record) */
 				rc = ts_buf_add(out, "\"?\"", 3);
@@ -255,7 +255,9 @@ static int str_view(struct ts_diff *d, struct ts_span v, struct ts_span *out)
 			s.n--;
 	}
 	if (d->o->fold) {
-		char *c = scratch(d, s.n + 1), *w = c;
+		/* a lower case letter may take more bytes than its capital
+		 * (U+023A, two, and U+2C65, three): at most 3 for 2 */
+		char *c = scratch(d, s.n * 2 + 4), *w = c;
 		const unsigned char *p = (const unsigned char *)s.p;
 		size_t i = 0;
 		if (!c)
@@ -271,8 +273,6 @@ static int str_view(struct ts_diff *d, struct ts_span v, struct ts_span *out)
 			uint32_t lo = (uint32_t)towlower((wint_t)cp);
 			char u[4];
 			size_t m = ts_utf8_put(u, lo);
-			if (m > k) /* a fold longer than the original: keep it */
-				m = ts_utf8_put(u, cp);
 			memcpy(w, u, m);
 			w += m;
 			i += k;
@@ -457,9 +457,10 @@ static int cmp_array(struct ts_diff *d, struct ts_span a, struct ts_span b)
 	struct ts_json_iter ia, ib;
 	struct ts_span va, vb;
 	long i = 0;
-	/* [-1] is the source's last element (the target's when the source
-	 * has no array there) */
-	size_t len = a.n ? arr_len(d, a) : arr_len(d, b);
+	/* [-1] is each side's own last element: with option paths that count
+	 * from the end, an element the options leave out on one side is
+	 * compared as missing there */
+	size_t la = arr_len(d, a), lb = arr_len(d, b);
 
 	if (a.n)
 		ts_json_iter_init(&ia, a);
@@ -469,14 +470,30 @@ static int cmp_array(struct ts_diff *d, struct ts_span a, struct ts_span b)
 		int ha = a.n && ts_json_arr_next(&ia, &va), hb = b.n && ts_json_arr_next(&ib, &vb);
 		if (!ha && !hb)
 			return 0;
-		if (push(d, TS_JP_INDEX, NULL, len, i) < 0)
+		if (push(d, TS_JP_INDEX, NULL, la, i) < 0)
 			return -1;
-		int rc = cmp_value(d, ha ? va : MISSING, hb ? vb : MISSING);
+		if (d->neg_index && la != lb) {
+			int sa = scope(d);
+			d->stack[d->depth - 1].keylen = lb;
+			int sb = scope(d);
+			if (!sa)
+				ha = 0;
+			if (!sb)
+				hb = 0;
+			if (!sb && sa) /* cmp_value asks the scope of the side kept */
+				d->stack[d->depth - 1].keylen = la;
+		}
+		int rc = ha || hb ? cmp_value(d, ha ? va : MISSING, hb ? vb : MISSING) : 0;
 		d->depth--;
 		if (rc < 0)
 			return -1;
 	}
 }
+
+/* Arrays (or an array and nothing) as multisets: by the canonical forms,
+ * elements sorted; a difference is the whole array. */
+static int cmp_unordered(struct ts_diff *d, struct ts_span a, struct ts_span b, struct ts_span oa,
+			 struct ts_span ob);
 
 /* ---- exact decimal tolerance ---------------------------------------------------- */
 
@@ -510,11 +527,17 @@ static int bd_parse(struct bd *x, const char *p, size_t len)
 				x->d[x->n++] = (unsigned char)(*p - '0');
 			frac += in_frac;
 		} else if (*p == 'e' || *p == 'E') {
-			char *q;
-			errno = 0;
-			ex = strtol(p + 1, &q, 10);
-			if (errno || ex > 100000 || ex < -100000)
-				return -1;
+			/* by hand: the text is not NUL-terminated */
+			int eneg = 0;
+			if (++p < end && (*p == '-' || *p == '+'))
+				eneg = *p++ == '-';
+			for (; p < end && *p >= '0' && *p <= '9'; p++) {
+				ex = ex * 10 + (*p - '0');
+				if (ex > 100000)
+					return -1; /* too far in scale: the double decision */
+			}
+			if (eneg)
+				ex = -ex;
 			break;
 		}
 	}
@@ -751,14 +774,18 @@ static int cmp_value(struct ts_diff *d, struct ts_span a, struct ts_span b)
 			b = num, tb = TS_VT_NUMBER;
 	}
 	if (sc == 1) {
-		/* an --only path lies deeper: go down what can be gone down (what
-		 * cannot, a number where an object is on the other side, holds
-		 * nothing there) */
+		/* an --only path lies deeper: go down what can be gone down, the
+		 * objects and the arrays on either side (what cannot, a number
+		 * where an object is on the other side, holds nothing there) */
+		int rc = 0;
 		if (ta == TS_VT_OBJECT || tb == TS_VT_OBJECT)
-			return cmp_object(d, ta == TS_VT_OBJECT ? a : MISSING, tb == TS_VT_OBJECT ? b : MISSING);
-		if (ta == TS_VT_ARRAY || tb == TS_VT_ARRAY)
-			return cmp_array(d, ta == TS_VT_ARRAY ? a : MISSING, tb == TS_VT_ARRAY ? b : MISSING);
-		return 0;
+			rc = cmp_object(d, ta == TS_VT_OBJECT ? a : MISSING, tb == TS_VT_OBJECT ? b : MISSING);
+		if (!rc && (ta == TS_VT_ARRAY || tb == TS_VT_ARRAY)) {
+			struct ts_span xa = ta == TS_VT_ARRAY ? a : MISSING, xb = tb == TS_VT_ARRAY ? b : MISSING;
+			rc = d->o->unordered ? cmp_unordered(d, xa, xb, xa.n ? oa : MISSING, xb.n ? ob : MISSING)
+					     : cmp_array(d, xa, xb);
+		}
+		return rc;
 	}
 	if (ta == TS_VT_MISSING && tb == TS_VT_MISSING)
 		return 0;
@@ -769,22 +796,8 @@ static int cmp_value(struct ts_diff *d, struct ts_span a, struct ts_span b)
 	}
 	if (ta == TS_VT_OBJECT && tb == TS_VT_OBJECT)
 		return cmp_object(d, a, b);
-	if (ta == TS_VT_ARRAY && tb == TS_VT_ARRAY) {
-		if (!d->o->unordered)
-			return cmp_array(d, a, b);
-		struct ts_buf ca, cb;
-		int rc = 0, eq;
-		ts_buf_init(&ca, 0);
-		ts_buf_init(&cb, 0);
-		if (ts_diff_canon(d, &ca, a) < 0 || ts_diff_canon(d, &cb, b) < 0)
-			rc = -1;
-		eq = ca.len == cb.len && !memcmp(ca.data, cb.data, ca.len);
-		ts_buf_release(&ca);
-		ts_buf_release(&cb);
-		if (rc < 0)
-			return -1;
-		return eq ? 0 : note(d, oa, ob, TS_DIFF_VALUE, 0, 0);
-	}
+	if (ta == TS_VT_ARRAY && tb == TS_VT_ARRAY)
+		return d->o->unordered ? cmp_unordered(d, a, b, oa, ob) : cmp_array(d, a, b);
 	if (ta != tb)
 		return note(d, oa, ob, TS_DIFF_TYPE, 0, 0);
 	if (ta == TS_VT_NUMBER) {
@@ -825,6 +838,31 @@ static int cmp_value(struct ts_diff *d, struct ts_span a, struct ts_span b)
 	if (a.n == b.n && !memcmp(a.p, b.p, a.n))
 		return 0;
 	return note(d, oa, ob, TS_DIFF_VALUE, 0, 0);
+}
+
+static int cmp_unordered(struct ts_diff *d, struct ts_span a, struct ts_span b, struct ts_span oa,
+			 struct ts_span ob)
+{
+	struct ts_buf ca, cb;
+	int rc = 0, eq;
+
+	ts_buf_init(&ca, 0);
+	ts_buf_init(&cb, 0);
+	if ((a.n && ts_diff_canon(d, &ca, a) < 0) || (b.n && ts_diff_canon(d, &cb, b) < 0))
+		rc = -1;
+	/* an array the options leave empty is as good as none */
+	if (ca.len == 2)
+		ts_buf_reset(&ca);
+	if (cb.len == 2)
+		ts_buf_reset(&cb);
+	eq = ca.len == cb.len && !memcmp(ca.data, cb.data, ca.len);
+	ts_buf_release(&ca);
+	ts_buf_release(&cb);
+	if (rc < 0)
+		return -1;
+	if (eq)
+		return 0;
+	return note(d, oa, ob, !oa.n || !ob.n ? TS_DIFF_NULL : TS_DIFF_VALUE, 0, 0);
 }
 
 long ts_diff_compare(struct ts_diff *d, struct ts_span a, struct ts_span b)
@@ -915,6 +953,23 @@ static int canon_object(struct ts_diff *d, struct ts_buf *out, struct ts_span v)
 
 /* Elements by position; with --array-order ignore, their canonical forms
  * sorted.  An element the options leave out is left out of the array. */
+/* Can the options leave elements of the array walked out: does an
+ * --ignore path end at its elements ("a[1]", "a[]", "a[-1]")?  (A path that
+ * goes on, "a[].b", leaves out part of each element, not elements.) */
+static int drops_elements(const struct ts_diff *d)
+{
+	for (size_t i = 0; i < d->o->nignore; i++) {
+		const struct ts_jpath *jp = &d->o->ignore[i];
+		if (jp->n != d->depth + 1 || jp->steps[d->depth].kind == TS_JP_KEY)
+			continue;
+		struct ts_jpath prefix = *jp;
+		prefix.n = d->depth;
+		if (relation(&prefix, d->stack, d->depth) == 2)
+			return 1;
+	}
+	return 0;
+}
+
 static int canon_array(struct ts_diff *d, struct ts_buf *out, struct ts_span v)
 {
 	struct ts_json_iter it;
@@ -926,6 +981,13 @@ static int canon_array(struct ts_diff *d, struct ts_buf *out, struct ts_span v)
 	int rc = 0;
 
 	size_t len = arr_len(d, v);
+	/* Elements the options may leave out (ignored ones, those --only
+	 * leaves empty) are compared by position all the same: then each
+	 * element that is left is written with its index, [[0,x],[2,y]], so
+	 * that equal forms still mean equal elements at equal places.  With
+	 * --array-order ignore, places do not matter: the elements left,
+	 * sorted. */
+	int sparse = !d->o->unordered && d->depth && (scope(d) == 1 || drops_elements(d));
 
 	ts_buf_init(&tmp, 0);
 	ts_json_iter_init(&it, v);
@@ -936,7 +998,18 @@ static int canon_array(struct ts_diff *d, struct ts_buf *out, struct ts_span v)
 			rc = -1;
 			break;
 		}
-		rc = canon_child(d, &tmp, e, &wrote);
+		if (sparse) {
+			size_t mark = tmp.len;
+			rc = ts_buf_addf(&tmp, "[%ld,", i - 1);
+			if (!rc)
+				rc = canon_child(d, &tmp, e, &wrote);
+			if (!rc && wrote)
+				rc = ts_buf_addch(&tmp, ']');
+			else if (!rc)
+				ts_buf_setlen(&tmp, mark);
+		} else {
+			rc = canon_child(d, &tmp, e, &wrote);
+		}
 		d->depth--;
 		if (rc < 0 || !wrote)
 			continue;

@@ -466,10 +466,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(n == 0);
 	describe(&d, n, &da);
 
-	/* dropping z's last element leaves another last one */
+	/* an array whose elements the options may leave out is written with
+	 * its elements' places ([[0,x],[2,y]]), which the same options do not
+	 * leave alone: not its own form then */
 	struct ts_span z;
-	int idem_a = !o.nignore || !ts_json_obj_get(a, "z", 1, &z) || ts_value_type(z) != TS_VT_ARRAY;
-	int idem_b = !o.nignore || !ts_json_obj_get(b, "z", 1, &z) || ts_value_type(z) != TS_VT_ARRAY;
+	int idem_a = !o.nonly && (!o.nignore || !ts_json_obj_get(a, "z", 1, &z) || ts_value_type(z) != TS_VT_ARRAY);
+	int idem_b = !o.nonly && (!o.nignore || !ts_json_obj_get(b, "z", 1, &z) || ts_value_type(z) != TS_VT_ARRAY);
 	canon(&d, &ca, a, idem_a);
 	canon(&d, &cb, b, idem_b);
 	int ceq = ca.len == cb.len && !memcmp(ca.data, cb.data, ca.len);
@@ -498,7 +500,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK((n == 0) == ts_value_equal(sa, sb));
 		ts_buf_reset(&da);
 		FUZZ_CHECK(ts_value_canon(&da, sa) == 0);
-		FUZZ_CHECK(da.len == ca.len && !memcmp(da.data, ca.data, ca.len));
+		if (idem_a) /* (arrays with places are not value.h's form) */
+			FUZZ_CHECK(da.len == ca.len && !memcmp(da.data, ca.data, ca.len));
 		ts_buf_release(&ra);
 		ts_buf_release(&rb);
 	}
