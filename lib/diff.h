@@ -33,7 +33,12 @@
  * numeric strings as numbers, null members dropped, array elements sorted
  * by their canonical bytes — so two values are equal under the options
  * (tolerance aside, which is not an equivalence) exactly when their
- * canonical forms are equal bytes.
+ * canonical forms are equal bytes.  An array whose elements the options
+ * may leave out (an --ignore path ending at its elements, an --only path
+ * under it) is written as the elements left with their places,
+ * [[0,x],[2,y]], since elements compare by place: such a form is not its
+ * own canonical form under the same options.  Tolerances do not apply
+ * inside arrays compared as multisets.
  *
  * A struct ts_diff holds the options and scratch space reused from pair to
  * pair: one per thread.
@@ -119,8 +124,8 @@ static inline const char *ts_diff_path(const struct ts_diff *d, size_t i, size_t
  * limit or out of memory; out keeps its length). */
 int ts_diff_canon(struct ts_diff *d, struct ts_buf *out, struct ts_span v);
 
-/* Does the path (option syntax) name a field the comparison skips? For a
- * key path: --ignore and --only say nothing about keys. */
+/* Append the text of a path of n steps in the toolkit's syntax, as
+ * differences are reported: "a.b[2]", ".\"odd key\".c", "." for none. */
 int ts_diff_path_text(struct ts_buf *out, const struct ts_jpath_step *steps, size_t n);
 
 #endif
