@@ -582,23 +582,15 @@ static void report_line(struct report *r, struct ts_buf *b)
 	ts_buf_addstr(b, r->keydesc);
 	ts_buf_addstr(b, ",\"options\":");
 	ts_buf_addstr(b, r->optdesc ? r->optdesc : "{}");
-	ts_buf_addstr(b, ",\"source\":");
-	put_u64(b, r->source);
-	ts_buf_addstr(b, ",\"target\":");
-	put_u64(b, r->target);
-	ts_buf_addstr(b, ",\"matched\":");
-	put_u64(b, r->matched);
-	ts_buf_addstr(b, ",\"missing\":");
-	put_u64(b, r->missing);
-	ts_buf_addstr(b, ",\"extra\":");
-	put_u64(b, r->extra);
-	ts_buf_addstr(b, ",\"changed\":");
-	put_u64(b, r->changed);
-	ts_buf_addstr(b, ",\"duplicateKeys\":{\"source\":");
-	put_u64(b, r->dup_source);
-	ts_buf_addstr(b, ",\"target\":");
-	put_u64(b, r->dup_target);
-	ts_buf_addstr(b, "},\"accuracy\":");
+	const struct {
+		const char *name;
+		uint64_t v;
+	} counts[] = {{"source", r->source}, {"target", r->target}, {"matched", r->matched},
+		      {"missing", r->missing}, {"extra", r->extra}, {"changed", r->changed}};
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+		ts_buf_addf(b, ",\"%s\":%llu", counts[i].name, (unsigned long long)counts[i].v);
+	ts_buf_addf(b, ",\"duplicateKeys\":{\"source\":%llu,\"target\":%llu},\"accuracy\":",
+		    (unsigned long long)r->dup_source, (unsigned long long)r->dup_target);
 	if (r->source)
 		put_double(b, (double)r->matched / (double)r->source);
 	else

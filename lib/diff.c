@@ -565,8 +565,11 @@ static int bd_align(const struct bd *x, const struct bd *y, unsigned char **a, u
 		return -1;
 	*a = calloc(m, 1);
 	*b = calloc(m, 1);
-	if (!*a || !*b)
+	if (!*a || !*b) {
+		free(*a);
+		free(*b);
 		return -1;
+	}
 	/* right-aligned at the common exponent: (*a)[m - 1] is 10^e */
 	if (x->n)
 		memcpy(*a + m - la, x->d, x->n);
@@ -617,11 +620,8 @@ static int bd_addsub(struct bd *r, const struct bd *x, const struct bd *y, int s
 	size_t n;
 	long e;
 
-	if (bd_align(x, y, &a, &b, &n, &e) < 0) {
-		free(a);
-		free(b);
+	if (bd_align(x, y, &a, &b, &n, &e) < 0)
 		return -1;
-	}
 	if (sub && mag_cmp(a, b, n) < 0) {
 		unsigned char *t = a;
 		a = b;
@@ -665,11 +665,8 @@ static int bd_le(const struct bd *x, const struct bd *y, int *le)
 	size_t n;
 	long e;
 
-	if (bd_align(x, y, &a, &b, &n, &e) < 0) {
-		free(a);
-		free(b);
+	if (bd_align(x, y, &a, &b, &n, &e) < 0)
 		return -1;
-	}
 	*le = mag_cmp(a, b, n) <= 0;
 	free(a);
 	free(b);
