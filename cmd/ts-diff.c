@@ -145,6 +145,7 @@ struct df {
 	int have_max_diffs;
 	const char *report_path;
 	const char *miss_path;
+	struct ts_afile report_af, miss_af; /* published whole at the end, or not at all */
 	int miss_fd;
 	struct ts_out miss;
 	uint64_t shard_i, shard_n;
@@ -2088,11 +2089,11 @@ static void finish_report(struct df *x)
 	}
 	if (x->report_path) {
 		struct ts_buf rb;
-		int fd = open(x->report_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 		ts_buf_init(&rb, 0);
 		report_line(&x->rep, &rb);
 		ts_buf_addch(&rb, '\n');
-		if (fd < 0 || ts_write_all(fd, rb.data, rb.len) < 0 || close(fd) < 0) {
+		if ((!x->report_af.tmp && ts_afile_open(&x->report_af, x->report_path) < 0) ||
+		    ts_write_all(x->report_af.fd, rb.data, rb.len) < 0) {
 			ts_error("cannot write '%s': %s", x->report_path, strerror(errno));
 			ts_run_fail(&x->run, 2);
 		}
@@ -2159,6 +2160,24 @@ static char *opt_desc(const struct df *x)
 	return ts_buf_detach(&b, NULL);
 }
 
+/* --report and --miss-records into place when the run went through,
+ * else away: a run in trouble leaves no half file behind. */
+static void finish_files(struct df *x)
+{
+	struct ts_afile *f[] = {&x->report_af, &x->miss_af};
+
+	for (int i = 0; i < 2; i++) {
+		if (!f[i]->tmp)
+			continue;
+		if (x->run.status >= 2) {
+			ts_afile_abort(f[i]);
+		} else if (ts_afile_commit(f[i]) < 0) {
+			ts_error("cannot write '%s': %s", i ? x->miss_path : x->report_path, strerror(errno));
+			ts_run_fail(&x->run, 2);
+		}
+	}
+}
+
 static char *key_desc(const struct df *x)
 {
 	struct ts_buf b;
@@ -2221,6 +2240,7 @@ int main(int argc, char **argv)
 			if (x.rep.missing || x.rep.extra || x.rep.changed)
 				ts_run_fail(&x.run, 1);
 		}
+		finish_files(&x);
 		return ts_run_finish(&x.run);
 	}
 	if (argc - first != 2)
@@ -2236,14 +2256,20 @@ int main(int argc, char **argv)
 			 (unsigned long long)x.shard_n);
 		x.rep.shard = strdup(s);
 	}
+	/* the output files first: a path that cannot be written is said
+	 * before anything is read */
+	if (x.report_path && ts_afile_open(&x.report_af, x.report_path) < 0) {
+		ts_error("cannot write '%s': %s", x.report_path, strerror(errno));
+		return 2;
+	}
 	if (x.miss_path) {
-		int fd = open(x.miss_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-		if (fd < 0) {
-			ts_error("cannot open '%s': %s", x.miss_path, strerror(errno));
+		if (ts_afile_open(&x.miss_af, x.miss_path) < 0) {
+			ts_error("cannot write '%s': %s", x.miss_path, strerror(errno));
+			ts_afile_abort(&x.report_af);
 			return 2;
 		}
-		ts_out_init(&x.miss, fd);
-		x.miss_fd = fd;
+		ts_out_init(&x.miss, x.miss_af.fd);
+		x.miss_fd = x.miss_af.fd;
 	}
 	x.c_source = ts_run_counter(&x.run, "source");
 	x.c_target = ts_run_counter(&x.run, "target");
@@ -2269,6 +2295,8 @@ int main(int argc, char **argv)
 				 fd == -1 ? strerror(errno) : "Is a directory");
 			if (fd >= 0)
 				close(fd);
+			ts_afile_abort(&x.report_af);
+			ts_afile_abort(&x.miss_af);
 			return 2;
 		}
 		if (fd >= 0) {
@@ -2321,10 +2349,11 @@ int main(int argc, char **argv)
 		if (x.rep.missing || x.rep.extra || x.rep.changed)
 			ts_run_fail(&x.run, 1);
 	}
-	if (x.miss_path && (ts_out_release(&x.miss) < 0 || close(x.miss_fd) < 0)) {
-		ts_error("cannot write '%s': %s", x.miss_path, strerror(x.miss.err ? x.miss.err : errno));
+	if (x.miss_path && ts_out_release(&x.miss) < 0) {
+		ts_error("cannot write '%s': %s", x.miss_path, strerror(x.miss.err));
 		ts_run_fail(&x.run, 2);
 	}
+	finish_files(&x);
 	part_reset(&x, 0);
 	ts_spill_free(x.ss);
 	ts_spill_free(x.ts);

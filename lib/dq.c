@@ -11,9 +11,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <regex.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -2304,63 +2302,33 @@ static int write_all_state(struct ts_dq *q, FILE *f, int with_sets)
 	return ferror(f) ? -1 : 0;
 }
 
-/* Written next to path under a temporary name and renamed into place: a
- * run killed mid-write leaves no half state for a merge to read.  The
- * signals that stop a run (SIGTERM, SIGINT, SIGHUP, SIGQUIT) wait while the
- * file is written and renamed, so such a stop leaves the whole state or
- * none, and no temporary file (SIGKILL still can: its name ends in
- * .tmp-XXXXXX). */
-static int state_write(struct ts_dq *q, const char *path, char *err, size_t errlen);
-
+/* Published whole or not at all (util.h, ts_afile): a run stopped
+ * mid-write leaves no half state for a merge to read, and no temporary
+ * file (SIGKILL aside). */
 int ts_dq_state_write(struct ts_dq *q, const char *path, char *err, size_t errlen)
 {
-	sigset_t stops, old;
-	sigemptyset(&stops);
-	sigaddset(&stops, SIGTERM);
-	sigaddset(&stops, SIGINT);
-	sigaddset(&stops, SIGHUP);
-	sigaddset(&stops, SIGQUIT);
-	pthread_sigmask(SIG_BLOCK, &stops, &old);
-	int rc = state_write(q, path, err, errlen);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return rc;
-}
+	struct ts_afile af;
+	FILE *f;
+	int bad, e;
 
-static int state_write(struct ts_dq *q, const char *path, char *err, size_t errlen)
-{
-	char *tmp = xprintf("%s.tmp-XXXXXX", path);
-	int fd = mkstemp(tmp);
-	mode_t mask = umask(0);
-
-	umask(mask);
-	/* mkstemp() makes it 0600; an output file takes the umask, as the
-	 * other programs' output does */
-	if (fd >= 0)
-		(void)fchmod(fd, 0666 & ~mask);
-	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-
-	if (!f) {
+	if (ts_afile_open(&af, path) < 0 || !(f = fdopen(dup(af.fd), "w"))) {
 		snprintf(err, errlen, "cannot create state file: %s", strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-			unlink(tmp);
-		}
-		free(tmp);
+		ts_afile_abort(&af);
 		return -1;
 	}
 	errno = 0;
-	int bad = write_all_state(q, f, 1) < 0 || fflush(f) != 0 || fsync(fileno(f)) != 0;
-	int e = errno ? errno : EIO;
+	bad = write_all_state(q, f, 1) < 0 || fflush(f) != 0 || fsync(fileno(f)) != 0;
+	e = errno ? errno : EIO;
 	if (fclose(f) != 0 && !bad)
 		bad = 1, e = errno;
-	if (!bad && rename(tmp, path) != 0)
+	if (!bad && ts_afile_commit(&af) < 0)
 		bad = 1, e = errno;
 	if (bad) {
 		snprintf(err, errlen, "cannot write state file: %s", strerror(e));
-		unlink(tmp);
+		ts_afile_abort(&af);
+		return -1;
 	}
-	free(tmp);
-	return bad ? -1 : 0;
+	return 0;
 }
 
 static int bad_state(char *err, size_t errlen, const char *what)

@@ -3,6 +3,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -217,4 +218,132 @@ void *ts_alloc_huge(size_t n)
 	}
 	madvise(p, n, MADV_HUGEPAGE); /* advice: without it, small pages */
 	return p;
+}
+
+/* The temporary names of the open ts_afiles, for the signal handler: set
+ * before the handler can see them, cleared before they are freed. */
+#define AFILES 8
+static char afile_tmp[AFILES][4096];
+static volatile sig_atomic_t afile_used[AFILES];
+static const int afile_sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT};
+static struct sigaction afile_old[4];
+static int afile_hooked;
+
+static void afile_on_signal(int sig)
+{
+	for (int i = 0; i < AFILES; i++)
+		if (afile_used[i])
+			unlink(afile_tmp[i]);
+	for (int i = 0; i < 4; i++)
+		if (afile_sigs[i] == sig)
+			sigaction(sig, &afile_old[i], NULL);
+	raise(sig);
+}
+
+static void afile_hook(void)
+{
+	struct sigaction sa;
+
+	if (afile_hooked)
+		return;
+	afile_hooked = 1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = afile_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESETHAND;
+	for (int i = 0; i < 4; i++) {
+		sigaction(afile_sigs[i], NULL, &afile_old[i]);
+		if (afile_old[i].sa_handler == SIG_DFL) /* ignored or handled: left so */
+			sigaction(afile_sigs[i], &sa, NULL);
+	}
+}
+
+int ts_afile_open(struct ts_afile *f, const char *path)
+{
+	size_t n = strlen(path);
+	mode_t mask;
+	int slot = -1;
+
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+	f->slot = -1;
+	for (int i = 0; i < AFILES && slot < 0; i++)
+		if (!afile_used[i])
+			slot = i;
+	if (slot < 0 || n + 12 > sizeof(afile_tmp[0])) {
+		errno = slot < 0 ? EMFILE : ENAMETOOLONG;
+		return -1;
+	}
+	if (!(f->path = strdup(path)) || !(f->tmp = malloc(n + 12))) {
+		free(f->path);
+		f->path = NULL;
+		return -1;
+	}
+	memcpy(f->tmp, path, n);
+	memcpy(f->tmp + n, ".tmp-XXXXXX", 12);
+	afile_hook();
+	/* the name is known to the handler before the file exists */
+	memcpy(afile_tmp[slot], f->tmp, n + 12);
+	afile_used[slot] = 1;
+	f->fd = mkstemp(f->tmp);
+	if (f->fd < 0) {
+		int e = errno;
+		afile_used[slot] = 0;
+		free(f->path);
+		free(f->tmp);
+		f->path = f->tmp = NULL;
+		errno = e;
+		return -1;
+	}
+	memcpy(afile_tmp[slot], f->tmp, n + 12); /* mkstemp filled the X's */
+	f->slot = slot;
+	fcntl(f->fd, F_SETFD, FD_CLOEXEC);
+	mask = umask(0);
+	umask(mask);
+	(void)fchmod(f->fd, 0666 & ~mask);
+	return 0;
+}
+
+static void afile_free(struct ts_afile *f)
+{
+	if (f->slot >= 0)
+		afile_used[f->slot] = 0;
+	free(f->path);
+	free(f->tmp);
+	f->path = f->tmp = NULL;
+	f->fd = -1;
+	f->slot = -1;
+}
+
+void ts_afile_abort(struct ts_afile *f)
+{
+	if (!f->tmp)
+		return;
+	if (f->fd >= 0)
+		close(f->fd);
+	unlink(f->tmp);
+	afile_free(f);
+}
+
+int ts_afile_commit(struct ts_afile *f)
+{
+	int e;
+
+	if (!f->tmp) {
+		errno = EBADF;
+		return -1;
+	}
+	if (close(f->fd) == 0) {
+		f->fd = -1;
+		if (rename(f->tmp, f->path) == 0) {
+			afile_free(f);
+			return 0;
+		}
+	}
+	f->fd = -1;
+	e = errno;
+	unlink(f->tmp);
+	afile_free(f);
+	errno = e;
+	return -1;
 }

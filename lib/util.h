@@ -44,6 +44,25 @@ int ts_mkdir_p(const char *dir);
  * process dies, so nothing is left behind on any path out.  The fd, or -1
  * with errno. */
 int ts_tmpfile(const char *dir);
+/*
+ * An output file published whole or not at all: written under
+ * PATH.tmp-XXXXXX next to PATH (same file system), with the umask's mode,
+ * and renamed into place by ts_afile_commit().  ts_afile_abort() removes
+ * it, and so does SIGTERM, SIGINT, SIGHUP or SIGQUIT arriving while it is
+ * open (the handler removes the open ones, then the signal takes its
+ * usual course); only SIGKILL can leave one behind.  At most 8 at once.
+ */
+struct ts_afile {
+	int fd;
+	int slot;
+	char *path, *tmp;
+};
+/* 0, or -1 with errno. */
+int ts_afile_open(struct ts_afile *f, const char *path);
+/* Close and rename into place: 0, or -1 with errno (the file removed). */
+int ts_afile_commit(struct ts_afile *f);
+void ts_afile_abort(struct ts_afile *f);
+
 /* The directory ts_tmpfile(NULL) uses. */
 const char *ts_tmpdir(void);
 

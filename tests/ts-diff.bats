@@ -1267,3 +1267,33 @@ $(cat one.report)"
 	rss=$(sed -n 's/^rss_kb=//p' <<< "$stderr")
 	[ -n "$rss" ] && [ "$rss" -lt 65536 ] || fail "RSS ${rss} KB at --memory 8M"
 }
+
+# --report and --miss-records are published whole when the run ends, or not
+# at all: a stop at any moment leaves no half file and no temporary one.
+@test "--report, --miss-records: SIGTERM at any moment leaves the whole files or none" {
+	awk 'BEGIN { for (i = 1; i <= 300000; i++) printf "{\"id\":%d,\"v\":%d,\"s\":\"value %d\"}\n", i, i, i }' > s
+	awk 'BEGIN { for (i = 300000; i >= 1; i--) printf "{\"id\":%d,\"v\":%d,\"s\":\"value %d\"}\n", i, (i % 7 ? i : -i), i }' > t
+	ts-diff --key id --report whole.json --miss-records whole.miss s t > /dev/null || [ $? -eq 1 ]
+	local ms left=0
+	for ms in 30 80 150 250 400 600 900; do
+		rm -f r.json m.ndjson
+		ts-diff --key id --report r.json --miss-records m.ndjson s t > /dev/null 2>&1 &
+		local pid=$!
+		sleep "0.$(printf '%03d' "$ms")"
+		kill -TERM "$pid" 2>/dev/null || true
+		wait "$pid" || true
+		[ -z "$(find . -name '*.tmp-*')" ] || fail "a temporary file is left after a stop at ${ms} ms: $(ls)"
+		if [ -e r.json ] || [ -e m.ndjson ]; then
+			left=$((left + 1))
+			cmp r.json whole.json
+			cmp m.ndjson whole.miss
+		fi
+	done
+	echo "# $left of 7 stopped runs had finished" >&3
+	# an input that cannot be read: no files at all
+	run -2 --separate-stderr ts-diff --key id --report r2.json --miss-records m2 s no-such-file
+	[ ! -e r2.json ] && [ ! -e m2 ] && [ -z "$(find . -name '*.tmp-*')" ]
+	# the files take the umask, as every output file does
+	(umask 027 && ts-diff --key id --report r3.json s t > /dev/null) || true
+	[ "$(stat -c %a r3.json)" = 640 ]
+}

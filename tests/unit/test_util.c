@@ -1,7 +1,11 @@
 /* test_util.c — lib/util.h: sizes, integers, reading and writing fds. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -120,10 +124,47 @@ static void test_io(void)
 	CHECK(t0 > 0 && t1 >= t0);
 }
 
+/* ts_afile: the file appears whole at commit, never before; abort and a
+ * failed commit leave nothing; the mode is the umask's. */
+static void test_afile(void)
+{
+	char dir[] = "/tmp/ts-afile-XXXXXX", path[64], buf[16];
+	struct ts_afile f;
+	struct stat st;
+	mode_t old;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/out", dir);
+	old = umask(027);
+	CHECK(ts_afile_open(&f, path) == 0);
+	CHECK(access(path, F_OK) != 0); /* not there yet */
+	CHECK(ts_write_all(f.fd, "hello\n", 6) == 0);
+	CHECK(ts_afile_commit(&f) == 0);
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0640 && st.st_size == 6);
+	umask(old);
+	int fd = open(path, O_RDONLY);
+	CHECK(fd >= 0 && ts_read_full(fd, buf, sizeof(buf)) == 6 && !memcmp(buf, "hello\n", 6));
+	close(fd);
+	/* replaced whole, or kept as it was on abort */
+	CHECK(ts_afile_open(&f, path) == 0);
+	CHECK(ts_write_all(f.fd, "x", 1) == 0);
+	ts_afile_abort(&f);
+	CHECK(stat(path, &st) == 0 && st.st_size == 6);
+	ts_afile_abort(&f); /* twice: nothing */
+	/* a directory that is not there */
+	snprintf(path, sizeof(path), "%s/no/out", dir);
+	CHECK(ts_afile_open(&f, path) == -1 && errno == ENOENT);
+	ts_afile_abort(&f);
+	/* nothing else in the directory */
+	snprintf(path, sizeof(path), "%s/out", dir);
+	CHECK(unlink(path) == 0 && rmdir(dir) == 0);
+}
+
 int main(void)
 {
 	test_parse_size();
 	test_parse_u64();
 	test_io();
+	test_afile();
 	return check_done();
 }
