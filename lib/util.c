@@ -267,6 +267,22 @@ int ts_afile_open(struct ts_afile *f, const char *path)
 	memset(f, 0, sizeof(*f));
 	f->fd = -1;
 	f->slot = -1;
+	/* Only a regular file (or none) is replaced: a device (/dev/null), a
+	 * pipe or a symbolic link (/dev/stdout) is written as it is, in place
+	 * — renaming over it would replace the device or the link itself. */
+	struct stat st;
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		f->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+		if (f->fd < 0)
+			return -1;
+		if (!(f->path = strdup(path))) {
+			close(f->fd);
+			f->fd = -1;
+			return -1;
+		}
+		f->tmp = f->path; /* open; nothing to rename or remove */
+		return 0;
+	}
 	for (int i = 0; i < AFILES && slot < 0; i++)
 		if (!afile_used[i])
 			slot = i;
@@ -308,8 +324,9 @@ static void afile_free(struct ts_afile *f)
 {
 	if (f->slot >= 0)
 		afile_used[f->slot] = 0;
+	if (f->tmp != f->path)
+		free(f->tmp);
 	free(f->path);
-	free(f->tmp);
 	f->path = f->tmp = NULL;
 	f->fd = -1;
 	f->slot = -1;
@@ -321,7 +338,8 @@ void ts_afile_abort(struct ts_afile *f)
 		return;
 	if (f->fd >= 0)
 		close(f->fd);
-	unlink(f->tmp);
+	if (f->tmp != f->path) /* written in place: nothing of ours to remove */
+		unlink(f->tmp);
 	afile_free(f);
 }
 
@@ -335,14 +353,15 @@ int ts_afile_commit(struct ts_afile *f)
 	}
 	if (close(f->fd) == 0) {
 		f->fd = -1;
-		if (rename(f->tmp, f->path) == 0) {
+		if (f->tmp == f->path || rename(f->tmp, f->path) == 0) {
 			afile_free(f);
 			return 0;
 		}
 	}
 	f->fd = -1;
 	e = errno;
-	unlink(f->tmp);
+	if (f->tmp != f->path)
+		unlink(f->tmp);
 	afile_free(f);
 	errno = e;
 	return -1;

@@ -51,6 +51,9 @@ int ts_tmpfile(const char *dir);
  * it, and so does SIGTERM, SIGINT, SIGHUP or SIGQUIT arriving while it is
  * open (the handler removes the open ones, then the signal takes its
  * usual course); only SIGKILL can leave one behind.  At most 8 at once.
+ * A PATH that is there and is not a regular file (a device such as
+ * /dev/null, a pipe, a symbolic link such as /dev/stdout) is written in
+ * place instead: renaming over it would replace the device or the link.
  */
 struct ts_afile {
 	int fd;

@@ -155,6 +155,24 @@ static void test_afile(void)
 	snprintf(path, sizeof(path), "%s/no/out", dir);
 	CHECK(ts_afile_open(&f, path) == -1 && errno == ENOENT);
 	ts_afile_abort(&f);
+	/* a symbolic link is written through, not replaced; so is a device */
+	char link[80];
+	snprintf(link, sizeof(link), "%s/link", dir);
+	snprintf(path, sizeof(path), "%s/out", dir);
+	CHECK(symlink("out", link) == 0);
+	CHECK(ts_afile_open(&f, link) == 0);
+	CHECK(ts_write_all(f.fd, "via\n", 4) == 0);
+	CHECK(ts_afile_commit(&f) == 0);
+	CHECK(lstat(link, &st) == 0 && S_ISLNK(st.st_mode));
+	CHECK(stat(path, &st) == 0 && st.st_size == 4);
+	CHECK(unlink(link) == 0);
+	CHECK(ts_afile_open(&f, "/dev/null") == 0);
+	CHECK(ts_write_all(f.fd, "x", 1) == 0);
+	CHECK(ts_afile_commit(&f) == 0);
+	CHECK(lstat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode));
+	CHECK(ts_afile_open(&f, "/dev/null") == 0);
+	ts_afile_abort(&f);
+	CHECK(lstat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode));
 	/* nothing else in the directory */
 	snprintf(path, sizeof(path), "%s/out", dir);
 	CHECK(unlink(path) == 0 && rmdir(dir) == 0);
