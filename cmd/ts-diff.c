@@ -146,7 +146,6 @@ struct df {
 	const char *report_path;
 	const char *miss_path;
 	struct ts_afile report_af, miss_af; /* published whole at the end, or not at all */
-	int miss_fd;
 	struct ts_out miss;
 	uint64_t shard_i, shard_n;
 	int merge_reports;
@@ -196,7 +195,7 @@ struct df {
 
 /* Split a comma-separated list of paths (a comma inside quotes is part of
  * a key) into out[]. */
-static int add_paths(struct ts_jpath *out, size_t *n, const char *arg, const char *opt)
+static int add_paths(struct ts_jpath *out, size_t *n, size_t max, const char *arg, const char *opt)
 {
 	const char *p = arg;
 
@@ -215,9 +214,9 @@ static int add_paths(struct ts_jpath *out, size_t *n, const char *arg, const cha
 		char err[256];
 		if (!one)
 			return ts_usage_error(&cmd, "out of memory"), -1;
-		if (*n == MAX_PATHS) {
+		if (*n == max) {
 			free(one);
-			return ts_usage_error(&cmd, "%s: more than %d paths", opt, MAX_PATHS), -1;
+			return ts_usage_error(&cmd, "%s: more than %zu paths", opt, max), -1;
 		}
 		if (ts_jpath_parse(&out[*n], one, err, sizeof(err)) < 0) {
 			ts_usage_error(&cmd, "%s: '%s': %s", opt, one, err);
@@ -302,12 +301,11 @@ static int set_opt(void *ud, int id, const char *arg)
 
 	switch (id) {
 	case OPT_KEY:
-		return add_paths(x->keys, &x->nkeys, arg, "--key") < 0 ? -1 :
-		       x->nkeys > MAX_KEYS ? (ts_usage_error(&cmd, "--key: more than %d paths", MAX_KEYS), -1) : 0;
+		return add_paths(x->keys, &x->nkeys, MAX_KEYS, arg, "--key");
 	case OPT_IGNORE:
-		return add_paths(x->ignore, &x->o.nignore, arg, "--ignore");
+		return add_paths(x->ignore, &x->o.nignore, MAX_PATHS, arg, "--ignore");
 	case OPT_ONLY:
-		return add_paths(x->only, &x->o.nonly, arg, "--only");
+		return add_paths(x->only, &x->o.nonly, MAX_PATHS, arg, "--only");
 	case OPT_ABS_TOL:
 		return parse_tol(x, arg, 0);
 	case OPT_REL_TOL:
@@ -2269,7 +2267,6 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		ts_out_init(&x.miss, x.miss_af.fd);
-		x.miss_fd = x.miss_af.fd;
 	}
 	x.c_source = ts_run_counter(&x.run, "source");
 	x.c_target = ts_run_counter(&x.run, "target");

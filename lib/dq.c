@@ -1520,8 +1520,6 @@ int ts_dq_add(struct ts_dq *q, struct ts_span rec, const struct ts_json_keys *id
 
 /* --- evaluation ------------------------------------------------------------ */
 
-/* The shortest text that reads back as d (for messages). */
-#define shortest ts_fmt_double
 
 static void add_metric(struct ts_dq_result *r, char *name, double v)
 {
@@ -1590,7 +1588,7 @@ static void judge(struct ts_dq *q, const struct ts_dq_cond *c, const char *name,
 		r->outcome = TS_DQ_PASS;
 	} else {
 		r->outcome = TS_DQ_FAIL;
-		set_message(r, "Value: %s does not meet the constraint requirement!", shortest(v, t, sizeof(t)));
+		set_message(r, "Value: %s does not meet the constraint requirement!", ts_fmt_double(v, t, sizeof(t)));
 	}
 }
 
@@ -1620,8 +1618,8 @@ static void anomalies(struct ts_dq *q, const char *name, double v, struct ts_dq_
 		r->outcome = TS_DQ_FAIL;
 		char t1[32], t2[32], t3[32];
 		set_message(r, "Value: %s is an anomaly: the last %zu runs give %s to %s "
-			       "(mean ± 3 standard deviations)", shortest(v, t1, sizeof(t1)), n,
-			    shortest(lo, t2, sizeof(t2)), shortest(hi, t3, sizeof(t3)));
+			       "(mean ± 3 standard deviations)", ts_fmt_double(v, t1, sizeof(t1)), n,
+			    ts_fmt_double(lo, t2, sizeof(t2)), ts_fmt_double(hi, t3, sizeof(t3)));
 	} else {
 		r->outcome = TS_DQ_PASS;
 	}
@@ -1643,7 +1641,7 @@ static void judge_compliance(struct ts_dq *q, const struct leaf *l, uint64_t ok,
 		judge(q, l->r->threshold, name, v, r);
 		if (r->outcome == TS_DQ_FAIL)
 			set_message(r, "Value: %s does not meet the constraint requirement! "
-				       "(%llu of %llu rows passed)", shortest(v, t, sizeof(t)), (unsigned long long)ok,
+				       "(%llu of %llu rows passed)", ts_fmt_double(v, t, sizeof(t)), (unsigned long long)ok,
 				    (unsigned long long)of);
 		return;
 	}
@@ -1759,10 +1757,10 @@ static void eval_leaf(struct ts_dq *q, struct leaf *l, struct ts_dq_result *r)
 			if (!l->rows || comp != 1.0 || uniq != 1.0) {
 				r->outcome = TS_DQ_FAIL;
 				set_message(r, "%s%s", l->rows ? "Value: " : "no rows",
-					    l->rows ? shortest(comp != 1.0 ? comp : uniq, t, sizeof(t)) : "");
+					    l->rows ? ts_fmt_double(comp != 1.0 ? comp : uniq, t, sizeof(t)) : "");
 				if (l->rows)
 					set_message(r, "Value: %s does not meet the constraint requirement!",
-						    shortest(comp != 1.0 ? comp : uniq, t, sizeof(t)));
+						    ts_fmt_double(comp != 1.0 ? comp : uniq, t, sizeof(t)));
 			}
 			return;
 		}
@@ -2009,7 +2007,7 @@ static void eval_leaf(struct ts_dq *q, struct leaf *l, struct ts_dq_result *r)
 		else if (!c && (l->t == TS_DQ_ISCOMPLETE || l->t == TS_DQ_ISUNIQUE)) {
 			r->outcome = v == 1.0 ? TS_DQ_PASS : TS_DQ_FAIL;
 			if (v != 1.0)
-				set_message(r, "Value: %s does not meet the constraint requirement!", shortest(v, t, sizeof(t)));
+				set_message(r, "Value: %s does not meet the constraint requirement!", ts_fmt_double(v, t, sizeof(t)));
 		} else
 			judge(q, c, main_name, v, r);
 	}

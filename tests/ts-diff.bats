@@ -1297,3 +1297,14 @@ $(cat one.report)"
 	(umask 027 && ts-diff --key id --report r3.json s t > /dev/null) || true
 	[ "$(stat -c %a r3.json)" = 640 ]
 }
+
+# The key holds at most 16 paths: the 17th is refused before it is stored.
+@test "usage: more than 16 --key paths is a usage error, exit 2" {
+	mk s '{"a":1}'
+	mk t '{"a":1}'
+	run -2 --separate-stderr ts-diff --key a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q s t
+	[[ $stderr == *'--key: more than 16 paths'* ]] || fail "stderr: $stderr"
+	run -2 --separate-stderr ts-diff --key a,b,c,d,e,f,g,h --key i,j,k,l,m,n,o,p --key q s t
+	[[ $stderr == *'--key: more than 16 paths'* ]] || fail "stderr: $stderr"
+	[ -z "$output" ]
+}
