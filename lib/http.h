@@ -20,6 +20,7 @@
 #ifndef TS_HTTP_H
 #define TS_HTTP_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -111,7 +112,8 @@ void ts_backoff_init(struct ts_backoff *b, double budget_s);
 /* Count an attempt that failed and say how long to wait before the next:
  * seconds, or -1 when the budget would be spent by then (give up). */
 double ts_backoff_next(struct ts_backoff *b);
-/* Sleep that long (returns early, -1, when a stopping signal came). */
-int ts_backoff_sleep(double seconds);
+/* Sleep that long; -1 early when a signal interrupted it and *stop is set
+ * (stop may be NULL). */
+int ts_backoff_sleep(double seconds, const volatile sig_atomic_t *stop);
 
 #endif
