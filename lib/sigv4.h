@@ -72,7 +72,8 @@ void ts_md5_base64(const void *p, size_t n, char out[25]);
 void ts_hmac_sha256(const void *key, size_t keyn, const void *msg, size_t msgn,
 		    unsigned char out[32]);
 
-/* t as UTC in the ISO 8601 basic form of X-Amz-Date: 20150830T123600Z. */
+/* t as UTC in the ISO 8601 basic form of X-Amz-Date: 20150830T123600Z;
+ * "" for a time outside the years 0000-9999. */
 void ts_amz_date(time_t t, char out[17]);
 
 struct ts_sigv4_req {
