@@ -10,7 +10,7 @@ DESTDIR  ?=
 O        ?= build
 BINDIR   ?= bin
 
-PROGS    = ts-decompress ts-extract ts-partition ts-validate ts-diff
+PROGS    = ts-decompress ts-extract ts-partition ts-validate ts-diff ts-put
 PKGS     = jansson zlib libcurl openssl libarchive libdeflate liblzma libzstd sqlite3
 
 CC       ?= cc

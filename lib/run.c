@@ -143,6 +143,12 @@ static int format_record(struct ts_run *run, const struct ts_rejection *r, struc
 		json_object_set_new(o, "member", json_integer((json_int_t)w->member));
 	if (w && w->path)
 		json_object_set_new(o, "path", text_json(w->path));
+	if (r->extra) {
+		const char *k;
+		json_t *v;
+		json_object_foreach((json_t *)r->extra, k, v)
+			json_object_set(o, k, v);
+	}
 	if (r->raw) {
 		json_t *rawv = json_stringn(r->raw, r->rawn);
 		if (rawv)
@@ -162,15 +168,13 @@ static int format_record(struct ts_run *run, const struct ts_rejection *r, struc
 	return rc;
 }
 
-void ts_reject(struct ts_run *run, const char *code, const struct ts_where *w,
-	       const char *raw, size_t rawn, int truncated, const char *fmt, ...)
+static void vreject(struct ts_run *run, const void *extra, const char *code,
+		    const struct ts_where *w, const char *raw, size_t rawn, int truncated,
+		    const char *fmt, va_list ap)
 {
 	char cause[1024], msg[1400];
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(cause, sizeof(cause), fmt, ap);
-	va_end(ap);
 	if (w && w->file && w->line)
 		snprintf(msg, sizeof(msg), "%s:%llu: %s", w->file,
 			 (unsigned long long)w->line, cause);
@@ -181,7 +185,7 @@ void ts_reject(struct ts_run *run, const char *code, const struct ts_where *w,
 	run->rejected++;
 	ts_run_fail(run, 1);
 
-	struct ts_rejection r = {code, msg, w, raw, rawn, truncated};
+	struct ts_rejection r = {code, msg, w, raw, rawn, truncated, extra};
 	if (run->sink && run->sink(run->sink_ctx, &r) == 0)
 		return;
 	struct ts_buf b;
@@ -194,6 +198,27 @@ void ts_reject(struct ts_run *run, const char *code, const struct ts_where *w,
 			ts_out_flush(&run->errs);
 	}
 	ts_buf_release(&b);
+}
+
+void ts_reject(struct ts_run *run, const char *code, const struct ts_where *w,
+	       const char *raw, size_t rawn, int truncated, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreject(run, NULL, code, w, raw, rawn, truncated, fmt, ap);
+	va_end(ap);
+}
+
+void ts_reject_more(struct ts_run *run, const void *extra, const char *code,
+		    const struct ts_where *w, const char *raw, size_t rawn, int truncated,
+		    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreject(run, extra, code, w, raw, rawn, truncated, fmt, ap);
+	va_end(ap);
 }
 
 int ts_reject_item(struct ts_run *run, const char *name, const struct ts_reader *rd,

@@ -58,6 +58,7 @@ struct ts_rejection {
 	const char *raw;     /* NULL: no original bytes */
 	size_t rawn;
 	int truncated;
+	const void *extra;   /* more members (a jansson json_t object), or NULL */
 };
 /* 0: the sink kept the record; -1: it could not (it says why itself), and
  * the record goes to the error output instead. */
@@ -111,6 +112,12 @@ void ts_reject(struct ts_run *run, const char *code, const struct ts_where *w,
 	       const char *raw, size_t rawn, int truncated, const char *fmt, ...)
 	__attribute__((format(printf, 7, 8)));
 
+/* The same with more members after "path" (ts-put: "destination",
+ * "attempts", "status", "errorCode", ...): extra is a jansson object
+ * (json_t *), borrowed; its members come before "raw". */
+void ts_reject_more(struct ts_run *run, const void *extra, const char *code,
+		    const struct ts_where *w, const char *raw, size_t rawn, int truncated,
+		    const char *fmt, ...) __attribute__((format(printf, 8, 9)));
 /* The reader's malformed (bad_json) or oversized (too_large) item from
  * input name, as an error record; 1 when it was one of those, 0 otherwise.
  * (input.h calls it for every program's inputs.) */
