@@ -145,10 +145,11 @@ struct ts_aws_ini {
 	struct ts_aws_ini_section *sec;  /* in file order, [DEFAULT] apart */
 	size_t n, cap;
 	struct ts_aws_ini_section defaults;
+	unsigned err_line;               /* the line a failed parse stopped at */
 };
 
-/* 0, or -1 with "line N: reason" in err (ini then empty).  ini need not be
- * initialised; release it either way. */
+/* 0, or -1 with the reason in err and its line (1-based) in ini->err_line
+ * (ini then empty).  ini need not be initialised; release it either way. */
 int ts_aws_ini_parse(struct ts_aws_ini *ini, const char *p, size_t n, char *err,
 		     size_t errn);
 void ts_aws_ini_release(struct ts_aws_ini *ini);
