@@ -53,7 +53,6 @@ enum {
 	OPT_TOKEN_FILE,
 	OPT_ACCESS_KEY,
 	OPT_ACCESS_KEY_FILE,
-	OPT_ENDPOINT,
 	OPT_MANIFEST,
 	OPT_ROOT,
 	OPT_MAX_BYTES,
@@ -91,8 +90,6 @@ static const struct ts_option options[] = {
 	{"access-key-file", OPT_ACCESS_KEY_FILE, "FILE", "the HTTP endpoint's access key, read "
 							 "from FILE (or TS_HTTP_ACCESS_KEY)"},
 	{"access-key", OPT_ACCESS_KEY, "KEY", "the HTTP endpoint's access key (visible in ps)"},
-	{"endpoint", OPT_ENDPOINT, "URL", "S3-compatible endpoint, path-style (default: "
-					  "AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile's, AWS)"},
 	{"manifest", OPT_MANIFEST, NULL, "the input is a ts-partition manifest: upload each file "
 					 "it lists"},
 	{"root", OPT_ROOT, "DIR", "manifest paths are relative to DIR (default: .)"},
@@ -269,9 +266,6 @@ static int set_opt(void *ud, int id, const char *arg)
 		return (x->access_key = strdup(arg)) ? 0 : -1;
 	case OPT_ACCESS_KEY_FILE:
 		return read_secret(arg, &x->access_key);
-	case OPT_ENDPOINT:
-		x->endpoint = arg;
-		return 0;
 	case OPT_MANIFEST:
 		x->manifest = 1;
 		return 0;
@@ -1353,6 +1347,7 @@ int main(int argc, char **argv)
 	ts_tz_parse(&x.tz, "UTC", NULL, 0);
 	if (ts_http_init(&x.http, &x.hopts) < 0)
 		return 2;
+	x.endpoint = x.run.s3_endpoint;
 	if (x.kind == K_S3 || x.show_creds) {
 		int r = setup_aws(&x, 1);
 		if (r != 0)

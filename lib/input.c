@@ -1,6 +1,10 @@
 /* input.c — see input.h. */
 #include "input.h"
 
+#include <stdlib.h>
+
+#include "s3.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,10 +24,25 @@ void ts_input_init(struct ts_input *in, struct ts_run *run)
 	ts_buf_init(&in->cut, 0);
 }
 
+/* The S3 client of s3:// inputs, made at the first one. */
+struct s3_inputs {
+	struct ts_http http;
+	struct ts_aws_config aws;
+	struct ts_s3 s3;
+	char name[2048];
+};
+
 void ts_input_release(struct ts_input *in)
 {
 	ts_reader_release(&in->rd);
 	ts_buf_release(&in->cut);
+	if (in->s3) {
+		ts_s3_release(&in->s3->s3);
+		ts_aws_config_release(&in->s3->aws);
+		ts_http_release(&in->s3->http);
+		free(in->s3);
+		in->s3 = NULL;
+	}
 }
 
 struct ts_where ts_input_where(const struct ts_input *in, const struct ts_item *it)
@@ -268,6 +287,102 @@ static int read_input(struct ts_input *in, int fd, const char *name, ts_input_fn
 	return rc;
 }
 
+static struct s3_inputs *s3_client(struct ts_input *in)
+{
+	char err[512];
+	struct s3_inputs *c = in->s3;
+
+	if (c)
+		return c;
+	if (!(c = calloc(1, sizeof(*c)))) {
+		ts_error("out of memory");
+		return NULL;
+	}
+	struct ts_s3_opts so = {.endpoint = in->run->s3_endpoint, .retry_seconds = 120};
+	if (ts_http_init(&c->http, NULL) < 0) {
+		free(c);
+		return NULL;
+	}
+	if (ts_aws_config_load(&c->aws, &c->http, err, sizeof(err)) < 0) {
+		ts_error("s3:// inputs: AWS credentials: %s", err);
+	} else if (ts_s3_init(&c->s3, &c->http, &c->aws, &so, err, sizeof(err)) < 0) {
+		ts_error("s3:// inputs: %s", err);
+	} else {
+		in->s3 = c;
+		return c;
+	}
+	ts_aws_config_release(&c->aws);
+	ts_http_release(&c->http);
+	free(c);
+	return NULL;
+}
+
+/*
+ * s3://BUCKET/PREFIX: the object of that key, when there is one and the
+ * prefix does not end in '/'; else every object under the prefix, in key
+ * order (folder markers, keys ending in '/', left out).  Each is read as a
+ * file is, streamed through a pipe.
+ */
+static int read_s3(struct ts_input *in, const char *url, ts_input_fn fn, void *ud)
+{
+	struct s3_inputs *c = s3_client(in);
+	struct ts_s3_listing l;
+	struct ts_s3_status st;
+	char *bucket, *prefix, err[512];
+	int rc = 0;
+
+	if (!c) {
+		ts_run_fail(in->run, 2);
+		return 0;
+	}
+	if (ts_s3_parse_url(url, &bucket, &prefix, err, sizeof(err)) < 0) {
+		ts_error("'%s': %s", url, err);
+		ts_run_fail(in->run, 2);
+		return 0;
+	}
+	if (ts_s3_list(&c->s3, bucket, prefix, &l, &st) < 0) {
+		ts_error("cannot list '%s': %s%s%s", url, st.code, st.message[0] ? ": " : "", st.message);
+		ts_run_fail(in->run, 2);
+		goto out;
+	}
+	size_t plen = strlen(prefix), from = 0, to = l.n;
+	for (size_t i = 0; plen && prefix[plen - 1] != '/' && i < l.n; i++)
+		if (strcmp(l.v[i].key, prefix) == 0) {
+			from = i;
+			to = i + 1;
+		}
+	size_t read = 0;
+	for (size_t i = from; i < to && rc == 0 && !in->stop; i++) {
+		const char *k = l.v[i].key;
+		if (k[0] && k[strlen(k) - 1] == '/')
+			continue;
+		struct ts_s3_stream *t;
+		snprintf(c->name, sizeof(c->name), "s3://%s/%s", bucket, k);
+		int fd = ts_s3_stream_open(&c->s3, bucket, k, &t, err, sizeof(err));
+		if (fd < 0) {
+			ts_error("%s: %s", c->name, err);
+			ts_run_fail(in->run, 2);
+			break;
+		}
+		rc = read_input(in, fd, c->name, fn, ud);
+		int stopped = rc < 0 || in->stop || output_gone(in);
+		if (ts_s3_stream_close(t, &st) < 0 && !stopped) {
+			ts_error("%s: %s%s%s", c->name, st.code, st.message[0] ? ": " : "", st.message);
+			ts_run_fail(in->run, 2);
+		}
+		read++;
+	}
+	if (read == 0 && rc == 0) {
+		ts_error("'%s': no objects there", url);
+		ts_run_fail(in->run, 2);
+	}
+out:
+	ts_s3_listing_release(&l);
+	free(bucket);
+	free(prefix);
+	return rc;
+}
+
 int ts_input_run(struct ts_input *in, char *const *files, ts_input_fn fn, void *ud)
 {
 	static char *const dash[] = {(char *)"-", NULL};
@@ -275,6 +390,11 @@ int ts_input_run(struct ts_input *in, char *const *files, ts_input_fn fn, void *
 	if (!files || !*files)
 		files = dash;
 	for (; *files && !in->stop; files++) {
+		if (strncmp(*files, "s3://", 5) == 0) {
+			if (read_s3(in, *files, fn, ud) < 0)
+				in->stop = 1;
+			continue;
+		}
 		const char *name = ts_input_name(*files);
 		int fd = ts_open_input(*files);
 

@@ -28,6 +28,11 @@
  *	rc = ts_input_run(&in, files, on_value, ctx);
  *	ts_input_release(&in);
  *
+ * An input named s3://BUCKET/PREFIX is the object of that key, or every
+ * object under the prefix in key order, each streamed and read as a file is
+ * (the S3 client of s3.h, with the endpoint of --endpoint or the AWS
+ * settings, and the AWS CLI's credentials).
+ *
  * run.bytes_in counts the bytes read from the inputs (compressed bytes for a
  * compressed input), as they are read, for progress and --stats.
  */
@@ -75,6 +80,7 @@ struct ts_input {
 	uint64_t cut_line;
 	int has_cut;
 	uint64_t done;          /* bytes read from the inputs before this one */
+	struct s3_inputs *s3;   /* the client of s3:// inputs, once there is one */
 };
 
 void ts_input_init(struct ts_input *in, struct ts_run *run);

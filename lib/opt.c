@@ -17,6 +17,7 @@ enum {
 	OPT_MAX_DEPTH,
 	OPT_MAX_SIZE,
 	OPT_MAX_RATIO,
+	OPT_ENDPOINT,
 	OPT_HELP = 'h',
 	OPT_VERSION = 'V',
 };
@@ -28,6 +29,9 @@ static const struct ts_option common_opts[] = {
 	{"max-depth", OPT_MAX_DEPTH, "N", "deepest JSON nesting accepted (default 512)"},
 	{"max-size", OPT_MAX_SIZE, "SIZE", "stop an input, entry or field decompressing to more than SIZE"},
 	{"max-ratio", OPT_MAX_RATIO, "N", "stop one that expands more than N times (default 1000; 0: no limit)"},
+	{"endpoint", OPT_ENDPOINT, "URL", "S3-compatible endpoint of s3:// inputs and destinations, "
+					  "path-style (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, "
+					  "the profile's endpoint_url, else AWS)"},
 	{"help", OPT_HELP, NULL, "show this help and exit"},
 	{"version", OPT_VERSION, NULL, "show the version and exit"},
 	{0},
@@ -201,6 +205,12 @@ int ts_opt_parse(const struct ts_cmd *cmd, struct ts_run *run, int argc,
 				rc = ts_usage_error(cmd, "invalid --max-ratio '%s'", optarg);
 			else
 				run->lim.max_ratio = v;
+			break;
+		case OPT_ENDPOINT:
+			if (strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0)
+				rc = ts_usage_error(cmd, "invalid --endpoint '%s': an http:// or https:// URL", optarg);
+			else
+				run->s3_endpoint = optarg;
 			break;
 		case ':':
 			rc = ts_usage_error(cmd, "option '%s' needs an argument",

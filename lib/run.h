@@ -77,6 +77,7 @@ struct ts_run {
 	size_t max_record;  /* --max-record (0 = default) */
 	int max_depth;      /* --max-depth (0 = default) */
 	struct ts_limits lim; /* --max-size, --max-ratio: decompression */
+	const char *s3_endpoint; /* --endpoint: S3-compatible store of s3:// */
 
 	uint64_t records_in;
 	int64_t records_out; /* -1: the lines on standard output */
