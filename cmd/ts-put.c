@@ -197,6 +197,7 @@ struct put {
 	struct libdeflate_compressor *gz;
 
 	uint64_t *delivered, *dead, *requests, *retries;
+	char unusable[700];          /* why the destination refused from the start */
 };
 
 static volatile sig_atomic_t stop;
@@ -407,6 +408,7 @@ struct failure {
 	char code[96];          /* errorCode, in the service's style */
 	char message[512];      /* the server's message or the transport error */
 	char object[1024];      /* S3 key or URL, "" when none */
+	int permanent;          /* retrying could not help */
 };
 
 /* Every record of the batch to the error output. */
@@ -437,13 +439,23 @@ static void dead_letter(struct put *x, const struct failure *f)
 	json_decref(extra);
 }
 
+/* A destination that refuses the first delivery for good (a wrong key, no
+ * such bucket, a bad token) was unusable from the start: exit status 2,
+ * said once on standard error at the end. */
+static void note_unusable(struct put *x, const struct failure *f)
+{
+	if (f->permanent && *x->delivered == 0 && !x->unusable[0])
+		snprintf(x->unusable, sizeof(x->unusable), "%s%s%s", f->code,
+			 f->message[0] ? ": " : "", f->message);
+}
+
 /* One line on standard output per object or request delivered. */
-static void announce(struct put *x, const char *what, const char *where, const char *id)
+static void announce(struct put *x, const char *what, const char *where, json_t *id)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, what, json_string(where));
 	if (id)
-		json_object_set_new(o, x->kind == K_SPLUNK ? "ackId" : "requestId", json_string(id));
+		json_object_set_new(o, x->kind == K_SPLUNK ? "ackId" : "requestId", id);
 	json_object_set_new(o, "records", json_integer((json_int_t)x->nrec));
 	json_object_set_new(o, "bytes", json_integer((json_int_t)x->body.len));
 	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -504,6 +516,7 @@ static void s3_failure(struct failure *f, const struct ts_s3_status *st, const c
 	snprintf(f->code, sizeof(f->code), "S3.%s", st->code[0] ? st->code : "Error");
 	snprintf(f->message, sizeof(f->message), "%s", st->message);
 	snprintf(f->object, sizeof(f->object), "%s", key);
+	f->permanent = st->permanent;
 }
 
 /* One object: n bytes at p, or total bytes read from fd (fd >= 0);
@@ -606,7 +619,7 @@ static int batch_key(struct put *x, struct ts_buf *out)
 {
 	const char *code;
 	struct ts_tpl_env env = {.tz = &x->tz, .max_len = 900};
-	int64_t ms = x->nrec ? x->recs[0].ms : (int64_t)(ts_now() * 1000);
+	int64_t ms = x->nrec ? x->recs[0].ms : ts_wall_ms();
 	char uuid[37], rnd[16];
 	struct ts_civil c;
 
@@ -681,23 +694,19 @@ static int hec_body(struct put *x)
 		snprintf(t, sizeof(t), "%lld.%03lld", (long long)(r->ms / 1000), (long long)(r->ms % 1000));
 		ts_buf_addf(&x->body, "{\"time\":%s", t);
 		if (x->host) {
-			ts_buf_addstr(&x->body, ",\"host\":\"");
+			ts_buf_addstr(&x->body, ",\"host\":");
 			ts_json_escape(&x->body, x->host, strlen(x->host));
-			ts_buf_addch(&x->body, '"');
 		}
 		if (x->source) {
-			ts_buf_addstr(&x->body, ",\"source\":\"");
+			ts_buf_addstr(&x->body, ",\"source\":");
 			ts_json_escape(&x->body, x->source, strlen(x->source));
-			ts_buf_addch(&x->body, '"');
 		}
-		ts_buf_addstr(&x->body, ",\"sourcetype\":\"");
+		ts_buf_addstr(&x->body, ",\"sourcetype\":");
 		const char *st = x->sourcetype ? x->sourcetype : "_json";
 		ts_json_escape(&x->body, st, strlen(st));
-		ts_buf_addch(&x->body, '"');
 		if (x->index) {
-			ts_buf_addstr(&x->body, ",\"index\":\"");
+			ts_buf_addstr(&x->body, ",\"index\":");
 			ts_json_escape(&x->body, x->index, strlen(x->index));
-			ts_buf_addch(&x->body, '"');
 		}
 		ts_buf_addstr(&x->body, ",\"event\":");
 		if (ts_buf_add(&x->body, x->batch.data + r->off, r->len) < 0 ||
@@ -793,7 +802,8 @@ static void hec_base(const char *url, char *out, size_t n)
 
 static int send_splunk(struct put *x, struct failure *f)
 {
-	char base[2048], url[2300], auth[1100], chan[80], text[256], ackid[32];
+	char base[2048], url[2300], auth[1100], chan[80], text[256];
+	long long acked = -1;
 	const char *hv[5];
 	struct ts_http_resp rs;
 	struct ts_backoff b;
@@ -848,7 +858,7 @@ static int send_splunk(struct put *x, struct failure *f)
 				} else {
 					int a = hec_wait_ack(x, base, hv, ack, f);
 					if (a == 1) {
-						snprintf(ackid, sizeof(ackid), "%lld", ack);
+						acked = ack;
 						rc = 0;
 						break;
 					}
@@ -866,8 +876,10 @@ static int send_splunk(struct put *x, struct failure *f)
 					rs.status == 408;
 			}
 		}
-		if (!retry || stop)
+		if (!retry || stop) {
+			f->permanent = !retry;
 			break;
+		}
 		double d = ts_backoff_next(&b);
 		if (d < 0 || ts_backoff_sleep(d, &stop) < 0)
 			break;
@@ -875,7 +887,7 @@ static int send_splunk(struct put *x, struct failure *f)
 	}
 	ts_http_resp_release(&rs);
 	if (rc == 0)
-		announce(x, "destination", x->url, x->ack ? ackid : NULL);
+		announce(x, "destination", x->url, x->ack ? json_integer(acked) : NULL);
 	return rc;
 }
 
@@ -888,9 +900,8 @@ static int http_body(struct put *x, const char *reqid, int64_t ms)
 	for (size_t i = 0; i < x->nrec; i++) {
 		const struct rec *r = &x->recs[i];
 		ts_buf_addstr(&x->tmp, i ? ",{\"data\":\"" : "{\"data\":\"");
-		/* The record with its newline, as a delivery stream sends it
-		 * when a newline delimiter is configured. */
-		if (ts_base64_encode(&x->tmp, x->batch.data + r->off, r->len + 1) < 0)
+		/* The record's bytes as read (minified), no delimiter added. */
+		if (ts_base64_encode(&x->tmp, x->batch.data + r->off, r->len) < 0)
 			return -1;
 		ts_buf_addstr(&x->tmp, "\"}");
 	}
@@ -911,7 +922,7 @@ static int send_http(struct put *x, struct failure *f)
 	struct ts_backoff b;
 
 	uuid4(reqid);
-	if (http_body(x, reqid, (int64_t)(ts_now() * 1000)) < 0) {
+	if (http_body(x, reqid, ts_wall_ms()) < 0) {
 		snprintf(f->code, sizeof(f->code), "HttpEndpoint.RequestTooLarge");
 		return -1;
 	}
@@ -972,8 +983,10 @@ static int send_http(struct put *x, struct failure *f)
 			json_decref(j);
 			retry = rs.status != 413;
 		}
-		if (!retry || stop)
+		if (!retry || stop) {
+			f->permanent = !retry && f->status != 413;
 			break;
+		}
 		double d = ts_backoff_next(&b);
 		if (d < 0 || ts_backoff_sleep(d, &stop) < 0)
 			break;
@@ -981,7 +994,7 @@ static int send_http(struct put *x, struct failure *f)
 	}
 	ts_http_resp_release(&rs);
 	if (rc == 0)
-		announce(x, "destination", x->url, reqid);
+		announce(x, "destination", x->url, json_string(reqid));
 	return rc;
 }
 
@@ -995,10 +1008,12 @@ static void flush_batch(struct put *x)
 		return;
 	memset(&f, 0, sizeof(f));
 	int rc = x->kind == K_S3 ? send_s3(x, &f) : x->kind == K_SPLUNK ? send_splunk(x, &f) : send_http(x, &f);
-	if (rc == 0)
+	if (rc == 0) {
 		*x->delivered += x->nrec;
-	else
+	} else {
 		dead_letter(x, &f);
+		note_unusable(x, &f);
+	}
 	ts_out_flush(&x->run.out);
 	x->nrec = 0;
 	ts_buf_reset(&x->batch);
@@ -1030,7 +1045,7 @@ static int add_record(struct put *x, struct ts_input *in, const struct ts_item *
 	ts_buf_addch(&x->batch, '\n');
 	r->file = intern_name(x, in->name);
 	r->line = it->line;
-	r->ms = (int64_t)(ts_now() * 1000);
+	r->ms = ts_wall_ms();
 	if (x->nrec++ == 0)
 		x->batch_t0 = ts_now();
 	if ((x->max_records && x->nrec >= x->max_records) || x->batch.len >= x->max_bytes)
@@ -1132,6 +1147,7 @@ static int ship_file(struct put *x, struct ts_input *in, const struct ts_item *i
 			       f.attempts == 1 ? "" : "s", f.code, f.message[0] ? ": " : "", f.message);
 		json_decref(extra);
 		*x->dead += 1;
+		note_unusable(x, &f);
 	}
 	x->nrec = 0;
 	ts_out_flush(&x->run.out);
@@ -1144,7 +1160,7 @@ static int dir_record(struct put *x, struct ts_input *in, const struct ts_item *
 {
 	const char *code;
 	struct ts_tpl_env env = {.tz = &x->tz, .max_len = PATH_MAX - 128 - strlen(x->po.dir)};
-	int64_t ms = (int64_t)(ts_now() * 1000);
+	int64_t ms = ts_wall_ms();
 
 	if (ts_template_render(&x->tpl, &x->render, &env, ms, &x->key, &code) < 0) {
 		ts_input_reject(in, it, code, (struct ts_span){0}, "the prefix could not be made");
@@ -1204,15 +1220,19 @@ static long source(void *ctx, char *dst, size_t n)
 static int on_record(void *ud, struct ts_input *in, const struct ts_item *it)
 {
 	struct put *x = ud;
+	int rc;
 
-	if (stop)
-		return -1;
+	/* This record is counted as read: it is delivered or dead-lettered
+	 * even when a stopping signal came; reading stops after it. */
 	if (x->manifest)
-		return ship_file(x, in, it);
-	if (x->kind == K_DIR)
-		return dir_record(x, in, it);
-	tick(x);
-	return add_record(x, in, it);
+		rc = ship_file(x, in, it);
+	else if (x->kind == K_DIR)
+		rc = dir_record(x, in, it);
+	else {
+		tick(x);
+		rc = add_record(x, in, it);
+	}
+	return stop ? -1 : rc;
 }
 
 static void install_signals(void)
@@ -1342,6 +1362,9 @@ int main(int argc, char **argv)
 		return 2;
 	if (!x.have_max_bytes)
 		x.max_bytes = x.kind == K_SPLUNK ? (1u << 20) : x.kind == K_HTTP ? (4u << 20) : (5u << 20);
+	/* The HTTP endpoint protocol takes at most 10,000 records a request. */
+	if (x.kind == K_HTTP && (x.max_records == 0 || x.max_records > 10000))
+		x.max_records = 10000;
 	if (!x.have_max_seconds)
 		x.max_seconds = x.kind == K_SPLUNK || x.kind == K_HTTP ? 60 : 300;
 	ts_tz_parse(&x.tz, "UTC", NULL, 0);
@@ -1397,6 +1420,10 @@ int main(int argc, char **argv)
 		ts_part_free(x.part);
 	} else {
 		flush_batch(&x);
+	}
+	if (x.unusable[0] && *x.delivered == 0) {
+		ts_error("%s: the destination refused the first delivery: %s", x.dest, x.unusable);
+		ts_run_fail(&x.run, 2);
 	}
 	if (stop)
 		ts_warn("stopped by a signal: what was read is delivered or in the error output");

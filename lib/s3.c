@@ -278,8 +278,6 @@ static int build_url(struct ts_s3 *s, const struct s3_req *rq)
 		if (rq->key)
 			ts_http_urlencode(&s->path, rq->key, strlen(rq->key), 1);
 	}
-	if (!rq->key && s->path.len > 1 && s->path.data[s->path.len - 1] != '/')
-		ts_buf_addch(&s->path, '/');
 	ts_buf_add(&s->url, s->path.data, s->path.len);
 	if (rq->query && *rq->query) {
 		ts_buf_addch(&s->url, '?');
@@ -428,8 +426,10 @@ static int s3_call(struct ts_s3 *s, struct s3_req *rq, struct ts_http_resp *resp
 			snprintf(st->code, sizeof(st->code), "Stopped");
 			return -1;
 		}
-		if (!retryable(st->status, st->code) || strcmp(st->code, "CredentialsError") == 0)
+		if (!retryable(st->status, st->code) || strcmp(st->code, "CredentialsError") == 0) {
+			st->permanent = 1;
 			return -1;
+		}
 		if (s->o.stop && *s->o.stop)
 			return -1;
 		/* A GET cut short goes on where it stopped, from the same

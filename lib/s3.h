@@ -59,6 +59,7 @@ struct ts_s3_status {
 	char code[64];             /* S3's error code, "" when none */
 	char message[256];         /* the server's message or the transport error */
 	unsigned attempts;
+	int permanent;             /* the failure cannot pass by retrying */
 };
 
 /* s3://BUCKET[/PREFIX] into its parts (malloc'd; prefix "" when none).

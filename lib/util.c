@@ -91,6 +91,14 @@ int ts_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+int64_t ts_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 double ts_now(void)
 {
 	struct timespec ts;

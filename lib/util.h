@@ -24,6 +24,8 @@ int ts_parse_u64(const char *s, uint64_t *out);
 
 /* Monotonic seconds. */
 double ts_now(void);
+/* The wall clock (CLOCK_REALTIME) in milliseconds since the epoch. */
+int64_t ts_wall_ms(void);
 
 /* Name shown for an input: "<stdin>" for "-". */
 const char *ts_input_name(const char *path);
