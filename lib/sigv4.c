@@ -336,6 +336,12 @@ static int hd_cmp(const void *a, const void *b)
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
+static int tchar(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c >= '0' && c <= '9') || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
 static int blank(char c)
 {
 	return c == ' ' || c == '\t';
@@ -368,8 +374,9 @@ static int parse_headers(const char *const *lines, struct hdr **hsp,
 		hs[i].name = text->len;
 		for (const char *p = l; p < colon; p++) {
 			unsigned char c = (unsigned char)*p;
-			/* a field name is a token: no blanks, no controls */
-			if (c <= ' ' || c == 0x7f)
+			/* a field name is a token (RFC 9110): that also keeps
+			 * ';' and ',' out of SignedHeaders */
+			if (!tchar(c))
 				return -1;
 			if (c >= 'A' && c <= 'Z')
 				c = (unsigned char)(c - 'A' + 'a');
@@ -412,6 +419,7 @@ static int valid_inputs(const struct ts_sigv4_req *rq,
 			const struct ts_sigv4_scope *s)
 {
 	if (!rq || !c || !s || !rq->method || !*rq->method || !rq->path ||
+	    (*rq->path && *rq->path != '/') ||
 	    !rq->headers || !rq->payload_hash || !c->access_key ||
 	    !c->secret_key || !s->region || !s->service || !s->amzdate)
 		return 0;

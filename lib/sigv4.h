@@ -25,7 +25,7 @@
  *     segments removed, repeated slashes collapsed, then each byte but the
  *     unreserved ones (A-Z a-z 0-9 - . _ ~) and '/' percent-encoded once
  *     more (so "%20" becomes "%2520", as the other services verify).
- *     An empty path is "/".
+ *     An empty path is "/"; any other must start with '/'.
  *   - query: split at '&', each part at its first '=' (a missing value is
  *     ""), names and values decoded and re-encoded in the canonical form
  *     (unreserved bytes bare, the rest %XX upper-case; '+' is kept a
@@ -34,10 +34,13 @@
  *     /region/service/aws4_request; the signing key is derived from
  *     c->secret_key.  c->token is not read: the caller puts it in a header.
  * Any of creq, sts, authz may be NULL; those given are reset and filled
- * (not appended to).  Returns 0, or -1 for bad input (a header line without
- * ':' or with an empty name, a CR or LF inside a line, a missing field,
- * an amzdate that is not 16 characters, a bad %XX in the query) or when a
- * buffer reaches its limit; the buffers' contents are then unspecified.
+ * (not appended to).  Returns 0, or -1 for bad input or when a buffer
+ * reaches its limit (the buffers' contents are then unspecified).  Bad
+ * input: a missing field or an empty method; a CR or LF anywhere; a header
+ * line without ':' or whose name is not an HTTP token; a path that is
+ * neither empty nor starts with '/'; a bad %XX in the query; an amzdate not
+ * of the form 20150830T123600Z; a '/' in the region or service; a '/', ','
+ * or blank in the access key.
  * The caller owns every buffer; nothing is kept between calls.
  */
 #ifndef TS_SIGV4_H

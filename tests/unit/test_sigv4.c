@@ -771,6 +771,11 @@ static void test_paths(void)
 	CHECK_LINE(&b, 1, "/bucket/a//b/../c%20d");
 	canon("", NULL, 1, NULL, &b);
 	CHECK_LINE(&b, 1, "/");
+	/* not a request line's path (found by fuzzing: S3 signed "txt") */
+	canon("txt", NULL, 1, NULL, &b);
+	CHECK_STR(b.data, "ERR");
+	canon("a/b", NULL, 0, NULL, &b);
+	CHECK_STR(b.data, "ERR");
 	ts_buf_release(&b);
 }
 
@@ -828,6 +833,19 @@ static void test_headers(void)
 	const char *const spacename[] = { "Host : h", NULL };
 	canon("/", NULL, 1, spacename, &b);
 	CHECK_STR(b.data, "ERR");
+	/* names are tokens: ',' and ';' would make SignedHeaders ambiguous */
+	const char *const comma[] = { "X-A,X-B: v", NULL };
+	canon("/", NULL, 1, comma, &b);
+	CHECK_STR(b.data, "ERR");
+	const char *const semi[] = { "X-A;x-b: v", NULL };
+	canon("/", NULL, 1, semi, &b);
+	CHECK_STR(b.data, "ERR");
+	const char *const utf8[] = { "X-\xc3\xa9: v", NULL };
+	canon("/", NULL, 1, utf8, &b);
+	CHECK_STR(b.data, "ERR");
+	const char *const tokens[] = { "Host: h", "X-!#$%&'*+-.^_`|~09: v", NULL };
+	canon("/", NULL, 1, tokens, &b);
+	CHECK_LINE(&b, 4, "x-!#$%&'*+-.^_`|~09:v");
 	const char *const folded[] = { "X-A: a\r\n b", NULL };
 	canon("/", NULL, 1, folded, &b);
 	CHECK_STR(b.data, "ERR");
