@@ -175,6 +175,25 @@ static int xml_text(const char *p, size_t n, const char *tag, size_t *pos, struc
 	return 1;
 }
 
+/* The inner bytes of the next <tag>...</tag> at or after *pos, as they are. */
+static int xml_raw(const char *p, size_t n, const char *tag, size_t *pos, struct ts_buf *out)
+{
+	char open[80], close[80];
+	int ol = snprintf(open, sizeof(open), "<%s>", tag);
+	int cl = snprintf(close, sizeof(close), "</%s>", tag);
+
+	ts_buf_reset(out);
+	const char *a = *pos < n ? memmem(p + *pos, n - *pos, open, (size_t)ol) : NULL;
+	if (!a)
+		return 0;
+	a += ol;
+	const char *e = memmem(a, (size_t)(p + n - a), close, (size_t)cl);
+	if (!e)
+		return 0;
+	*pos = (size_t)(e - p) + (size_t)cl;
+	return ts_buf_add(out, a, (size_t)(e - a)) == 0;
+}
+
 static int unhex(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -597,6 +616,49 @@ static int listing_add(struct ts_s3_listing *l, const char *key, uint64_t size)
 	return 0;
 }
 
+int ts_s3_list_page(const char *p, size_t n, struct ts_s3_listing *out, struct ts_buf *token)
+{
+	struct ts_buf key, tmp, c;
+	size_t pos = 0;
+	int rc = 0;
+
+	ts_buf_init(&key, 0);
+	ts_buf_init(&tmp, 0);
+	ts_buf_init(&c, 0);
+	int encoded = xml_text(p, n, "EncodingType", NULL, &tmp) && strcmp(tmp.data, "url") == 0;
+	/* Each <Contents> holds a <Key> and a <Size>. */
+	while (xml_raw(p, n, "Contents", &pos, &c)) {
+		size_t kpos = 0, spos = 0;
+		uint64_t size = 0;
+		if (!xml_text(c.data, c.len, "Key", &kpos, &key))
+			continue;
+		if (encoded)
+			url_decode(&key);
+		if (xml_text(c.data, c.len, "Size", &spos, &tmp))
+			size = strtoull(tmp.data, NULL, 10);
+		if (key.len != strlen(key.data))
+			continue; /* a NUL in a key: not a key anyone can name */
+		if (listing_add(out, key.data, size) < 0) {
+			errno = ENOMEM;
+			rc = -1;
+			goto out;
+		}
+	}
+	if (xml_text(p, n, "IsTruncated", NULL, &tmp) && strcmp(tmp.data, "true") == 0) {
+		if (!xml_text(p, n, "NextContinuationToken", NULL, token) || !token->len) {
+			errno = EINVAL;
+			rc = -1;
+		} else {
+			rc = 1;
+		}
+	}
+out:
+	ts_buf_release(&key);
+	ts_buf_release(&tmp);
+	ts_buf_release(&c);
+	return rc;
+}
+
 static int by_key(const void *a, const void *b)
 {
 	return strcmp(((const struct ts_s3_object *)a)->key, ((const struct ts_s3_object *)b)->key);
@@ -606,14 +668,12 @@ int ts_s3_list(struct ts_s3 *s, const char *bucket, const char *prefix,
 	       struct ts_s3_listing *out, struct ts_s3_status *st)
 {
 	struct ts_http_resp resp;
-	struct ts_buf q, token, key, tmp;
+	struct ts_buf q, token;
 	int rc = 0;
 
 	ts_http_resp_init(&resp);
 	ts_buf_init(&q, 0);
 	ts_buf_init(&token, 0);
-	ts_buf_init(&key, 0);
-	ts_buf_init(&tmp, 0);
 	memset(out, 0, sizeof(*out));
 	for (int page = 0; rc == 0; page++) {
 		/* Parameters in sorted order, encoded as they are signed. */
@@ -628,43 +688,16 @@ int ts_s3_list(struct ts_s3 *s, const char *bucket, const char *prefix,
 		struct s3_req rq = { .method = "GET", .bucket = bucket, .query = q.data };
 		if ((rc = s3_call(s, &rq, &resp, st, NULL)) < 0)
 			break;
-		const char *p = resp.body.data;
-		size_t n = resp.body.len, pos = 0;
-		int encoded = xml_text(p, n, "EncodingType", NULL, &tmp) && strcmp(tmp.data, "url") == 0;
-		/* Each <Contents> holds a <Key> and a <Size>. */
-		for (;;) {
-			size_t cpos = pos;
-			if (!xml_text(p, n, "Contents", &cpos, &tmp))
-				break;
-			const char *c = memmem(p + pos, n - pos, "<Contents>", 10);
-			size_t clen = tmp.len;
-			if (!c)
-				break;
-			c += 10;
-			size_t kpos = 0;
-			if (!xml_text(c, clen, "Key", &kpos, &key))
-				break;
-			if (encoded)
-				url_decode(&key);
-			size_t spos = 0;
-			uint64_t size = 0;
-			if (xml_text(c, clen, "Size", &spos, &tmp))
-				size = strtoull(tmp.data, NULL, 10);
-			if (listing_add(out, key.data, size) < 0) {
-				snprintf(st->message, sizeof(st->message), "out of memory");
-				rc = -1;
-				break;
-			}
-			pos = cpos;
-		}
-		int truncated = xml_text(p, n, "IsTruncated", NULL, &tmp) && strcmp(tmp.data, "true") == 0;
-		if (!truncated)
-			break;
-		if (!xml_text(p, n, "NextContinuationToken", NULL, &token) || !token.len) {
+		int more = ts_s3_list_page(resp.body.data, resp.body.len, out, &token);
+		if (more < 0) {
 			snprintf(st->code, sizeof(st->code), "InvalidResponse");
-			snprintf(st->message, sizeof(st->message), "truncated listing without a continuation token");
+			snprintf(st->message, sizeof(st->message), "%s",
+				 errno == ENOMEM ? "out of memory"
+						 : "truncated listing without a continuation token");
 			rc = -1;
 		}
+		if (more <= 0)
+			break;
 	}
 	if (rc == 0 && out->n > 1)
 		qsort(out->v, out->n, sizeof(out->v[0]), by_key);
@@ -673,8 +706,6 @@ int ts_s3_list(struct ts_s3 *s, const char *bucket, const char *prefix,
 	ts_http_resp_release(&resp);
 	ts_buf_release(&q);
 	ts_buf_release(&token);
-	ts_buf_release(&key);
-	ts_buf_release(&tmp);
 	return rc;
 }
 

@@ -101,6 +101,11 @@ struct ts_s3_listing {
 int ts_s3_list(struct ts_s3 *s, const char *bucket, const char *prefix,
 	       struct ts_s3_listing *out, struct ts_s3_status *st);
 void ts_s3_listing_release(struct ts_s3_listing *l);
+/* One ListObjectsV2 answer (XML) added to out: 0 the last page, 1 more
+ * (token holds the continuation token), -1 (errno ENOMEM, or EINVAL: a
+ * truncated page without a token).  Keys of an encoding-type=url answer
+ * are decoded; a key holding NUL is left out. */
+int ts_s3_list_page(const char *xml, size_t n, struct ts_s3_listing *out, struct ts_buf *token);
 
 /* The object's bytes to write(), in order, each byte once: a transfer cut
  * short is resumed where it stopped (Range, If-Match on the ETag).  write
