@@ -450,14 +450,14 @@ static void note_unusable(struct put *x, const struct failure *f)
 }
 
 /* One line on standard output per object or request delivered. */
-static void announce(struct put *x, const char *what, const char *where, json_t *id)
+static void announce(struct put *x, const char *what, const char *where, json_t *id, size_t bytes)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, what, json_string(where));
 	if (id)
 		json_object_set_new(o, x->kind == K_SPLUNK ? "ackId" : "requestId", id);
 	json_object_set_new(o, "records", json_integer((json_int_t)x->nrec));
-	json_object_set_new(o, "bytes", json_integer((json_int_t)x->body.len));
+	json_object_set_new(o, "bytes", json_integer((json_int_t)bytes));
 	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (s) {
 		ts_out_write(&x->run.out, s, strlen(s));
@@ -652,17 +652,18 @@ static int send_s3(struct put *x, struct failure *f)
 		return -1;
 	}
 	if (x->gzip) {
-		if (gzip_body(x, p, n) < 0)
+		if (gzip_body(x, p, n) < 0) {
+			snprintf(f->code, sizeof(f->code), "S3.OutOfMemory");
 			return -1;
-	} else {
-		ts_buf_reset(&x->body);
-		ts_buf_add(&x->body, p, n);
+		}
+		p = x->body.data;
+		n = x->body.len;
 	}
-	if (s3_upload(x, x->key.data, x->body.data, x->body.len, -1, 0, f) < 0)
+	if (s3_upload(x, x->key.data, p, n, -1, 0, f) < 0)
 		return -1;
 	ts_buf_reset(&x->tmp);
 	ts_buf_addf(&x->tmp, "s3://%s/%s", x->bucket, x->key.data);
-	announce(x, "object", x->tmp.data, NULL);
+	announce(x, "object", x->tmp.data, NULL, n);
 	return 0;
 }
 
@@ -887,7 +888,7 @@ static int send_splunk(struct put *x, struct failure *f)
 	}
 	ts_http_resp_release(&rs);
 	if (rc == 0)
-		announce(x, "destination", x->url, x->ack ? json_integer(acked) : NULL);
+		announce(x, "destination", x->url, x->ack ? json_integer(acked) : NULL, x->body.len);
 	return rc;
 }
 
@@ -994,7 +995,7 @@ static int send_http(struct put *x, struct failure *f)
 	}
 	ts_http_resp_release(&rs);
 	if (rc == 0)
-		announce(x, "destination", x->url, json_string(reqid));
+		announce(x, "destination", x->url, json_string(reqid), x->body.len);
 	return rc;
 }
 
