@@ -1,0 +1,409 @@
+#!/usr/bin/env bats
+# ts-put against real peers on 127.0.0.1 (tests/peers/: s3rver behind a
+# checking proxy, a strict Splunk HTTP Event Collector, a strict HTTP
+# endpoint of the delivery stream protocol) and a local directory.  What was
+# delivered is read back independently — the AWS CLI (/usr/bin/aws, through
+# peer_aws) and s3rver's own store for S3, the peers' logs of what they
+# accepted for HEC and HTTP, the files for a directory — and compared byte
+# for byte or record for record.  Faults are injected through the peers'
+# control endpoints; for each one the tests prove that no record is lost,
+# that a record is accepted twice only when the peer marked the first
+# acceptance "faulted" (the sender could not know it had landed: at-least-
+# once), that the --stats counts add up (delivered + dead-lettered = read),
+# and that secrets never appear in any output.
+#
+# Retry budgets are kept small (the backoff starts at 1 s); tests that need
+# more than a few seconds are tagged slow.
+
+bats_require_minimum_version 1.5.0
+load helpers
+load peers
+
+BUCKET=bkt
+# Credentials distinctive enough to be grepped for in every output.
+S3_KEY_ID=AKIAPUTTEST0000K3Y42
+S3_SECRET='pUtSecret/9f8e7d6c5b4a+3210zyxwvUTSRQ'
+S3_TOKEN='IQoPutSessionToken/abc123+def456=='
+TOKEN=5b1e7c2a-9d3f-4e8a-b6c1-0f2e3d4c5b6a
+WRONG_TOKEN=7a7a7a7a-1111-4222-8333-944444444444
+ACCESS_KEY='fh-AccessKey-Q2wX9zP7'
+WRONG_ACCESS_KEY='fh-WrongKey-L0l0l0'
+GUID_RE='^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+
+setup() {
+	cd "$BATS_TEST_TMPDIR" || fail "cannot cd to $BATS_TEST_TMPDIR"
+	[ -x "$TS_BIN/ts-put" ] || fail "$TS_BIN/ts-put is missing: run make first (or set TS_BIN)"
+	# Nothing of the host's AWS settings may matter, nothing may reach for
+	# instance metadata.
+	unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 \
+		AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_REGION \
+		AWS_DEFAULT_REGION AWS_CONTAINER_CREDENTIALS_FULL_URI \
+		AWS_CONTAINER_CREDENTIALS_RELATIVE_URI AWS_CONTAINER_AUTHORIZATION_TOKEN \
+		AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE AWS_EC2_METADATA_SERVICE_ENDPOINT \
+		TS_SPLUNK_TOKEN TS_HTTP_ACCESS_KEY
+	export AWS_EC2_METADATA_DISABLED=true HOME="$BATS_TEST_TMPDIR/home"
+	mkdir -p "$HOME"
+	: > aws-none
+	export AWS_CONFIG_FILE="$PWD/aws-none" AWS_SHARED_CREDENTIALS_FILE="$PWD/aws-none"
+	BG_PID=""
+}
+
+teardown() {
+	if [ -n "${BG_PID:-}" ]; then
+		kill -KILL "$BG_PID" 2> /dev/null || true
+		wait "$BG_PID" 2> /dev/null || true
+	fi
+	exec 7>&- || true
+	peer_stop_all
+}
+
+# --- helpers ----------------------------------------------------------------------
+
+# put ARGS...: ts-put ARGS... with standard output in out and standard error in
+# err; $status is its exit status.
+put() {
+	status=0
+	ts-put "$@" > out 2> err || status=$?
+}
+
+# expect_status N: the last put/bg_wait ended with N.
+expect_status() {
+	[ "$status" -eq "$1" ] || fail "exit status $status, expected $1
+stdout: $(head -c 2000 out bg.out 2> /dev/null)
+stderr: $(head -c 3000 err bg.err 2> /dev/null)"
+}
+
+# lines FILE N: FILE has exactly N lines.
+lines() {
+	local got
+	got=$(wc -l < "$1")
+	[ "$got" -eq "$2" ] || fail "$1: $got lines, expected $2:
+$(head -c 3000 "$1")"
+}
+
+# json FILE JQ: jq -e JQ holds on FILE (slurped with -s first).
+json() {
+	local s=()
+	if [ "$1" = -s ]; then
+		s=(-s)
+		shift
+	fi
+	jq -e "${s[@]}" "$2" "$1" > /dev/null || fail "$1 does not satisfy $2:
+$(head -c 3000 "$1")"
+}
+
+# balance ERR IN DELIVERED DEAD [REJECTED]: the --stats line in ERR counts IN
+# records read, DELIVERED delivered (= records_out), DEAD dead-lettered and
+# REJECTED rejected in all (default DEAD), and delivered + rejected = read.
+balance() {
+	local f=$1 in=$2 d=$3 x=$4 r=${5:-$4} s
+	s=$(grep '"records_in"' "$f" | tail -n 1)
+	[ -n "$s" ] || fail "no --stats line in $f:
+$(head -c 3000 "$f")"
+	jq -e --argjson i "$in" --argjson d "$d" --argjson x "$x" --argjson r "$r" \
+		'.program == "ts-put" and .records_in == $i and .delivered == $d and
+		 .records_out == $d and .dead_lettered == $x and .rejected == $r and
+		 .delivered + .rejected == .records_in' <<< "$s" > /dev/null ||
+		fail "--stats: expected records_in $in, delivered $d, dead_lettered $x, rejected $r: $s"
+}
+
+# stat ERR KEY: a counter of the --stats line in ERR.
+stat() {
+	stat_field "$1" "$2"
+}
+
+# no_secret SECRET FILE...: SECRET appears in none of the FILEs.
+no_secret() {
+	local s=$1 f
+	shift
+	for f in "$@"; do
+		[ -e "$f" ] || continue
+		if grep -qF -- "$s" "$f"; then
+			fail "a secret is in $f:
+$(grep -F -- "$s" "$f" | head -c 2000)"
+		fi
+	done
+}
+
+# wait_until SECONDS CMD...: CMD succeeds within SECONDS (polled every 50 ms).
+wait_until() {
+	local n=$(($1 * 20)) i=0
+	shift
+	until "$@"; do
+		i=$((i + 1))
+		[ "$i" -le "$n" ] || fail "still not true after ${n}x50 ms: $*"
+		sleep 0.05
+	done
+}
+
+# has_lines FILE N: FILE has at least N lines.
+has_lines() {
+	[ -e "$1" ] && [ "$(wc -l < "$1")" -ge "$2" ]
+}
+
+# bg_put ARGS...: ts-put ARGS... in the background, its standard input a pipe
+# this shell writes with feed (fd 7), stdout in bg.out, stderr in bg.err.
+bg_put() {
+	rm -f feed.fifo
+	mkfifo feed.fifo
+	ts-put "$@" < feed.fifo > bg.out 2> bg.err 3>&- &
+	BG_PID=$!
+	exec 7> feed.fifo
+}
+
+# feed LINE...: each LINE to the background ts-put.
+feed() {
+	printf '%s\n' "$@" >&7
+}
+
+# bg_running: the background ts-put has not ended.
+bg_running() {
+	kill -0 "$BG_PID" 2> /dev/null
+}
+
+# bg_wait [SIGNAL]: (sends SIGNAL,) closes the pipe and waits for the
+# background ts-put; $status is its exit status.
+bg_wait() {
+	[ $# -eq 0 ] || kill "-$1" "$BG_PID"
+	exec 7>&-
+	status=0
+	wait "$BG_PID" || status=$?
+	BG_PID=""
+}
+
+# elapsed_since T0: whole seconds since T0 (date +%s.%N), rounded down.
+elapsed_since() {
+	awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%d", b - a }'
+}
+
+# sha256_of FILE / md5b64_of FILE: the hashes S3 is sent.
+sha256_of() {
+	sha256sum "$1" | cut -d' ' -f1
+}
+md5b64_of() {
+	openssl dgst -md5 -binary "$1" | base64
+}
+
+# --- S3 helpers ---
+
+# s3_up [PEER-ARGS...]: the S3 peer with bucket bkt and distinctive
+# credentials, and the environment ts-put takes them from.
+s3_up() {
+	peer_start s3 --bucket "$BUCKET" --access-key "$S3_KEY_ID" --secret-key "$S3_SECRET" "$@"
+	export AWS_ACCESS_KEY_ID="$S3_ACCESS_KEY" AWS_SECRET_ACCESS_KEY="$S3_SECRET_KEY" \
+		AWS_REGION="$S3_REGION"
+	[ -z "$S3_SESSION_TOKEN" ] || export AWS_SESSION_TOKEN="$S3_SESSION_TOKEN"
+}
+
+# s3_keys [PREFIX]: the keys s3rver stored in bkt (its own files on disk, not
+# through ts-put), sorted.
+s3_keys() {
+	[ -d "$S3_DATA/$BUCKET" ] || return 0
+	(cd "$S3_DATA/$BUCKET" && find . -type f -name '*._S3rver_object') |
+		sed -e 's#^\./##' -e 's#\._S3rver_object$##' | grep "^${1:-}" | LC_ALL=C sort || true
+}
+
+# s3_body KEY: the stored bytes of object KEY.
+s3_body() {
+	cat "$S3_DATA/$BUCKET/$1._S3rver_object"
+}
+
+# s3_ops: the S3 operations the proxy saw, one "OP STATUS" per line.
+s3_ops() {
+	jq -r '"\(.op) \(.status)"' "$S3_LOG"
+}
+
+# objects_of OUT: the keys of the objects ts-put reported on OUT, in order.
+objects_of() {
+	jq -r '.object | sub("^s3://bkt/"; "")' "$1"
+}
+
+# Records whose minified form is known: an escape, UTF-8, a pretty-printed
+# record (minified on the way) and a number written as it was read.
+records() {
+	printf '%s\n' '{"n":1,"s":"caf\u00e9 \"q\" \\ / é"}' '{ "pretty" : [1, 2,' \
+		'   {"x": null, "y" : true}] }' '{"n":3,"big":12345678901234567890,"f":1.50}'
+}
+records_min() {
+	printf '%s\n' '{"n":1,"s":"caf\u00e9 \"q\" \\ / é"}' '{"pretty":[1,2,{"x":null,"y":true}]}' \
+		'{"n":3,"big":12345678901234567890,"f":1.50}'
+}
+
+# The object key of a record batch: PREFIX, the default yyyy/MM/dd/HH/ (UTC),
+# then ts-put-yyyy-MM-dd-HH-mm-ss-UUID (a version 4 UUID).
+KEY_RE='[0-9]{4}/[0-9]{2}/[0-9]{2}/[0-9]{2}/ts-put-[0-9]{4}(-[0-9]{2}){5}-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}'
+
+# --- S3: records ----------------------------------------------------------------
+
+@test "s3: a batch of records is one object holding them minified, read back by the AWS CLI and ts-decompress" {
+	s3_up
+	records > in.ndjson
+	records_min > want
+	before=$(date -u +%Y/%m/%d/%H)
+	put --endpoint "$S3_URL" s3://bkt/logs/ --stats --errors errors in.ndjson
+	after=$(date -u +%Y/%m/%d/%H)
+	expect_status 0
+	[ ! -s errors ]
+	lines out 1
+	key=$(objects_of out)
+	[[ $key =~ ^logs/$KEY_RE$ ]] || fail "object key $key"
+	# The time in the prefix is the batch's (UTC), the same as in the name.
+	hour=${key:5:13}
+	[ "$hour" = "$before" ] || [ "$hour" = "$after" ] || fail "prefix time $hour, now $before..$after"
+	name=${key##*/ts-put-}
+	[ "${name:0:13}" = "$(tr / - <<< "$hour")" ] || fail "name time ${name:0:13} vs prefix $hour"
+	json out ". == {\"object\":\"s3://bkt/$key\",\"records\":3,\"bytes\":$(wc -c < want)}"
+	# Independent readers: the AWS CLI, s3rver's store, ts-decompress s3://.
+	peer_aws s3 cp "s3://bkt/$key" got --only-show-errors
+	cmp want got
+	[ "$(s3_keys)" = "$key" ]
+	ts-decompress --endpoint "$S3_URL" s3://bkt/logs/ > decompressed
+	cmp want decompressed
+	# One PutObject with the body's real SHA-256 and Content-MD5, signed.
+	jq -s -e --arg sha "$(sha256_of want)" --arg md5 "$(md5b64_of want)" \
+		'[.[] | select(.op == "PutObject")] | length == 1 and (.[0] | .status == 200 and
+		 .contentSha256 == $sha and .sha256 == $sha and .contentMd5 == $md5 and .auth == "header")' \
+		"$S3_LOG" > /dev/null || fail "PutObject: $(cat "$S3_LOG")"
+	balance err 3 3 0
+	[ "$(stat err requests)" -eq 1 ] && [ "$(stat err retries)" -eq 0 ]
+}
+
+@test "s3: the endpoint comes from AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL as the CLI reads it; standard input is read" {
+	s3_up
+	ndjson_lines 2 > want
+	AWS_ENDPOINT_URL_S3="$S3_URL" AWS_ENDPOINT_URL=http://127.0.0.1:9 put s3://bkt/a/ < want
+	expect_status 0
+	AWS_ENDPOINT_URL="$S3_URL" put s3://bkt/b/ - < want
+	expect_status 0
+	[ "$(s3_keys | wc -l)" -eq 2 ]
+	for k in $(s3_keys); do
+		[[ $k =~ ^[ab]/$KEY_RE$ ]] || fail "key $k"
+		s3_body "$k" | cmp want -
+	done
+}
+
+@test "s3: --max-records N makes objects of N records, in order, none lost" {
+	s3_up
+	ndjson_lines 10 > want
+	put --endpoint "$S3_URL" s3://bkt/p/ --max-records 3 --stats want
+	expect_status 0
+	lines out 4
+	[ "$(jq -r .records out | tr '\n' ' ')" = "3 3 3 1 " ]
+	for k in $(objects_of out); do s3_body "$k"; done > got
+	cmp want got
+	[ "$(s3_keys | wc -l)" -eq 4 ]
+	balance err 10 10 0
+	[ "$(stat err requests)" -eq 4 ]
+}
+
+@test "s3: --max-bytes: a batch goes before a record would pass it; a larger record goes alone" {
+	s3_up
+	# 11 bytes a record with its newline; the big one 51.
+	big='{"big":"'$(printf 'x%.0s' $(seq 40))'"}'
+	[ "${#big}" -eq 50 ]
+	printf '%s\n' '{"n":1001}' '{"n":1002}' '{"n":1003}' '{"n":1004}' "$big" '{"n":1006}' '{"n":1007}' > want
+	put --endpoint "$S3_URL" s3://bkt/p/ --max-bytes 33 --stats want
+	expect_status 0
+	[ "$(jq -c '[.records, .bytes]' out | tr '\n' ' ')" = "[3,33] [1,11] [1,51] [2,22] " ]
+	for k in $(objects_of out); do s3_body "$k"; done > got
+	cmp want got
+	balance err 7 7 0
+}
+
+@test "s3: --max-seconds sends a batch from a quiet pipe while it is still open" {
+	s3_up
+	bg_put --endpoint "$S3_URL" s3://bkt/q/ --max-seconds 1 --stats
+	t0=$(date +%s.%N)
+	feed '{"n":1}' '{"n":2}'
+	wait_until 5 has_lines bg.out 1
+	bg_running || fail "ts-put ended: $(cat bg.err)"
+	[ "$(elapsed_since "$t0")" -le 3 ]
+	k=$(objects_of bg.out)
+	[ "$(s3_body "$k")" = $'{"n":1}\n{"n":2}' ]
+	feed '{"n":3}'
+	bg_wait
+	expect_status 0
+	lines bg.out 2
+	[ "$(jq -r .records bg.out | tr '\n' ' ')" = "2 1 " ]
+	balance bg.err 3 3 0
+}
+
+@test "s3: --compress gzip: a gzip object named .gz, read back decompressed by ts-decompress s3://" {
+	s3_up
+	records > in.ndjson
+	records_min > want
+	put --endpoint "$S3_URL" s3://bkt/z/ --compress gzip --stats in.ndjson
+	expect_status 0
+	key=$(objects_of out)
+	[[ $key =~ ^z/$KEY_RE\.gz$ ]] || fail "key $key"
+	s3_body "$key" > got.gz
+	[ "$(head -c 2 got.gz | od -An -tx1 | tr -d ' ')" = 1f8b ]
+	json out ".records == 3 and .bytes == $(wc -c < got.gz)"
+	gzip -dc got.gz | cmp want -
+	ts-decompress --endpoint "$S3_URL" "s3://bkt/$key" | cmp want -
+	jq -s -e '.[0].op == "PutObject" and .[0].status == 200' "$S3_LOG" > /dev/null
+	balance err 3 3 0
+}
+
+@test "s3: --unsigned-payload sends UNSIGNED-PAYLOAD (Content-MD5 still guards the body)" {
+	s3_up
+	ndjson_lines 3 > want
+	put --endpoint "$S3_URL" s3://bkt/u/ --unsigned-payload want
+	expect_status 0
+	s3_body "$(objects_of out)" | cmp want -
+	jq -e --arg md5 "$(md5b64_of want)" 'select(.op == "PutObject") |
+		.contentSha256 == "UNSIGNED-PAYLOAD" and .contentMd5 == $md5 and .status == 200' "$S3_LOG" > /dev/null ||
+		fail "$(cat "$S3_LOG")"
+}
+
+@test "s3: a prefix with a timestamp template replaces the default time part; --name names the objects" {
+	s3_up
+	ndjson_lines 1 > want
+	put --endpoint "$S3_URL" 's3://bkt/y=!{timestamp:yyyy}/m=!{timestamp:MM}/' --name app want
+	expect_status 0
+	key=$(objects_of out)
+	[[ $key =~ ^y=[0-9]{4}/m=[0-9]{2}/app-[0-9]{4}(-[0-9]{2}){5}-[0-9a-f-]{36}$ ]] || fail "key $key"
+	[ "${key:2:4}" = "$(date -u +%Y)" ]
+	s3_body "$key" | cmp want -
+}
+
+@test "s3: a partition key in the prefix is a usage error (ts-partition does that), nothing is sent" {
+	s3_up
+	ndjson_lines 1 > want
+	put --endpoint "$S3_URL" 's3://bkt/k=!{partitionKeyFromQuery:k}/' want
+	expect_status 2
+	grep -q 'ts-partition' err
+	[ ! -s out ]
+	[ ! -s "$S3_LOG" ]
+}
+
+# --- S3: files of a manifest ------------------------------------------------------
+
+# bats test_tags=slow
+@test "s3: --manifest uploads a 17 MB file in parts (memory bounded) and a small one whole; the AWS CLI reads both back" {
+	s3_up
+	mkdir -p lake/dt=1 lake/dt=2
+	head -c $((17 * 1024 * 1024 + 12345)) /dev/urandom > lake/dt=1/big.bin
+	ndjson_lines 5 > lake/dt=2/small.ndjson
+	printf '%s\n' '{"path":"dt=1/big.bin","records":1}' '{"path":"dt=2/small.ndjson"}' > manifest
+	status=0
+	/usr/bin/time -v -o rss ts-put --endpoint "$S3_URL" --manifest --root lake s3://bkt/lake/ \
+		--stats manifest > out 2> err || status=$?
+	expect_status 0
+	json -s out "[.[] | [.object, .path, .bytes]] == [
+		[\"s3://bkt/lake/dt=1/big.bin\", \"dt=1/big.bin\", $((17 * 1024 * 1024 + 12345))],
+		[\"s3://bkt/lake/dt=2/small.ndjson\", \"dt=2/small.ndjson\", $(wc -c < lake/dt=2/small.ndjson)]]"
+	# Create, three parts of 8 MiB, 8 MiB and the rest, complete; one PutObject.
+	[ "$(s3_ops | tr '\n' ',')" = "CreateMultipartUpload 200,UploadPart 200,UploadPart 200,UploadPart 200,CompleteMultipartUpload 200,PutObject 200," ]
+	json -s "$S3_LOG" '[.[] | select(.op == "UploadPart") | [(.partNumber | tonumber), .bytes,
+		(.contentSha256 == .sha256), (.contentMd5 != null)]] ==
+		[[1, 8388608, true, true], [2, 8388608, true, true], [3, 12345 + 1048576, true, true]]'
+	peer_aws s3 cp --recursive s3://bkt/lake/ got --only-show-errors
+	cmp lake/dt=1/big.bin got/dt=1/big.bin
+	cmp lake/dt=2/small.ndjson got/dt=2/small.ndjson
+	[ "$(s3_keys | tr '\n' ' ')" = "lake/dt=1/big.bin lake/dt=2/small.ndjson " ]
+	rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' rss)
+	[ "$rss" -lt $((64 * 1024)) ] || fail "max RSS $rss kB"
+	balance err 2 2 0
+	[ "$(stat err requests)" -eq 6 ]
+}
