@@ -185,7 +185,7 @@ struct put {
 	struct ts_http http;
 	struct ts_aws_config aws;
 	struct ts_s3 s3;
-	char *bucket, *prefix;
+	char *bucket, *prefix, *dir;
 	struct ts_template tpl;
 	struct ts_tpl_render render;
 	struct ts_tz tz;
@@ -197,6 +197,7 @@ struct put {
 	struct libdeflate_compressor *gz;
 
 	uint64_t *delivered, *dead, *requests, *retries;
+	uint64_t *lettered;          /* every record in the error output */
 	char unusable[700];          /* why the destination refused from the start */
 };
 
@@ -1103,7 +1104,29 @@ static int ship_file(struct put *x, struct ts_input *in, const struct ts_item *i
 	}
 	int rc;
 	x->nrec = 1;
-	if ((uint64_t)st.st_size <= x->part_size) {
+	if (x->kind == K_DIR) {
+		rc = ts_part_copy(x->part, x->key.data, fd);
+		if (rc < 0) {
+			close(fd);
+			x->nrec = 0;
+			ts_error("%s", ts_part_error(x->part));
+			ts_run_fail(&x->run, 2);
+			/* This line is read but neither delivered nor
+			 * dead-lettered: it goes to the error output too. */
+			ts_input_reject(in, it, "delivery_failed", (struct ts_span){0}, "%s",
+					ts_part_error(x->part));
+			*x->dead += 1;
+			return -1;
+		}
+		if (rc == TS_PART_REJECTED) {
+			const char *msg, *code = ts_part_rejection(x->part, &msg);
+			f.attempts = 1;
+			f.permanent = 1;
+			snprintf(f.code, sizeof(f.code), "Directory.%s", code);
+			snprintf(f.message, sizeof(f.message), "%s", msg);
+			rc = -1;
+		}
+	} else if ((uint64_t)st.st_size <= x->part_size) {
 		ts_buf_reset(&x->body);
 		if (ts_buf_grow(&x->body, (size_t)st.st_size) < 0 ||
 		    ts_read_full(fd, x->body.data, (size_t)st.st_size) != (long)st.st_size) {
@@ -1122,7 +1145,10 @@ static int ship_file(struct put *x, struct ts_input *in, const struct ts_item *i
 	if (rc == 0) {
 		json_t *o = json_object();
 		ts_buf_reset(&x->file);
-		ts_buf_addf(&x->file, "s3://%s/%s", x->bucket, x->key.data);
+		if (x->kind == K_DIR)
+			ts_buf_addf(&x->file, "%s/%s", x->po.dir, x->key.data);
+		else
+			ts_buf_addf(&x->file, "s3://%s/%s", x->bucket, x->key.data);
 		json_object_set_new(o, "object", json_string(x->file.data));
 		json_object_set_new(o, "path", json_string(rel));
 		json_object_set_new(o, "bytes", json_integer((json_int_t)st.st_size));
@@ -1286,7 +1312,7 @@ static int setup_dest(struct put *x)
 		if (strncmp(x->url, "http://", 7) != 0 && strncmp(x->url, "https://", 8) != 0)
 			return ts_usage_error(&cmd, "'%s' is not an http:// or https:// URL", x->url);
 		if (x->manifest)
-			return ts_usage_error(&cmd, "--manifest ships files to S3 only");
+			return ts_usage_error(&cmd, "--manifest ships files to S3 or a directory");
 		if (x->kind == K_SPLUNK) {
 			const char *env = getenv("TS_SPLUNK_TOKEN");
 			if (!x->token && env && *env)
@@ -1311,11 +1337,15 @@ static int setup_dest(struct put *x)
 			return ts_usage_error(&cmd, "'%s': %s", x->dest, err);
 	} else {
 		x->kind = K_DIR;
-		x->po.dir = strncmp(x->dest, "file://", 7) == 0 ? x->dest + 7 : x->dest;
-		if (!*x->po.dir)
+		const char *d = strncmp(x->dest, "file://", 7) == 0 ? x->dest + 7 : x->dest;
+		size_t dl = strlen(d);
+		while (dl > 1 && d[dl - 1] == '/')
+			dl--;
+		if (!dl)
 			return ts_usage_error(&cmd, "'%s': no directory", x->dest);
-		if (x->manifest)
-			return ts_usage_error(&cmd, "--manifest ships files to S3 only");
+		if (!(x->dir = strndup(d, dl)))
+			return ts_error("out of memory");
+		x->po.dir = x->dir;
 		x->prefix = strdup("");
 	}
 	if (!x->manifest) {
@@ -1386,6 +1416,15 @@ int main(int argc, char **argv)
 		x.po.max_seconds = x.max_seconds;
 		x.po.max_open = 64;
 		x.po.manifest = &x.run.out;
+		struct stat st;
+		if (ts_mkdir_p(x.po.dir) < 0) {
+			ts_error("cannot create directory '%s': %s", x.po.dir, strerror(errno));
+			return 2;
+		}
+		if (stat(x.po.dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			ts_error("'%s' is not a directory", x.po.dir);
+			return 2;
+		}
 		if (!(x.part = ts_part_new(&x.po))) {
 			ts_error("cannot write under '%s': %s", x.po.dir, strerror(errno));
 			return 2;
@@ -1396,7 +1435,8 @@ int main(int argc, char **argv)
 		}
 	}
 	x.delivered = ts_run_counter(&x.run, "delivered");
-	x.dead = ts_run_counter(&x.run, "dead_lettered");
+	x.dead = ts_run_counter(&x.run, "refused");
+	x.lettered = ts_run_counter(&x.run, "dead_lettered");
 	x.requests = ts_run_counter(&x.run, "requests");
 	x.retries = ts_run_counter(&x.run, "retries");
 	ts_buf_init(&x.batch, 0);
@@ -1417,7 +1457,8 @@ int main(int argc, char **argv)
 			ts_part_abort(x.part);
 			ts_run_fail(&x.run, 2);
 		}
-		*x.delivered = ts_part_records(x.part);
+		if (!x.manifest)
+			*x.delivered = ts_part_records(x.part);
 		ts_part_free(x.part);
 	} else {
 		flush_batch(&x);
@@ -1442,6 +1483,7 @@ int main(int argc, char **argv)
 	free(x.names);
 	free(x.recs);
 	free(x.bucket);
+	free(x.dir);
 	free(x.prefix);
 	if (x.token)
 		explicit_bzero(x.token, strlen(x.token));
@@ -1453,7 +1495,12 @@ int main(int argc, char **argv)
 	ts_buf_release(&x.key);
 	ts_buf_release(&x.tmp);
 	ts_buf_release(&x.file);
-	/* records_out: what was delivered (standard output is a report). */
+	/* records_out: what was delivered (standard output is a report);
+	 * dead_lettered: every record in the error output, those the
+	 * destination refused ("refused") and those that never got to it
+	 * (bad JSON, a bad manifest line, an unsafe path), so that
+	 * delivered + dead_lettered = records_in. */
 	x.run.records_out = (int64_t)*x.delivered;
+	*x.lettered = x.run.rejected;
 	return ts_run_finish(&x.run);
 }

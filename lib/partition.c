@@ -767,6 +767,74 @@ static int sync_root(struct ts_partitioner *p)
 	return 0;
 }
 
+int ts_part_copy(struct ts_partitioner *p, const char *rel, int src)
+{
+	size_t n = strlen(rel);
+	const char *slash = n ? memrchr(rel, '/', n) : NULL;
+	size_t dirlen = slash ? (size_t)(slash - rel) + 1 : 0;
+	const char *base = rel + dirlen;
+	char buf[1 << 16];
+	int d, fd, rc;
+
+	if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
+		return reject_path(p, "bad_prefix", "'%s' is not a file name", shown(p, rel, n, NULL));
+	if (strlen(base) + 2 + RUNID_LEN + strlen(TS_PART_TMP_SUFFIX) > NAME_MAX_BYTES)
+		return reject_path(p, "key_too_long", "the file name '%s' is too long",
+				   shown(p, rel, n, NULL));
+	if ((rc = walk(p, rel, dirlen, 1, &d)) != 0)
+		return rc;
+	if (take_lock(p) < 0) {
+		close_dir(p, d);
+		return -1;
+	}
+	ts_buf_reset(&p->path);
+	ts_buf_addf(&p->path, ".%s.%s" TS_PART_TMP_SUFFIX, base, p->runid);
+	char *tmp = strdup(p->path.data);
+	if (!tmp) {
+		close_dir(p, d);
+		return fail(p, "out of memory");
+	}
+	fd = openat(d, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		int e = errno;
+		close_dir(p, d);
+		rc = fail(p, "cannot create '%s': %s", shown(p, rel, dirlen, tmp), strerror(e));
+		free(tmp);
+		return rc;
+	}
+	uint64_t bytes = 0;
+	long r;
+	rc = 0;
+	while ((r = ts_read_full(src, buf, sizeof(buf))) > 0) {
+		if (ts_write_all(fd, buf, (size_t)r) < 0) {
+			rc = fail(p, "cannot write '%s': %s", shown(p, rel, dirlen, tmp), strerror(errno));
+			break;
+		}
+		bytes += (uint64_t)r;
+	}
+	if (rc == 0 && r < 0)
+		rc = fail(p, "cannot read the file for '%s': %s", shown(p, rel, n, NULL), strerror(errno));
+	if (rc == 0 && p->o.fsync && fsync(fd) < 0)
+		rc = fail(p, "cannot write '%s': %s", shown(p, rel, dirlen, tmp), strerror(errno));
+	if (close(fd) < 0 && rc == 0)
+		rc = fail(p, "cannot write '%s': %s", shown(p, rel, dirlen, tmp), strerror(errno));
+	/* renameat() replaces what is at the name, a link included, and
+	 * never follows it. */
+	if (rc == 0 && renameat(d, tmp, d, base) < 0)
+		rc = fail(p, "cannot rename '%s': %s", shown(p, rel, dirlen, tmp), strerror(errno));
+	if (rc < 0)
+		unlinkat(d, tmp, 0);
+	else if (p->o.fsync)
+		fsync(d);
+	close_dir(p, d);
+	free(tmp);
+	if (rc == 0) {
+		p->files++;
+		p->bytes += bytes;
+	}
+	return rc;
+}
+
 int ts_part_write(struct ts_partitioner *p, const char *prefix, size_t plen,
 		  const char *rec, size_t n, int has_ws, int64_t time_ms, int is_error)
 {

@@ -103,6 +103,15 @@ int ts_part_write(struct ts_partitioner *p, const char *prefix, size_t plen,
 		  const char *rec, size_t n, int has_ws, int64_t time_ms, int is_error);
 /* After TS_PART_REJECTED: the error code ("unsafe_path", "key_too_long")
  * and a message naming the path.  Valid until the next call. */
+/*
+ * A whole file to rel (a path under the root, "a/b/name"): its directories
+ * made as ts_part_write() makes them, its bytes read from src into a
+ * temporary file, fsync'ed when opts.fsync, renamed into place.  0,
+ * TS_PART_REJECTED (an unsafe or too long path: nothing written), or -1 (an
+ * I/O error, ts_part_error(); the temporary file is removed).  Counted in
+ * ts_part_files() and ts_part_bytes(), no manifest line.
+ */
+int ts_part_copy(struct ts_partitioner *p, const char *rel, int src);
 const char *ts_part_rejection(const struct ts_partitioner *p, const char **message);
 /* Roll files open longer than max_seconds. */
 int ts_part_tick(struct ts_partitioner *p);
