@@ -407,3 +407,219 @@ KEY_RE='[0-9]{4}/[0-9]{2}/[0-9]{2}/[0-9]{2}/ts-put-[0-9]{4}(-[0-9]{2}){5}-[0-9a-
 	balance err 2 2 0
 	[ "$(stat err requests)" -eq 6 ]
 }
+
+@test "s3: ts-partition | ts-put --manifest: the lake lands under the prefix and reads back whole with ts-decompress s3://" {
+	s3_up
+	for i in $(seq 1 30); do
+		printf '{"acct":"a%d","t":"2024-05-0%dT10:00:00Z","i":%d}\n' $((i % 3)) $((i % 2 + 1)) "$i"
+	done > in.ndjson
+	status=0
+	ts-partition -o lake --prefix 'acct=!{partitionKeyFromQuery:acct}/dt=!{timestamp:yyyy-MM-dd}/' \
+		--key acct=.acct --time .t --compress gzip in.ndjson |
+		ts-put --endpoint "$S3_URL" --manifest --root lake s3://bkt/lake/ --stats > out 2> err || status=$?
+	expect_status 0
+	lines out 6
+	[ "$(s3_keys | wc -l)" -eq 6 ]
+	s3_keys | grep -Eqv '^lake/acct=a[012]/dt=2024-05-0[12]/ts-partition-.*\.gz$' && fail "keys: $(s3_keys)"
+	(cd lake && find . -type f | sed 's#^\./##' | sort) > local
+	s3_keys | sed 's#^lake/##' | cmp local -
+	for p in $(cat local); do s3_body "lake/$p" | cmp "lake/$p" -; done
+	ts-decompress --endpoint "$S3_URL" s3://bkt/lake/ | sort > got
+	sort in.ndjson | cmp - got
+	balance err 6 6 0
+}
+
+@test "s3: --manifest: lines without a path, absolute or .. paths and missing files are refused by file and line; the rest is delivered" {
+	s3_up
+	mkdir -p root/d
+	echo '{"ok":1}' > root/d/one.ndjson
+	echo '{"ok":2}' > root/two.ndjson
+	ln -s /etc/hostname root/link
+	printf '%s\n' '{"path":"d/one.ndjson"}' '{"nopath":1}' '{"path":"/etc/hostname"}' '{"path":"../x"}' \
+		'{"path":"d/../../x"}' '{"path":"missing.ndjson"}' '{bad json' '{"path":"link"}' '{"path":"two.ndjson"}' > manifest
+	put --endpoint "$S3_URL" --manifest --root root s3://bkt/m/ --stats --errors errors manifest
+	expect_status 1
+	json -s out '[.[].path] == ["d/one.ndjson", "two.ndjson"]'
+	[ "$(s3_keys | tr '\n' ' ')" = "m/d/one.ndjson m/two.ndjson " ]
+	assert_error_records errors 7
+	json -s errors '[.[] | [.error, .file, .line]] == [["bad_manifest","manifest",2],
+		["bad_manifest","manifest",3], ["bad_manifest","manifest",4], ["bad_manifest","manifest",5],
+		["delivery_failed","manifest",6], ["bad_json","manifest",7], ["delivery_failed","manifest",8]]'
+	json -s errors 'all(.[]; . as $e | .message | startswith("manifest:\($e.line): "))'
+	for i in 0 1 2 3 4 5 6; do
+		printf '%s' "$(sed -n "$((i + 2))p" manifest)" > want
+		assert_raw errors "$i" want
+	done
+	balance err 9 2 2 7
+}
+
+# bats test_tags=slow
+@test "s3: a batch of records larger than --part-size goes as a multipart upload, byte for byte" {
+	s3_up
+	seq 1 150000 | sed 's/.*/{"n":&,"pad":"abcdefghijklmnopqrstuvwxyz0123456789"}/' > want
+	size=$(wc -c < want)
+	[ "$size" -gt $((6 * 1024 * 1024)) ]
+	put --endpoint "$S3_URL" s3://bkt/mp/ --part-size 5M --max-bytes 64M --stats want
+	expect_status 0
+	json out ".records == 150000 and .bytes == $size"
+	[ "$(s3_ops | tr '\n' ',')" = "CreateMultipartUpload 200,UploadPart 200,UploadPart 200,CompleteMultipartUpload 200," ]
+	s3_body "$(objects_of out)" | cmp want -
+	balance err 150000 150000 0
+}
+
+# --- S3: refusals, integrity, faults ---------------------------------------------------
+
+@test "s3: a wrong secret key: every record dead-lettered by file and line with S3's answer, exit 2, no secret in any output" {
+	s3_up
+	export AWS_SECRET_ACCESS_KEY='wrongSecret/Zz9+Yy8Xx7Ww6Vv5'
+	printf '%s\n' '{"a":1}' '{ "a" : 2 }' > a.ndjson
+	printf '%s\n' '{"b":1}' > b.ndjson
+	put --endpoint "$S3_URL" s3://bkt/w/ --max-records 2 --stats --errors errors --verbose a.ndjson b.ndjson
+	expect_status 2
+	[ ! -s out ]
+	[ -z "$(s3_keys)" ]
+	assert_error_records errors 3
+	json -s errors '[.[] | [.file, .line, .raw]] == [["a.ndjson",1,"{\"a\":1}"], ["a.ndjson",2,"{\"a\":2}"], ["b.ndjson",1,"{\"b\":1}"]]'
+	json -s errors 'all(.[]; .error == "delivery_failed" and .program == "ts-put" and
+		.destination == "s3://bkt/w/" and (.object | test("^w/[0-9]{4}/")) and .attempts == 1 and
+		.status == 403 and .errorCode == "S3.SignatureDoesNotMatch" and (.response | length > 0) and
+		(. as $e | .message | startswith("\($e.file):\($e.line): not delivered after 1 attempt: S3.SignatureDoesNotMatch: ")))'
+	grep -q 'refused the first delivery' err
+	grep -q 'Authorization: \[hidden\]' err
+	balance err 3 0 3
+	no_secret "$S3_SECRET" out err errors
+	no_secret "$AWS_SECRET_ACCESS_KEY" out err errors
+}
+
+@test "s3: an unknown access key or bucket is refused for good: exit 2, S3's error codes" {
+	s3_up
+	ndjson_lines 2 > in
+	AWS_ACCESS_KEY_ID=AKIANOSUCHKEY0000000 put --endpoint "$S3_URL" s3://bkt/k/ --errors errors in
+	expect_status 2
+	json -s errors 'length == 2 and all(.[]; .errorCode == "S3.InvalidAccessKeyId" and .status == 403 and .attempts == 1)'
+	rm errors
+	put --endpoint "$S3_URL" s3://nosuchbucket/k/ --errors errors --stats in
+	expect_status 2
+	json -s errors 'length == 2 and all(.[]; .errorCode == "S3.NoSuchBucket" and .status == 404 and
+		.destination == "s3://nosuchbucket/k/")'
+	balance err 2 0 2
+	[ -z "$(s3_keys)" ]
+	no_secret "$S3_SECRET" out err errors
+}
+
+@test "s3: refused after a first object went through: exit 1, the later records dead-lettered, the first stored" {
+	s3_up
+	bg_put --endpoint "$S3_URL" s3://bkt/r/ --max-records 1 --stats --errors errors
+	feed '{"n":1}'
+	wait_until 10 has_lines bg.out 1
+	peer_fault s3 '{"kind":"status","status":403,"s3Code":"AccessDenied","message":"Access Denied","count":-1}'
+	feed '{"n":2}' '{"n":3}'
+	bg_wait
+	expect_status 1
+	[ "$(s3_body "$(objects_of bg.out)")" = '{"n":1}' ]
+	[ "$(s3_keys | wc -l)" -eq 1 ]
+	json -s errors '[.[] | [.raw, .line, .errorCode, .status, .attempts, .file]] ==
+		[["{\"n\":2}", 2, "S3.AccessDenied", 403, 1, "<stdin>"], ["{\"n\":3}", 3, "S3.AccessDenied", 403, 1, "<stdin>"]]'
+	balance bg.err 3 1 2
+	grep -q 'refused the first delivery' bg.err && fail "exit 1 is not 'unusable from the start'"
+	true
+}
+
+@test "s3: a body tampered on the way is refused by the proxy and sent again, once per fault (SHA-256 and Content-MD5)" {
+	s3_up
+	records > in.ndjson
+	records_min > want
+	peer_fault s3 '{"kind":"tamper","count":1}'
+	put --endpoint "$S3_URL" s3://bkt/t/ --retry-seconds 5 --stats in.ndjson
+	expect_status 0
+	s3_body "$(objects_of out)" | cmp want -
+	json -s "$S3_LOG" '[.[] | [.op, .status, .error, .tampered]] ==
+		[["PutObject", 400, "XAmzContentSHA256Mismatch", true], ["PutObject", 200, null, false]]'
+	balance err 3 3 0
+	[ "$(stat err retries)" -eq 1 ]
+	# Without the payload hash, Content-MD5 catches it.
+	: > "$S3_LOG"
+	peer_fault s3 '{"kind":"tamper","count":1}'
+	put --endpoint "$S3_URL" s3://bkt/t2/ --unsigned-payload --retry-seconds 5 --stats in.ndjson
+	expect_status 0
+	s3_body "$(objects_of out)" | cmp want -
+	json -s "$S3_LOG" '[.[] | [.op, .status, .error, .tampered]] ==
+		[["PutObject", 400, "BadDigest", true], ["PutObject", 200, null, false]]'
+	[ "$(s3_keys | wc -l)" -eq 2 ]
+}
+
+@test "s3: a body tampered every time is never stored: dead-lettered after the retry budget, exit 1" {
+	s3_up
+	ndjson_lines 3 > in
+	peer_fault s3 '{"kind":"tamper","count":-1}'
+	put --endpoint "$S3_URL" s3://bkt/t/ --retry-seconds 1.5 --stats --errors errors in
+	expect_status 1
+	[ ! -s out ]
+	[ -z "$(s3_keys)" ]
+	json -s errors 'length == 3 and all(.[]; .errorCode == "S3.XAmzContentSHA256Mismatch" and
+		.status == 400 and .attempts == 2 and .error == "delivery_failed")'
+	json -s "$S3_LOG" 'length == 2 and all(.[]; .tampered and .status == 400)'
+	balance err 3 0 3
+}
+
+@test "s3: 500, 503 SlowDown and a connection reset are retried; the object is stored once" {
+	s3_up
+	ndjson_lines 2 > want
+	for f in '{"kind":"status","status":500}' '{"kind":"status","status":503}' '{"kind":"reset"}'; do
+		: > "$S3_LOG"
+		peer_fault s3 "$f"
+		put --endpoint "$S3_URL" s3://bkt/f/ --retry-seconds 5 --stats want
+		expect_status 0
+		s3_body "$(objects_of out)" | cmp want -
+		json -s "$S3_LOG" 'length == 2 and .[1].status == 200 and (.[0].status != 200)'
+		balance err 2 2 0
+		[ "$(stat err retries)" -eq 1 ]
+	done
+	[ "$(s3_keys | wc -l)" -eq 3 ]
+}
+
+# bats test_tags=slow
+@test "s3: an answer slower than --timeout is retried; the same key is written again, not a second object" {
+	s3_up
+	ndjson_lines 2 > want
+	peer_fault s3 '{"kind":"slow","ms":2500}'
+	put --endpoint "$S3_URL" s3://bkt/s/ --timeout 1 --retry-seconds 6 --stats want
+	expect_status 0
+	[ "$(s3_keys | wc -l)" -eq 1 ]
+	s3_body "$(objects_of out)" | cmp want -
+	json -s "$S3_LOG" 'length == 2 and (.[0].key == .[1].key) and .[1].status == 200'
+	balance err 2 2 0
+}
+
+@test "s3: SIGTERM mid-run: what was read is delivered, the counts balance" {
+	s3_up
+	bg_put --endpoint "$S3_URL" s3://bkt/sig/ --max-records 3 --max-seconds 0 --stats --errors errors
+	ndjson_lines 5 > sent
+	feed "$(sed -n 1,5p sent)"
+	wait_until 10 has_lines bg.out 1
+	sleep 0.3
+	bg_wait TERM
+	expect_status 0
+	grep -q 'stopped by a signal' bg.err
+	n=$(stat bg.err records_in)
+	[ "$n" -ge 3 ] && [ "$n" -le 5 ]
+	balance bg.err "$n" "$n" 0
+	for k in $(objects_of bg.out); do s3_body "$k"; done > got
+	head -n "$n" sent | cmp - got
+	[ ! -s errors ]
+}
+
+@test "s3: SIGTERM while a batch is being retried: no more retries, the batch is dead-lettered, the counts balance" {
+	s3_up
+	peer_fault s3 '{"kind":"status","status":503,"count":-1}'
+	bg_put --endpoint "$S3_URL" s3://bkt/sig/ --max-records 2 --retry-seconds 120 --stats --errors errors
+	feed '{"n":1}' '{"n":2}'
+	wait_until 10 has_lines "$S3_LOG" 1
+	t0=$(date +%s.%N)
+	bg_wait TERM
+	[ "$(elapsed_since "$t0")" -le 2 ] || fail "ts-put took $(elapsed_since "$t0") s to stop"
+	expect_status 1
+	json -s errors '[.[] | [.raw, .errorCode, .status]] == [["{\"n\":1}","S3.SlowDown",503], ["{\"n\":2}","S3.SlowDown",503]]'
+	balance bg.err 2 0 2
+	[ -z "$(s3_keys)" ]
+}
