@@ -623,3 +623,302 @@ KEY_RE='[0-9]{4}/[0-9]{2}/[0-9]{2}/[0-9]{2}/ts-put-[0-9]{4}(-[0-9]{2}){5}-[0-9a-
 	balance bg.err 2 0 2
 	[ -z "$(s3_keys)" ]
 }
+
+# --- Splunk HTTP Event Collector ---------------------------------------------------------
+
+# hec_up [PEER-ARGS...]: the HEC peer taking $TOKEN (and refusing others).
+hec_up() {
+	peer_start hec --token "$TOKEN" "$@"
+	printf '%s\n' "$TOKEN" > token
+}
+
+# once LOG FILTER WANT: the entries of a peer's LOG not marked "faulted" give,
+# through the jq FILTER, exactly the lines of WANT, each once (in any order);
+# an entry marked faulted (accepted by a request the sender could not know
+# had succeeded) may repeat one of them, and nothing else.  $faulted is how
+# many faulted entries there were.
+once() {
+	local log=$1 filter=$2 want=$3
+	jq -r "select(.faulted | not) | $filter" "$log" | LC_ALL=C sort > once.got
+	LC_ALL=C sort "$want" > once.want
+	diff once.want once.got > once.diff || fail "accepted once (<) vs accepted (>):
+$(cat once.diff)"
+	jq -r "select(.faulted) | $filter" "$log" | LC_ALL=C sort -u > once.dup
+	if [ -n "$(LC_ALL=C comm -23 once.dup once.want)" ]; then
+		fail "faulted entries that were never sent: $(LC_ALL=C comm -23 once.dup once.want)"
+	fi
+	faulted=$(jq -r 'select(.faulted) | 1' "$log" | wc -l)
+}
+
+# events_of FILE: each record of FILE as jq -c writes it (as the HEC log's
+# "event" reads back through jq).
+events_of() {
+	jq -c . "$1"
+}
+
+@test "hec: events carry each record, the arrival time and --host/--source/--sourcetype/--index; the answer is on stdout" {
+	hec_up --indexes main,web
+	records > in.ndjson
+	events_of in.ndjson > want
+	t0=$(date +%s)
+	put --splunk "$HEC_URL" --token-file token --host web-01 --source 'app "x"' --sourcetype st:json \
+		--index web --stats --errors errors in.ndjson
+	t1=$(date +%s)
+	expect_status 0
+	[ ! -s errors ]
+	once "$HEC_LOG" '.event | tojson' want
+	[ "$faulted" -eq 0 ]
+	json -s "$HEC_LOG" --argjson t0 "$t0" --argjson t1 "$((t1 + 1))" 'all(.[];
+		.host == "web-01" and .source == "app \"x\"" and .sourcetype == "st:json" and .index == "web" and
+		.endpoint == "event" and .request == 1 and .unknown == [] and .fields == null and
+		(.time | type == "number" and . >= $t0 and . <= $t1))' 2> /dev/null ||
+		jq -s -e --argjson t0 "$t0" --argjson t1 "$((t1 + 1))" 'all(.[];
+		.host == "web-01" and .source == "app \"x\"" and .sourcetype == "st:json" and .index == "web" and
+		.endpoint == "event" and .request == 1 and .unknown == [] and .fields == null and
+		(.time | type == "number" and . >= $t0 and . <= $t1))' "$HEC_LOG" > /dev/null || fail "$(cat "$HEC_LOG")"
+	# The event order is the records' order.
+	jq -c .event "$HEC_LOG" | cmp want -
+	lines "$HEC_REQUESTS" 1
+	chan=$(jq -r .channel "$HEC_REQUESTS")
+	[[ $chan =~ $GUID_RE ]] || fail "channel $chan"
+	json out ". == {\"destination\":\"$HEC_URL\",\"records\":3,\"bytes\":$(jq .bytes "$HEC_REQUESTS")}"
+	json "$HEC_REQUESTS" '.path == "/services/collector/event" and .status == 200 and .code == 0 and .events == 3'
+	balance err 3 3 0
+	no_secret "$TOKEN" out err errors
+}
+
+@test "hec: the token from TS_SPLUNK_TOKEN; a URL that already names the endpoint; sourcetype _json by default" {
+	hec_up
+	ndjson_lines 2 > in
+	events_of in > want
+	TS_SPLUNK_TOKEN="$TOKEN" put --splunk "$HEC_URL/services/collector/event" in
+	expect_status 0
+	once "$HEC_LOG" '.event | tojson' want
+	json -s "$HEC_LOG" 'all(.[]; .sourcetype == "_json" and .host == null and .source == null and .index == null)'
+	json "$HEC_REQUESTS" '.path == "/services/collector/event"'
+	# Without any token: a usage error, nothing sent.
+	put --splunk "$HEC_URL" in
+	expect_status 2
+	lines "$HEC_REQUESTS" 1
+}
+
+@test "hec: --raw sends the records as lines to the raw endpoint with the channel" {
+	hec_up
+	records > in.ndjson
+	records_min > want
+	put --splunk "$HEC_URL" --token "$TOKEN" --raw --channel 0d2c5c6e-3a8b-4f21-9a77-5f1e2b3c4d5e --stats in.ndjson
+	expect_status 0
+	jq -r .event "$HEC_LOG" | cmp want -
+	json -s "$HEC_LOG" 'all(.[]; .endpoint == "raw" and .channel == "0d2c5c6e-3a8b-4f21-9a77-5f1e2b3c4d5e" and (.faulted | not))'
+	json "$HEC_REQUESTS" '.path == "/services/collector/raw" and (.query | test("channel=0d2c5c6e-3a8b-4f21-9a77-5f1e2b3c4d5e")) and .events == 3'
+	json out ".records == 3 and .bytes == $(wc -c < want)"
+	balance err 3 3 0
+}
+
+@test "hec: --raw keeps --host, --source, --sourcetype and --index (as the raw endpoint's query)" {
+	hec_up
+	ndjson_lines 2 > in
+	put --splunk "$HEC_URL" --token "$TOKEN" --raw --host h1 --source s1 --sourcetype st1 --index main in
+	expect_status 0
+	json -s "$HEC_LOG" 'length == 2 and all(.[]; .host == "h1" and .source == "s1" and .sourcetype == "st1" and .index == "main")'
+}
+
+@test "hec: --ack waits for each request's acknowledgement and reports its ackId; --max-records batches" {
+	hec_up --ack --ack-delay 200
+	ndjson_lines 5 > in
+	events_of in > want
+	put --splunk "$HEC_URL" --token-file token --ack --max-records 2 --stats in
+	expect_status 0
+	once "$HEC_LOG" '.event | tojson' want
+	json -s out '[.[] | [.ackId, .records]] == [[0,2],[1,2],[2,1]]'
+	# Each data request is followed by ack polls on its channel until true.
+	json -s "$HEC_REQUESTS" '[.[] | select(.path == "/services/collector/event")] | length == 3 and all(.[]; .status == 200)'
+	json -s "$HEC_REQUESTS" '[.[] | select(.path == "/services/collector/ack")] | length >= 3 and all(.[]; .status == 200)'
+	json -s "$HEC_LOG" '[.[] | .ackId] == [0,0,1,1,2]'
+	balance err 5 5 0
+}
+
+@test "hec: --max-bytes batches by the records' size; --max-seconds sends from a quiet pipe" {
+	hec_up
+	printf '%s\n' '{"n":1001}' '{"n":1002}' '{"n":1003}' '{"n":1004}' > in
+	put --splunk "$HEC_URL" --token "$TOKEN" --max-bytes 22 in
+	expect_status 0
+	json -s "$HEC_REQUESTS" '[.[].events] == [2,2]'
+	: > "$HEC_LOG"
+	bg_put --splunk "$HEC_URL" --token "$TOKEN" --max-seconds 1 --stats
+	feed '{"q":1}'
+	wait_until 5 has_lines bg.out 1
+	bg_running
+	json "$HEC_LOG" '.event == {"q":1}'
+	bg_wait
+	expect_status 0
+	balance bg.err 1 1 0
+}
+
+@test "hec: a wrong token is refused for good: exit 2, Splunk.InvalidToken dead letters by file and line, no token anywhere" {
+	hec_up
+	printf '%s\n' "$WRONG_TOKEN" > wrong
+	ndjson_lines 3 > in
+	put --splunk "$HEC_URL" --token-file wrong --verbose --stats --errors errors in
+	expect_status 2
+	[ ! -s out ]
+	[ ! -s "$HEC_LOG" ]
+	lines "$HEC_REQUESTS" 1
+	assert_error_records errors 3
+	json -s errors "[.[] | [.file, .line, .raw]] == [[\"in\",1,$(sed -n 1p in | jq -R .)],
+		[\"in\",2,$(sed -n 2p in | jq -R .)], [\"in\",3,$(sed -n 3p in | jq -R .)]]"
+	json -s errors "all(.[]; .error == \"delivery_failed\" and .destination == \"$HEC_URL\" and
+		.errorCode == \"Splunk.InvalidToken\" and .status == 403 and .attempts == 1 and
+		.response == \"Invalid token\" and (.object == null) and
+		(. as \$e | .message | startswith(\"in:\(\$e.line): not delivered after 1 attempt: Splunk.InvalidToken\")))"
+	grep -q 'Authorization: \[hidden\]' err
+	balance err 3 0 3
+	no_secret "$WRONG_TOKEN" out err errors
+	no_secret "$TOKEN" out err errors
+}
+
+@test "hec: a disabled token is Splunk.TokenDisabled, exit 2" {
+	hec_up --disabled-token "$WRONG_TOKEN"
+	ndjson_lines 1 > in
+	put --splunk "$HEC_URL" --token "$WRONG_TOKEN" --errors errors in
+	expect_status 2
+	json errors '.errorCode == "Splunk.TokenDisabled" and .status == 403 and .attempts == 1'
+	no_secret "$WRONG_TOKEN" out err errors
+}
+
+@test "hec: a token revoked after a first batch went through: exit 1, the rest dead-lettered" {
+	hec_up
+	bg_put --splunk "$HEC_URL" --token "$TOKEN" --max-records 1 --stats --errors errors
+	feed '{"n":1}'
+	wait_until 10 has_lines bg.out 1
+	peer_fault hec '{"kind":"status","status":403,"hecCode":4,"count":-1}'
+	feed '{"n":2}' '{"n":3}'
+	bg_wait
+	expect_status 1
+	json "$HEC_LOG" '.event == {"n":1}'
+	lines "$HEC_LOG" 1
+	json -s errors '[.[] | [.raw, .errorCode, .status]] == [["{\"n\":2}","Splunk.InvalidToken",403], ["{\"n\":3}","Splunk.InvalidToken",403]]'
+	balance bg.err 3 1 2
+}
+
+@test "hec: 500 (code 8) and 503 (code 9, busy) are retried to success: every event indexed once" {
+	hec_up
+	ndjson_lines 4 > in
+	events_of in > want
+	peer_fault hec '{"kind":"status","status":500,"hecCode":8}'
+	put --splunk "$HEC_URL" --token "$TOKEN" --retry-seconds 5 --stats in
+	expect_status 0
+	peer_fault hec '{"kind":"status","status":503,"hecCode":9}'
+	put --splunk "$HEC_URL" --token "$TOKEN" --retry-seconds 5 --stats in
+	expect_status 0
+	cat want want > want2
+	once "$HEC_LOG" '.event | tojson' want2
+	json -s "$HEC_REQUESTS" '[.[] | [.status, .code]] == [[500,8],[200,0],[503,9],[200,0]]'
+	balance err 4 4 0
+	[ "$(stat err retries)" -eq 1 ] && [ "$(stat err requests)" -eq 2 ]
+}
+
+@test "hec: busy past the retry budget: dead-lettered as Splunk.ServerBusy, exit 1, nothing indexed" {
+	hec_up
+	ndjson_lines 2 > in
+	peer_fault hec '{"kind":"status","status":503,"hecCode":9,"count":-1}'
+	put --splunk "$HEC_URL" --token "$TOKEN" --retry-seconds 1.5 --stats --errors errors in
+	expect_status 1
+	[ ! -s "$HEC_LOG" ]
+	json -s errors 'length == 2 and all(.[]; .errorCode == "Splunk.ServerBusy" and .status == 503 and .attempts == 2)'
+	balance err 2 0 2
+}
+
+@test "hec: 413 is not retried: that batch is dead-lettered, the next one delivered, exit 1" {
+	hec_up
+	ndjson_lines 3 > in
+	peer_fault hec '{"kind":"status","status":413}'
+	put --splunk "$HEC_URL" --token "$TOKEN" --max-records 2 --retry-seconds 5 --stats --errors errors in
+	expect_status 1
+	json -s errors '[.[] | [.line, .status, .attempts]] == [[1,413,1],[2,413,1]]'
+	json -s errors 'all(.[]; .errorCode | startswith("Splunk."))'
+	sed -n 3p in | events_of /dev/stdin > want
+	once "$HEC_LOG" '.event | tojson' want
+	balance err 3 1 2
+}
+
+@test "hec: an answer slower than --timeout: the batch is sent again; only the faulted acceptance repeats" {
+	hec_up
+	ndjson_lines 3 > in
+	events_of in > want
+	peer_fault hec '{"kind":"slow","ms":2500}'
+	put --splunk "$HEC_URL" --token "$TOKEN" --timeout 1 --retry-seconds 5 --stats --errors errors in
+	expect_status 0
+	once "$HEC_LOG" '.event | tojson' want
+	[ "$faulted" -eq 3 ]
+	[ "$(stat err retries)" -eq 1 ]
+	balance err 3 3 0
+}
+
+@test "hec: a connection reset before or after the events were taken: sent again, none lost, repeats only where faulted" {
+	hec_up
+	ndjson_lines 3 > in
+	events_of in > want
+	peer_fault hec '{"kind":"reset"}'
+	put --splunk "$HEC_URL" --token "$TOKEN" --retry-seconds 5 --stats in
+	expect_status 0
+	once "$HEC_LOG" '.event | tojson' want
+	[ "$faulted" -eq 0 ]
+	: > "$HEC_LOG"
+	peer_fault hec '{"kind":"reset","when":"response"}'
+	put --splunk "$HEC_URL" --token "$TOKEN" --retry-seconds 5 --stats in
+	expect_status 0
+	once "$HEC_LOG" '.event | tojson' want
+	[ "$faulted" -eq 3 ]
+	balance err 3 3 0
+	json -s "$HEC_REQUESTS" '[.[].status] == [null, 200, null, 200]'
+}
+
+@test "hec: an ack that never comes: the request is sent again after --ack-timeout and acknowledged" {
+	hec_up --ack
+	ndjson_lines 3 > in
+	events_of in > want
+	peer_fault hec '{"kind":"ackNever","count":1}'
+	put --splunk "$HEC_URL" --token "$TOKEN" --ack --ack-timeout 1 --retry-seconds 8 --stats in
+	expect_status 0
+	once "$HEC_LOG" '.event | tojson' want
+	[ "$faulted" -eq 3 ]
+	json out '.ackId == 1 and .records == 3'
+	balance err 3 3 0
+}
+
+@test "hec: acks that never come: dead-lettered as Splunk.AckTimeout after the retry budget, exit 1" {
+	hec_up --ack
+	ndjson_lines 2 > in
+	events_of in > want
+	peer_fault hec '{"kind":"ackNever"}'
+	put --splunk "$HEC_URL" --token "$TOKEN" --ack --ack-timeout 0.5 --retry-seconds 2 --stats --errors errors in
+	expect_status 1
+	json -s errors 'length == 2 and all(.[]; .errorCode == "Splunk.AckTimeout" and .attempts == 2)'
+	# Indexed perhaps (at-least-once), but never acknowledged: only faulted acceptances.
+	[ "$(jq -r 'select(.faulted | not)' "$HEC_LOG")" = "" ]
+	balance err 2 0 2
+}
+
+@test "hec: SIGTERM while waiting for an ack or retrying: prompt stop, dead-lettered, the counts balance" {
+	hec_up --ack
+	peer_fault hec '{"kind":"ackNever"}'
+	bg_put --splunk "$HEC_URL" --token "$TOKEN" --ack --max-records 2 --stats --errors errors
+	feed '{"n":1}' '{"n":2}'
+	wait_until 10 has_lines "$HEC_LOG" 2
+	t0=$(date +%s.%N)
+	bg_wait TERM
+	[ "$(elapsed_since "$t0")" -le 2 ] || fail "ts-put took $(elapsed_since "$t0") s to stop"
+	expect_status 1
+	json -s errors '[.[].raw] == ["{\"n\":1}", "{\"n\":2}"]'
+	balance bg.err 2 0 2
+	peer_faults_clear hec
+	peer_fault hec '{"kind":"status","status":503,"hecCode":9,"count":-1}'
+	bg_put --splunk "$HEC_URL" --token "$TOKEN" --max-records 1 --retry-seconds 100 --stats --errors errors2
+	feed '{"n":3}'
+	wait_until 10 has_lines "$HEC_REQUESTS" 4
+	bg_wait TERM
+	expect_status 1
+	json errors2 '.raw == "{\"n\":3}" and .errorCode == "Splunk.ServerBusy"'
+	balance bg.err 1 0 1
+}
