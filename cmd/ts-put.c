@@ -201,11 +201,16 @@ struct put {
 	char unusable[700];          /* why the destination refused from the start */
 };
 
-static volatile sig_atomic_t stop;
+/* The first stopping signal ends the input: what was read is still
+ * delivered, the request under way finishes, nothing is retried.  A second
+ * one stops the request under way too. */
+static volatile sig_atomic_t stop, stop_now;
 
 static void on_signal(int sig)
 {
 	(void)sig;
+	if (stop)
+		stop_now = 1;
 	stop = 1;
 }
 
@@ -749,7 +754,7 @@ static long hec_answer(const struct ts_http_resp *rs, char *text, size_t textn, 
 static int hec_wait_ack(struct put *x, const char *base, const char *const *hv, long long ack,
 			struct failure *f)
 {
-	char url[2048], body[64], text[256];
+	char url[2400], body[64], text[256];
 	struct ts_http_resp rs;
 	double until = ts_now() + x->ack_timeout, wait = 0.1;
 	int rc = 0;
@@ -1250,7 +1255,9 @@ static int on_record(void *ud, struct ts_input *in, const struct ts_item *it)
 	int rc;
 
 	/* This record is counted as read: it is delivered or dead-lettered
-	 * even when a stopping signal came; reading stops after it. */
+	 * even when a stopping signal came.  Then a file stops here; a pipe
+	 * gives what was read from it already (source() ends it), so nothing
+	 * taken from a pipe is lost. */
 	if (x->manifest)
 		rc = ship_file(x, in, it);
 	else if (x->kind == K_DIR)
@@ -1259,7 +1266,7 @@ static int on_record(void *ud, struct ts_input *in, const struct ts_item *it)
 		tick(x);
 		rc = add_record(x, in, it);
 	}
-	return stop ? -1 : rc;
+	return stop && in->regular ? -1 : rc;
 }
 
 static void install_signals(void)
@@ -1399,6 +1406,7 @@ int main(int argc, char **argv)
 	if (!x.have_max_seconds)
 		x.max_seconds = x.kind == K_SPLUNK || x.kind == K_HTTP ? 60 : 300;
 	ts_tz_parse(&x.tz, "UTC", NULL, 0);
+	x.hopts.abort_if = &stop_now;
 	if (ts_http_init(&x.http, &x.hopts) < 0)
 		return 2;
 	x.endpoint = x.run.s3_endpoint;

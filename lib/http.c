@@ -61,6 +61,8 @@ struct call {
 	size_t off;      /* request body bytes sent from rq->body */
 	int aborted;     /* a callback said stop */
 	int verbose;
+	int interrupted; /* abort_if was set */
+	const volatile sig_atomic_t *abort_if;
 	CURL *c;
 };
 
@@ -145,6 +147,17 @@ static int on_seek(void *ud, curl_off_t off, int origin)
 	return CURL_SEEKFUNC_OK;
 }
 
+static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	struct call *k = ud;
+	(void)dt, (void)dn, (void)ut, (void)un;
+	if (k->abort_if && *k->abort_if) {
+		k->interrupted = 1;
+		return 1;
+	}
+	return 0;
+}
+
 static int secret_header(const char *line, size_t n)
 {
 	static const char *const names[] = {
@@ -192,7 +205,8 @@ int ts_http_do(struct ts_http *h, const struct ts_http_req *rq, struct ts_http_r
 {
 	CURL *c = h->curl;
 	struct curl_slist *hl = NULL;
-	struct call k = { .rq = rq, .resp = resp, .c = c, .verbose = h->o.verbose };
+	struct call k = { .rq = rq, .resp = resp, .c = c, .verbose = h->o.verbose,
+			  .abort_if = h->o.abort_if };
 	int rc = -1;
 
 	resp->status = 0;
@@ -242,6 +256,11 @@ int ts_http_do(struct ts_http *h, const struct ts_http_req *rq, struct ts_http_r
 	}
 	if (h->o.ca_file)
 		curl_easy_setopt(c, CURLOPT_CAINFO, h->o.ca_file);
+	if (h->o.abort_if) {
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, &k);
+	}
 	if (h->o.verbose) {
 		curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
 		curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, on_debug);
@@ -271,7 +290,9 @@ int ts_http_do(struct ts_http *h, const struct ts_http_req *rq, struct ts_http_r
 	} else {
 		resp->transport = cc == CURLE_OK ? CURLE_ABORTED_BY_CALLBACK : (int)cc;
 		resp->timed_out = cc == CURLE_OPERATION_TIMEDOUT;
-		if (k.aborted)
+		if (k.interrupted)
+			snprintf(resp->err, sizeof(resp->err), "interrupted by a signal: the destination may or may not have taken it");
+		else if (k.aborted)
 			snprintf(resp->err, sizeof(resp->err), "transfer stopped by the program");
 		else
 			snprintf(resp->err, sizeof(resp->err), "%s", h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc));

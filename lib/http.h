@@ -34,6 +34,8 @@ struct ts_http_opts {
 	long idle_timeout_s;       /* abort when no byte moved for this long;
 				    * 0: 60 s */
 	int verbose;               /* trace requests on standard error */
+	const volatile sig_atomic_t *abort_if; /* set (by a signal handler):
+				    * the transfer under way stops at once */
 };
 
 struct ts_http {

@@ -245,7 +245,8 @@ static int read_input(struct ts_input *in, int fd, const char *name, ts_input_fn
 	const char *entry;
 	int rc = 0, more;
 
-	if (!in->source || (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)))
+	in->regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	if (!in->source || in->regular)
 		in->d = ts_decomp_open_fd(fd, in->format, &in->lim);
 	else
 		in->d = ts_decomp_open(in->source, &fd, in->format, &in->lim);

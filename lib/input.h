@@ -73,6 +73,7 @@ struct ts_input {
 	/* The input being read, for the callback. */
 	const char *name;       /* "file", "<stdin>" or "file:entry" */
 	struct ts_decomp *d;
+	int regular;            /* it is a regular file (read directly) */
 	int stop;
 
 	char namebuf[4096];
