@@ -2286,7 +2286,8 @@ int main(int argc, char **argv)
 	struct stat st;
 	for (int side = 0; side < 2; side++) {
 		const char *path = argv[first + side];
-		int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : -2;
+		/* (an s3:// dataset is checked by the input loop when read) */
+		int fd = strcmp(path, "-") && strncmp(path, "s3://", 5) ? open(path, O_RDONLY | O_CLOEXEC) : -2;
 		if (fd == -1 || (fd >= 0 && (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)))) {
 			ts_error("cannot read %s '%s': %s", side ? "target" : "source", path,
 				 fd == -1 ? strerror(errno) : "Is a directory");

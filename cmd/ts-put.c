@@ -330,8 +330,10 @@ static int set_opt(void *ud, int id, const char *arg)
 		return 0;
 	}
 	case OPT_NAME:
-		if (!*arg || strchr(arg, '/') || strlen(arg) > TS_PART_MAX_NAME)
-			return ts_usage_error(&cmd, "--name: a name without '/', at most %d bytes",
+		if (!*arg || strchr(arg, '/') || arg[0] == '.' || arg[0] == '_' ||
+		    strlen(arg) > TS_PART_MAX_NAME)
+			return ts_usage_error(&cmd, "--name: a name without '/', not starting with '.' "
+					      "or '_' (hidden from query engines), at most %d bytes",
 					      TS_PART_MAX_NAME);
 		x->name = arg;
 		return 0;
@@ -525,23 +527,30 @@ static void s3_failure(struct failure *f, const struct ts_s3_status *st, const c
 	f->permanent = st->permanent;
 }
 
+/* Every attempt is a request; all but the first of a call are retries. */
+static void count_attempts(struct put *x, const struct ts_s3_status *st)
+{
+	*x->requests += st->attempts;
+	*x->retries += st->attempts ? st->attempts - 1 : 0;
+}
+
 /* One object: n bytes at p, or total bytes read from fd (fd >= 0);
  * multipart above --part-size.  0 or -1 (f says why). */
 static int s3_upload(struct put *x, const char *key, const char *p, size_t n, int fd,
 		     uint64_t total, struct failure *f)
 {
 	struct ts_s3_status st;
-	const char *ctype = x->gzip ? "application/gzip" : "application/x-ndjson";
+	size_t kl = strlen(key);
+	int gz = x->manifest ? kl > 3 && strcmp(key + kl - 3, ".gz") == 0 : x->gzip;
+	const char *ctype = gz ? "application/gzip" : "application/x-ndjson";
 
 	int more = fd >= 0;
 
 	if (!more && n <= x->part_size) {
-		(*x->requests)++;
-		if (ts_s3_put(&x->s3, x->bucket, key, p, n, ctype, &st) == 0) {
-			*x->retries += st.attempts - 1;
+		int rc = ts_s3_put(&x->s3, x->bucket, key, p, n, ctype, &st);
+		count_attempts(x, &st);
+		if (rc == 0)
 			return 0;
-		}
-		*x->retries += st.attempts ? st.attempts - 1 : 0;
 		s3_failure(f, &st, key);
 		return -1;
 	}
@@ -552,12 +561,12 @@ static int s3_upload(struct put *x, const char *key, const char *p, size_t n, in
 	unsigned nparts = 0;
 	int rc = -1;
 	uint64_t left = more ? total : n;
-	(*x->requests)++;
-	if (ts_s3_mpu_create(&x->s3, x->bucket, key, ctype, &id, &st) < 0) {
+	int crc = ts_s3_mpu_create(&x->s3, x->bucket, key, ctype, &id, &st);
+	count_attempts(x, &st);
+	if (crc < 0) {
 		s3_failure(f, &st, key);
 		return -1;
 	}
-	*x->retries += st.attempts - 1;
 	while (left > 0 || nparts == 0) {
 		size_t take = left < x->part_size ? (size_t)left : (size_t)x->part_size;
 		const char *part = p;
@@ -581,13 +590,13 @@ static int s3_upload(struct put *x, const char *key, const char *p, size_t n, in
 		if (!v)
 			goto abort;
 		etags = v;
-		(*x->requests)++;
-		if (ts_s3_mpu_part(&x->s3, x->bucket, key, id, nparts + 1, part, take, etag,
-				   sizeof(etag), &st) < 0) {
+		int prc = ts_s3_mpu_part(&x->s3, x->bucket, key, id, nparts + 1, part, take, etag,
+					 sizeof(etag), &st);
+		count_attempts(x, &st);
+		if (prc < 0) {
 			s3_failure(f, &st, key);
 			goto abort;
 		}
-		*x->retries += st.attempts - 1;
 		if (!(etags[nparts] = strdup(etag)))
 			goto abort;
 		nparts++;
@@ -595,12 +604,12 @@ static int s3_upload(struct put *x, const char *key, const char *p, size_t n, in
 		if (!more)
 			p += take;
 	}
-	(*x->requests)++;
-	if (ts_s3_mpu_complete(&x->s3, x->bucket, key, id, etags, nparts, &st) < 0) {
+	int mrc = ts_s3_mpu_complete(&x->s3, x->bucket, key, id, etags, nparts, &st);
+	count_attempts(x, &st);
+	if (mrc < 0) {
 		s3_failure(f, &st, key);
 		goto abort;
 	}
-	*x->retries += st.attempts - 1;
 	rc = 0;
 	goto out;
 abort:
@@ -608,8 +617,8 @@ abort:
 		snprintf(f->code, sizeof(f->code), "S3.Error");
 	{
 		struct ts_s3_status ab;
-		(*x->requests)++;
 		ts_s3_mpu_abort(&x->s3, x->bucket, key, id, &ab);
+		count_attempts(x, &ab);
 	}
 out:
 	for (unsigned i = 0; i < nparts; i++)
@@ -821,9 +830,25 @@ static int send_splunk(struct put *x, struct failure *f)
 		return -1;
 	}
 	hec_base(x->url, base, sizeof(base));
-	if (x->raw)
-		snprintf(url, sizeof(url), "%s/services/collector/raw?channel=%s", base, x->channel);
-	else
+	if (x->raw) {
+		/* The raw endpoint takes the events' metadata in its query. */
+		ts_buf_reset(&x->tmp);
+		ts_buf_addf(&x->tmp, "%s/services/collector/raw?channel=%s", base, x->channel);
+		const char *names[] = {"host", "source", "sourcetype", "index"};
+		const char *vals[] = {x->host, x->source, x->sourcetype, x->index};
+		for (int i = 0; i < 4; i++)
+			if (vals[i]) {
+				ts_buf_addf(&x->tmp, "&%s=", names[i]);
+				ts_http_urlencode(&x->tmp, vals[i], strlen(vals[i]), 0);
+			}
+		if (x->tmp.len >= sizeof(url)) {
+			snprintf(f->code, sizeof(f->code), "Splunk.InvalidURL");
+			snprintf(f->message, sizeof(f->message), "the raw endpoint's URL is too long");
+			f->permanent = 1;
+			return -1;
+		}
+		memcpy(url, x->tmp.data, x->tmp.len + 1);
+	} else
 		snprintf(url, sizeof(url), "%s/services/collector/event", base);
 	snprintf(auth, sizeof(auth), "Authorization: Splunk %s", x->token);
 	snprintf(chan, sizeof(chan), "X-Splunk-Request-Channel: %s", x->channel);
