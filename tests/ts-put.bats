@@ -922,3 +922,392 @@ events_of() {
 	json errors2 '.raw == "{\"n\":3}" and .errorCode == "Splunk.ServerBusy"'
 	balance bg.err 1 0 1
 }
+
+# --- HTTP endpoint (delivery stream protocol) --------------------------------------------
+
+# fh_up [PEER-ARGS...]: the HTTP endpoint peer checking $ACCESS_KEY.
+fh_up() {
+	peer_start firehose --access-key "$ACCESS_KEY" "$@"
+	printf '%s\n' "$ACCESS_KEY" > key
+}
+
+@test "http: each record is one base64 data item, byte for byte; request id, access key and common attributes as the protocol says" {
+	fh_up
+	records > in.ndjson
+	records_min > want
+	put --http "$FIREHOSE_URL" --access-key-file key --attribute env=test --attribute 'team=a=b' \
+		--stats --errors errors in.ndjson
+	expect_status 0
+	[ ! -s errors ]
+	# The decoded data is each record exactly, no newline added.
+	jq -r .data "$FIREHOSE_LOG" | cmp want -
+	json -s "$FIREHOSE_LOG" '[.[].dataBase64 | @base64d | endswith("\n")] == [false, false, false]'
+	json -s "$FIREHOSE_LOG" 'all(.[]; .attempt == 1 and .request == 1 and (.faulted | not) and
+		.commonAttributes == {"env":"test","team":"a=b"})'
+	lines "$FIREHOSE_REQUESTS" 1
+	id=$(jq -r .requestId "$FIREHOSE_REQUESTS")
+	[[ $id =~ $GUID_RE ]] || fail "request id $id"
+	json out ". == {\"destination\":\"$FIREHOSE_URL\",\"requestId\":\"$id\",\"records\":3,\"bytes\":$(jq .bytes "$FIREHOSE_REQUESTS")}"
+	json "$FIREHOSE_REQUESTS" '.status == 200 and .records == 3 and .encoding == null'
+	balance err 3 3 0
+	no_secret "$ACCESS_KEY" out err errors
+}
+
+@test "http: the access key from TS_HTTP_ACCESS_KEY; --content-encoding gzip compresses the body" {
+	fh_up
+	ndjson_lines 50 > want
+	TS_HTTP_ACCESS_KEY="$ACCESS_KEY" put --http "$FIREHOSE_URL" --content-encoding gzip --stats want
+	expect_status 0
+	jq -r .data "$FIREHOSE_LOG" | cmp want -
+	json "$FIREHOSE_REQUESTS" '.encoding == "gzip" and .records == 50 and .status == 200'
+	json out ".bytes == $(jq .bytes "$FIREHOSE_REQUESTS")"
+	balance err 50 50 0
+}
+
+@test "http: at most 10,000 records a request whatever --max-records says; --max-records and --max-bytes batch" {
+	fh_up
+	seq 1 10001 > want
+	TS_HTTP_ACCESS_KEY="$ACCESS_KEY" put --http "$FIREHOSE_URL" --max-records 50000 --stats want
+	expect_status 0
+	json -s "$FIREHOSE_REQUESTS" '[.[].records] == [10000, 1]'
+	jq -r .data "$FIREHOSE_LOG" | cmp want -
+	balance err 10001 10001 0
+	: > "$FIREHOSE_REQUESTS"
+	: > "$FIREHOSE_LOG"
+	printf '%s\n' '{"n":1001}' '{"n":1002}' '{"n":1003}' '{"n":1004}' '{"n":1005}' > want
+	TS_HTTP_ACCESS_KEY="$ACCESS_KEY" put --http "$FIREHOSE_URL" --max-records 2 want
+	expect_status 0
+	json -s "$FIREHOSE_REQUESTS" '[.[].records] == [2, 2, 1]'
+	json -s out '[.[].records] == [2, 2, 1]'
+	: > "$FIREHOSE_REQUESTS"
+	TS_HTTP_ACCESS_KEY="$ACCESS_KEY" put --http "$FIREHOSE_URL" --max-bytes 33 want
+	expect_status 0
+	json -s "$FIREHOSE_REQUESTS" '[.[].records] == [3, 2]'
+}
+
+@test "http: --max-seconds sends a batch from a quiet pipe" {
+	fh_up
+	bg_put --http "$FIREHOSE_URL" --access-key "$ACCESS_KEY" --max-seconds 1 --stats
+	feed '{"q":1}' '{"q":2}'
+	wait_until 5 has_lines bg.out 1
+	bg_running
+	json -s "$FIREHOSE_LOG" '[.[].data] == ["{\"q\":1}", "{\"q\":2}"]'
+	feed '{"q":3}'
+	bg_wait
+	expect_status 0
+	json -s bg.out '[.[].records] == [2, 1]'
+	balance bg.err 3 3 0
+}
+
+@test "http: a wrong access key: every record dead-lettered by file and line, exit 2, no key in any output" {
+	fh_up
+	printf '%s\n' "$WRONG_ACCESS_KEY" > wrong
+	ndjson_lines 2 > in
+	put --http "$FIREHOSE_URL" --access-key-file wrong --retry-seconds 1.5 --verbose --stats --errors errors in
+	[ ! -s "$FIREHOSE_LOG" ]
+	assert_error_records errors 2
+	json -s errors "all(.[]; .error == \"delivery_failed\" and .destination == \"$FIREHOSE_URL\" and
+		.errorCode == \"HttpEndpoint.ResponseStatus403\" and .status == 403 and .attempts >= 1 and
+		(.response | test(\"access key\")) and .file == \"in\" and
+		(. as \$e | .message | startswith(\"in:\(\$e.line): not delivered after\")))"
+	json -s errors '[.[].line] == [1, 2]'
+	grep -q 'X-Amz-Firehose-Access-Key: \[hidden\]' err
+	balance err 2 0 2
+	no_secret "$WRONG_ACCESS_KEY" out err errors
+	no_secret "$ACCESS_KEY" out err errors
+	# Nothing could ever be delivered: the destination was unusable.
+	expect_status 2
+}
+
+@test "http: 500 and 503 are retried with the same request id; every record delivered once" {
+	fh_up
+	ndjson_lines 3 > in
+	peer_fault firehose '{"kind":"status","status":500}'
+	put --http "$FIREHOSE_URL" --access-key "$ACCESS_KEY" --retry-seconds 5 --stats in
+	expect_status 0
+	peer_fault firehose '{"kind":"status","status":503}'
+	put --http "$FIREHOSE_URL" --access-key "$ACCESS_KEY" --retry-seconds 5 --stats in
+	expect_status 0
+	cat in in > want
+	once "$FIREHOSE_LOG" .data want
+	[ "$faulted" -eq 0 ]
+	json -s "$FIREHOSE_REQUESTS" '[.[] | [.status, .attempt]] == [[500,1],[200,2],[503,1],[200,2]] and
+		.[0].requestId == .[1].requestId and .[2].requestId == .[3].requestId and .[0].requestId != .[2].requestId'
+	json out ".requestId == \"$(jq -r -s '.[3].requestId' "$FIREHOSE_REQUESTS")\""
+	balance err 3 3 0
+	[ "$(stat err retries)" -eq 1 ]
+}
+
+@test "http: 413 fails at once: that batch dead-lettered as HttpEndpoint.ResponseStatus413, the next delivered, exit 1" {
+	fh_up
+	ndjson_lines 3 > in
+	peer_fault firehose '{"kind":"status","status":413}'
+	put --http "$FIREHOSE_URL" --access-key "$ACCESS_KEY" --max-records 2 --retry-seconds 5 --stats --errors errors in
+	expect_status 1
+	json -s errors '[.[] | [.line, .status, .attempts, .errorCode]] == [[1,413,1,"HttpEndpoint.ResponseStatus413"],[2,413,1,"HttpEndpoint.ResponseStatus413"]]'
+	sed -n 3p in > want
+	once "$FIREHOSE_LOG" .data want
+	balance err 3 1 2
+}
+
+@test "http: slower than --timeout: sent again with the same request id; only the faulted acceptance repeats" {
+	fh_up
+	ndjson_lines 3 > in
+	peer_fault firehose '{"kind":"slow","ms":2500}'
+	put --http "$FIREHOSE_URL" --access-key "$ACCESS_KEY" --timeout 1 --retry-seconds 5 --stats in
+	expect_status 0
+	once "$FIREHOSE_LOG" .data in
+	[ "$faulted" -eq 3 ]
+	json -s "$FIREHOSE_LOG" '[.[] | [.attempt, .faulted]] == [[1,true],[1,true],[1,true],[2,false],[2,false],[2,false]]'
+	json -s "$FIREHOSE_LOG" '[.[].requestId] | unique | length == 1'
+	balance err 3 3 0
+}
+
+@test "http: a connection reset before or after the records were taken: sent again, none lost, repeats only where faulted" {
+	fh_up
+	ndjson_lines 3 > in
+	peer_fault firehose '{"kind":"reset"}'
+	put --http "$FIREHOSE_URL" --access-key "$ACCESS_KEY" --retry-seconds 5 --stats in
+	expect_status 0
+	once "$FIREHOSE_LOG" .data in
+	[ "$faulted" -eq 0 ]
+	: > "$FIREHOSE_LOG"
+	peer_fault firehose '{"kind":"reset","when":"response"}'
+	put --http "$FIREHOSE_URL" --access-key "$ACCESS_KEY" --retry-seconds 5 --stats in
+	expect_status 0
+	once "$FIREHOSE_LOG" .data in
+	[ "$faulted" -eq 3 ]
+	balance err 3 3 0
+}
+
+@test "http: an answer with the wrong request id is not a success: sent again; forever, dead-lettered" {
+	fh_up
+	ndjson_lines 3 > in
+	peer_fault firehose '{"kind":"wrongRequestId"}'
+	put --http "$FIREHOSE_URL" --access-key "$ACCESS_KEY" --retry-seconds 5 --stats in
+	expect_status 0
+	once "$FIREHOSE_LOG" .data in
+	[ "$faulted" -eq 3 ]
+	json -s "$FIREHOSE_REQUESTS" '[.[] | [.status, .attempt]] == [[200,1],[200,2]]'
+	[ "$(stat err retries)" -eq 1 ]
+	: > "$FIREHOSE_LOG"
+	peer_fault firehose '{"kind":"wrongRequestId","count":-1}'
+	put --http "$FIREHOSE_URL" --access-key "$ACCESS_KEY" --retry-seconds 1.5 --stats --errors errors in
+	expect_status 1
+	json -s errors 'length == 3 and all(.[]; .errorCode == "HttpEndpoint.InvalidResponseFromDestination" and
+		.status == 200 and .attempts == 2)'
+	[ "$(jq -r 'select(.faulted | not)' "$FIREHOSE_LOG")" = "" ]
+	balance err 3 0 3
+}
+
+@test "http: SIGTERM during a slow request or a retry wait: prompt stop, dead-lettered, the counts balance" {
+	fh_up
+	peer_fault firehose '{"kind":"status","status":503,"count":-1}'
+	bg_put --http "$FIREHOSE_URL" --access-key "$ACCESS_KEY" --max-records 2 --retry-seconds 100 --stats --errors errors
+	feed '{"n":1}' '{"n":2}' '{"n":3}'
+	wait_until 10 has_lines "$FIREHOSE_REQUESTS" 1
+	t0=$(date +%s.%N)
+	bg_wait TERM
+	[ "$(elapsed_since "$t0")" -le 2 ] || fail "ts-put took $(elapsed_since "$t0") s to stop"
+	expect_status 1
+	n=$(stat bg.err records_in)
+	[ "$n" -ge 2 ] && [ "$n" -le 3 ]
+	balance bg.err "$n" 0 "$n"
+	json -s errors "[.[].raw] == ([\"{\\\"n\\\":1}\", \"{\\\"n\\\":2}\", \"{\\\"n\\\":3}\"] | .[:$n])"
+	grep -q 'stopped by a signal' bg.err
+}
+
+# --- directory ------------------------------------------------------------------------------
+
+@test "dir: records to DIR and file://DIR, as ts-partition writes them: the same bytes, one manifest line per file" {
+	records > in.ndjson
+	records_min > want
+	mkdir lake lake2
+	put lake --stats --errors errors in.ndjson
+	expect_status 0
+	[ ! -s errors ]
+	lines out 1
+	p=$(jq -r .path out)
+	[[ $p =~ ^$KEY_RE$ ]] || fail "path $p"
+	json out '.records == 3 and .partition == {}'
+	cmp want "lake/$p"
+	[ "$(find lake -type f | wc -l)" -eq 1 ]
+	balance err 3 3 0
+	put "file://$PWD/lake2" --compress gzip --max-records 2 --stats in.ndjson
+	expect_status 0
+	json -s out '[.[].records] == [2, 1] and all(.[]; .path | endswith(".gz"))'
+	for q in $(jq -r .path out); do gzip -dc "lake2/$q"; done | cmp want -
+	[ "$(find lake2 -type f | wc -l)" -eq 2 ]
+	balance err 3 3 0
+}
+
+@test "dir: --max-seconds publishes a file from a quiet pipe; SIGTERM publishes what was read, nothing half-written left" {
+	mkdir lake
+	bg_put lake --max-seconds 1 --stats
+	feed '{"q":1}'
+	wait_until 5 has_lines bg.out 1
+	bg_running
+	[ "$(cat "lake/$(jq -r .path bg.out)")" = '{"q":1}' ]
+	feed '{"q":2}' '{"q":3}'
+	sleep 0.3
+	bg_wait TERM
+	expect_status 0
+	n=$(stat bg.err records_in)
+	[ "$n" -ge 1 ] && [ "$n" -le 3 ]
+	balance bg.err "$n" "$n" 0
+	for q in $(jq -r .path bg.out); do cat "lake/$q"; done > got
+	printf '%s\n' '{"q":1}' '{"q":2}' '{"q":3}' | head -n "$n" | cmp - got
+	[ "$(find lake -type f | wc -l)" -eq "$(wc -l < bg.out)" ] || fail "files: $(find lake -type f)"
+}
+
+@test "dir: a destination that is not a directory is trouble: exit 2" {
+	: > afile
+	ndjson_lines 1 > in
+	put afile in
+	expect_status 2
+	[ ! -s out ]
+	grep -q afile err
+}
+
+# --- credentials ----------------------------------------------------------------------------
+
+@test "s3: credentials from a profile of the shared credentials file, the endpoint from the config file: delivered" {
+	s3_up
+	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION
+	printf '[default]\naws_access_key_id = AKIAWRONGDEFAULT0000\naws_secret_access_key = nope\n[put]\naws_access_key_id = %s\naws_secret_access_key = %s\n' \
+		"$S3_KEY_ID" "$S3_SECRET" > credentials
+	printf '[profile put]\nregion = us-east-1\ns3 =\n  endpoint_url = %s\n' "$S3_URL" > config
+	export AWS_SHARED_CREDENTIALS_FILE="$PWD/credentials" AWS_CONFIG_FILE="$PWD/config" AWS_PROFILE=put
+	put --show-credentials s3://bkt/p/
+	expect_status 0
+	json out ". == {\"source\":\"shared-credentials-file\",\"region\":\"us-east-1\",\"profile\":\"put\",
+		\"accessKeyId\":\"****************KY42\",\"endpoint\":\"$S3_URL\"}" 2> /dev/null ||
+		json out ".source == \"shared-credentials-file\" and .profile == \"put\" and .region == \"us-east-1\" and
+			(.accessKeyId | endswith(\"K3Y42\"[1:]) and (contains(\"AKIA\") | not)) and .endpoint == \"$S3_URL\""
+	ndjson_lines 2 > want
+	put s3://bkt/p/ --stats want
+	expect_status 0
+	s3_body "$(objects_of out)" | cmp want -
+	no_secret "$S3_SECRET" out err
+}
+
+@test "s3: --show-credentials masks the key id and never shows the secret; without credentials it says why, exit 2" {
+	export AWS_ACCESS_KEY_ID="$S3_KEY_ID" AWS_SECRET_ACCESS_KEY="$S3_SECRET" AWS_SESSION_TOKEN="$S3_TOKEN" AWS_REGION=eu-west-3
+	put --show-credentials --endpoint http://127.0.0.1:9 s3://bkt/
+	expect_status 0
+	json out '.source == "environment" and .region == "eu-west-3" and .profile == "default" and
+		.accessKeyId == "****************K3Y42"[1:] or (.accessKeyId | endswith("3Y42") and (startswith("AKIA") | not))'
+	json out '.endpoint == "http://127.0.0.1:9"'
+	no_secret "$S3_SECRET" out err
+	no_secret "$S3_TOKEN" out err
+	no_secret AKIAPUTTEST out err
+	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
+	put --show-credentials s3://bkt/
+	expect_status 2
+	grep -q 'credentials' err
+	# Delivering without credentials is trouble before anything is read.
+	ndjson_lines 1 > in
+	put --endpoint http://127.0.0.1:9 s3://bkt/ in
+	expect_status 2
+}
+
+@test "s3: temporary credentials: the session token is sent (signed) and never shown, even with --verbose" {
+	s3_up --session-token "$S3_TOKEN"
+	ndjson_lines 2 > want
+	put --endpoint "$S3_URL" s3://bkt/tok/ --verbose --stats --errors errors want
+	expect_status 0
+	s3_body "$(objects_of out)" | cmp want -
+	grep -q 'X-Amz-Security-Token: \[hidden\]' err
+	no_secret "$S3_TOKEN" out err errors
+	no_secret "$S3_SECRET" out err errors
+	# Without the token the proxy refuses: for good.
+	unset AWS_SESSION_TOKEN
+	put --endpoint "$S3_URL" s3://bkt/tok/ --errors errors want
+	expect_status 2
+	json -s errors 'length == 2 and all(.[]; .status >= 400 and .attempts == 1)'
+	no_secret "$S3_SECRET" out err errors
+}
+
+# --- s3:// inputs -------------------------------------------------------------------------------
+
+@test "s3:// inputs: every object under a prefix in key order, gzip objects decompressed; one key alone; an empty prefix is trouble" {
+	s3_up
+	mkdir -p src/c
+	printf '%s\n' '{"k":"10"}' > src/10.ndjson
+	printf '%s\n' '{"k":"a1"}' '{"k":"a2"}' > src/a.ndjson
+	printf '%s\n' '{"k":"b"}' | gzip -n > src/b.ndjson.gz
+	printf '{\n  "k": "d",\n  "v": [1, 2]\n}\n' > src/c/d.json
+	peer_aws s3 cp --recursive --only-show-errors src s3://bkt/in/
+	printf '%s\n' '{"k":"x"}' > inx.ndjson
+	peer_aws s3 cp --only-show-errors inx.ndjson s3://bkt/inx.ndjson
+	printf '%s\n' '{"k":"10"}' '{"k":"a1"}' '{"k":"a2"}' '{"k":"b"}' '{"k":"d","v":[1,2]}' > want
+	ts-decompress --endpoint "$S3_URL" s3://bkt/in/ > got
+	cmp want got
+	AWS_ENDPOINT_URL_S3="$S3_URL" ts-decompress s3://bkt/in/b.ndjson.gz > got
+	[ "$(cat got)" = '{"k":"b"}' ]
+	# Mixed with a local file, in the order named.
+	status=0
+	ts-decompress --endpoint "$S3_URL" inx.ndjson s3://bkt/in/c/ > got 2> err || status=$?
+	expect_status 0
+	printf '%s\n' '{"k":"x"}' '{"k":"d","v":[1,2]}' | cmp - got
+	status=0
+	ts-decompress --endpoint "$S3_URL" s3://bkt/nothing/ > got 2> err || status=$?
+	expect_status 2
+	grep -q 'no objects there' err
+	[ ! -s got ]
+}
+
+@test "s3:// inputs: ts-extract --cwl reads gzip CloudWatch Logs payloads where they lie; ts-diff compares a prefix with a file" {
+	s3_up
+	payload="$DATA/cloudwatch_logs/awsdocs/decoded-payload-example1.json"
+	mkdir src
+	jq -c . "$payload" | gzip -n > src/part-1.gz
+	jq -c '.logEvents |= map(.message = "second: " + .message)' "$payload" | gzip -n > src/part-2.gz
+	peer_aws s3 cp --recursive --only-show-errors src s3://bkt/cwl/2024/
+	for f in src/part-1.gz src/part-2.gz; do ts-extract --cwl "$f"; done > want
+	[ "$(wc -l < want)" -eq 6 ]
+	status=0
+	ts-extract --cwl --endpoint "$S3_URL" --stats s3://bkt/cwl/ > got 2> err || status=$?
+	expect_status 0
+	cmp want got
+	# ts-diff: the same records on S3 and locally are equal; one changed is a difference.
+	jq -c '.logEvents[] | {id, message}' "$payload" > local.ndjson
+	gzip -n -c local.ndjson > local.gz
+	peer_aws s3 cp --only-show-errors local.gz s3://bkt/events/one.gz
+	status=0
+	ts-diff --endpoint "$S3_URL" -k .id s3://bkt/events/ local.ndjson > report 2> err || status=$?
+	expect_status 0
+	sed '2s/Root/Other/' local.ndjson > changed.ndjson
+	status=0
+	ts-diff --endpoint "$S3_URL" -k .id s3://bkt/events/ changed.ndjson > report 2> err || status=$?
+	expect_status 1
+}
+
+@test "s3:// inputs: wrong credentials are trouble (exit 2), and the secret is not in the message" {
+	s3_up
+	ndjson_lines 1 > in
+	put --endpoint "$S3_URL" s3://bkt/x/ in
+	expect_status 0
+	status=0
+	AWS_SECRET_ACCESS_KEY=wrongSecretForReading ts-decompress --endpoint "$S3_URL" s3://bkt/x/ > got 2> err || status=$?
+	expect_status 2
+	grep -q 'SignatureDoesNotMatch\|403' err
+	[ ! -s got ]
+	no_secret wrongSecretForReading got err
+	no_secret "$S3_SECRET" got err
+}
+
+# bats test_tags=slow
+@test "s3:// inputs: more than one page of objects (ListObjectsV2 continuation), every one read in key order" {
+	s3_up
+	seq -w 1 1005 | sed 's/.*/{"n":"&"}/' > want
+	put --endpoint "$S3_URL" s3://bkt/many/ --max-records 1 --stats want
+	expect_status 0
+	balance err 1005 1005 0
+	# Key order is the order of the objects' names, which is not the order
+	# sent; compare with the records sorted by their keys.
+	paste -d ' ' <(objects_of out) want | LC_ALL=C sort | cut -d' ' -f2- > want.bykey
+	ts-decompress --endpoint "$S3_URL" s3://bkt/many/ > got
+	cmp want.bykey got
+	json -s "$S3_LOG" '[.[] | select(.op == "ListObjectsV2")] | length >= 2'
+}
