@@ -1198,9 +1198,10 @@ static int resolve_endpoint(struct ts_aws_config *c, struct settings *s, char *e
 			    strcmp(s->tmp.data, svc) == 0)
 				found = &s->cfg.sec[i];
 		}
-		if (!found) {
+		/* an empty section is missing too, as botocore has it */
+		if (!found || (!found->n && !s->cfg.defaults.n)) {
 			seterr(err, n, "%s: profile '%s' names services '%s', which has no "
-			       "[services %s] section", s->cfg_path, c->profile, svc, svc);
+			       "[services %s] section with settings", s->cfg_path, c->profile, svc, svc);
 			return -2;
 		}
 		r = ts_aws_ini_sub(ts_aws_ini_get(&s->cfg, found, "s3"), "endpoint_url", &s->tmp);
