@@ -839,7 +839,7 @@ static int send_splunk(struct put *x, struct failure *f)
 		for (int i = 0; i < 4; i++)
 			if (vals[i]) {
 				ts_buf_addf(&x->tmp, "&%s=", names[i]);
-				ts_http_urlencode(&x->tmp, vals[i], strlen(vals[i]), 0);
+				ts_pct_encode(&x->tmp, vals[i], strlen(vals[i]), 0);
 			}
 		if (x->tmp.len >= sizeof(url)) {
 			snprintf(f->code, sizeof(f->code), "Splunk.InvalidURL");

@@ -337,24 +337,6 @@ int ts_http_header(const struct ts_http_resp *resp, const char *name, char *out,
 	return 0;
 }
 
-int ts_http_urlencode(struct ts_buf *out, const char *s, size_t n, int keep_slash)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-		    ch == '-' || ch == '_' || ch == '.' || ch == '~' || (keep_slash && ch == '/')) {
-			if (ts_buf_addch(out, (char)ch) < 0)
-				return -1;
-		} else {
-			char e[3] = { '%', hex[ch >> 4], hex[ch & 15] };
-			if (ts_buf_add(out, e, 3) < 0)
-				return -1;
-		}
-	}
-	return 0;
-}
-
 void ts_backoff_init(struct ts_backoff *b, double budget_s)
 {
 	memset(b, 0, sizeof(*b));

@@ -96,11 +96,6 @@ int ts_http_do(struct ts_http *h, const struct ts_http_req *rq, struct ts_http_r
  * into out (NUL-terminated, cut to outn); 1 when present, 0 when not. */
 int ts_http_header(const struct ts_http_resp *resp, const char *name, char *out, size_t outn);
 
-/* Percent-encoding as SigV4 and S3 want it: unreserved characters
- * (A-Z a-z 0-9 - _ . ~) kept, everything else %XX (upper case); '/' kept
- * when keep_slash. */
-int ts_http_urlencode(struct ts_buf *out, const char *s, size_t n, int keep_slash);
-
 /* The retry schedule. */
 #define TS_BACKOFF_FIRST 1.0
 #define TS_BACKOFF_CAP 60.0

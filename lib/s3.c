@@ -194,25 +194,14 @@ static int xml_raw(const char *p, size_t n, const char *tag, size_t *pos, struct
 	return ts_buf_add(out, a, (size_t)(e - a)) == 0;
 }
 
-static int unhex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decoding in place (keys of an encoding-type=url listing). */
 static void url_decode(struct ts_buf *b)
 {
 	size_t j = 0;
 	for (size_t i = 0; i < b->len; i++) {
 		int h, l;
-		if (b->data[i] == '%' && i + 2 < b->len && (h = unhex(b->data[i + 1])) >= 0 &&
-		    (l = unhex(b->data[i + 2])) >= 0) {
+		if (b->data[i] == '%' && i + 2 < b->len && (h = ts_hexval(b->data[i + 1])) >= 0 &&
+		    (l = ts_hexval(b->data[i + 2])) >= 0) {
 			b->data[j++] = (char)(h * 16 + l);
 			i += 2;
 		} else if (b->data[i] == '+') {
@@ -278,24 +267,24 @@ static int build_url(struct ts_s3 *s, const struct s3_req *rq)
 		if (p)
 			ts_buf_addstr(&s->path, p);
 		ts_buf_addch(&s->path, '/');
-		ts_http_urlencode(&s->path, rq->bucket, strlen(rq->bucket), 0);
+		ts_pct_encode(&s->path, rq->bucket, strlen(rq->bucket), 0);
 		if (rq->key) {
 			ts_buf_addch(&s->path, '/');
-			ts_http_urlencode(&s->path, rq->key, strlen(rq->key), 1);
+			ts_pct_encode(&s->path, rq->key, strlen(rq->key), 1);
 		}
 	} else if (dotted) {
 		ts_buf_addf(&s->url, "https://s3.%s.amazonaws.com", s->cfg->region);
 		ts_buf_addch(&s->path, '/');
-		ts_http_urlencode(&s->path, rq->bucket, strlen(rq->bucket), 0);
+		ts_pct_encode(&s->path, rq->bucket, strlen(rq->bucket), 0);
 		if (rq->key) {
 			ts_buf_addch(&s->path, '/');
-			ts_http_urlencode(&s->path, rq->key, strlen(rq->key), 1);
+			ts_pct_encode(&s->path, rq->key, strlen(rq->key), 1);
 		}
 	} else {
 		ts_buf_addf(&s->url, "https://%s.s3.%s.amazonaws.com", rq->bucket, s->cfg->region);
 		ts_buf_addch(&s->path, '/');
 		if (rq->key)
-			ts_http_urlencode(&s->path, rq->key, strlen(rq->key), 1);
+			ts_pct_encode(&s->path, rq->key, strlen(rq->key), 1);
 	}
 	ts_buf_add(&s->url, s->path.data, s->path.len);
 	if (rq->query && *rq->query) {
@@ -511,7 +500,7 @@ static char *upload_query(struct ts_s3 *s, unsigned partno, const char *upload_i
 	if (partno)
 		ts_buf_addf(&s->tmp, "partNumber=%u&", partno);
 	ts_buf_addstr(&s->tmp, "uploadId=");
-	ts_http_urlencode(&s->tmp, upload_id, strlen(upload_id), 0);
+	ts_pct_encode(&s->tmp, upload_id, strlen(upload_id), 0);
 	return strdup(s->tmp.data);
 }
 
@@ -680,11 +669,11 @@ int ts_s3_list(struct ts_s3 *s, const char *bucket, const char *prefix,
 		ts_buf_reset(&q);
 		if (page > 0) {
 			ts_buf_addstr(&q, "continuation-token=");
-			ts_http_urlencode(&q, token.data, token.len, 0);
+			ts_pct_encode(&q, token.data, token.len, 0);
 			ts_buf_addch(&q, '&');
 		}
 		ts_buf_addstr(&q, "encoding-type=url&list-type=2&prefix=");
-		ts_http_urlencode(&q, prefix, strlen(prefix), 0);
+		ts_pct_encode(&q, prefix, strlen(prefix), 0);
 		struct s3_req rq = { .method = "GET", .bucket = bucket, .query = q.data };
 		if ((rc = s3_call(s, &rq, &resp, st, NULL)) < 0)
 			break;

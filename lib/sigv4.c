@@ -10,6 +10,7 @@
 #include <openssl/hmac.h>
 
 #include "sigv4.h"
+#include "util.h"
 
 /* OpenSSL fails here only when it cannot allocate a few hundred bytes or its
  * default provider is missing; no request can be signed then, and carrying
@@ -127,44 +128,6 @@ void ts_amz_date(time_t t, char out[17])
 
 /* ---- signing ---- */
 
-static int unreserved(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	       (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-	       c == '~';
-}
-
-/* Percent-encode p[0..n) as SigV4 wants: unreserved bytes (and '/' when
- * keep_slash) bare, every other byte %XX with upper-case hex digits. */
-static int encode(struct ts_buf *b, const char *p, size_t n, int keep_slash)
-{
-	static const char digits[] = "0123456789ABCDEF";
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-		if (unreserved(c) || (keep_slash && c == '/')) {
-			if (ts_buf_addch(b, (char)c) < 0)
-				return -1;
-		} else {
-			char e[3] = { '%', digits[c >> 4], digits[c & 15] };
-			if (ts_buf_add(b, e, 3) < 0)
-				return -1;
-		}
-	}
-	return 0;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode %XX in p[0..n) then encode canonically: one query name or value
  * reaches the same form however the client chose to escape it. */
 static int requote(struct ts_buf *b, const char *p, size_t n)
@@ -175,14 +138,14 @@ static int requote(struct ts_buf *b, const char *p, size_t n)
 			int hi, lo;
 			if (n - i < 3)
 				return -1;
-			hi = hexval(p[i + 1]);
-			lo = hexval(p[i + 2]);
+			hi = ts_hexval(p[i + 1]);
+			lo = ts_hexval(p[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			c = (char)(hi << 4 | lo);
 			i += 2;
 		}
-		if (encode(b, &c, 1, 0) < 0)
+		if (ts_pct_encode(b, &c, 1, 0) < 0)
 			return -1;
 	}
 	return 0;
@@ -225,7 +188,7 @@ static int canonical_path(struct ts_buf *out, const char *path)
 		size_t len = strlen(segs.data + i);
 		if (i && ts_buf_addch(out, '/') < 0)
 			goto out;
-		if (encode(out, segs.data + i, len, 0) < 0)
+		if (ts_pct_encode(out, segs.data + i, len, 0) < 0)
 			goto out;
 		i += len + 1;
 	}

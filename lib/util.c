@@ -2,6 +2,8 @@
 #define _GNU_SOURCE /* O_TMPFILE */
 #include "util.h"
 
+#include "buf.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <fcntl.h>
@@ -89,6 +91,36 @@ int ts_parse_size(const char *s, uint64_t *out)
 		return -1;
 	*out = v << shift;
 	return 0;
+}
+
+int ts_pct_encode(struct ts_buf *out, const char *s, size_t n, int keep_slash)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+		    ch == '-' || ch == '_' || ch == '.' || ch == '~' || (keep_slash && ch == '/')) {
+			if (ts_buf_addch(out, (char)ch) < 0)
+				return -1;
+		} else {
+			char e[3] = {'%', hex[ch >> 4], hex[ch & 15]};
+			if (ts_buf_add(out, e, 3) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+int ts_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
 }
 
 int64_t ts_wall_ms(void)

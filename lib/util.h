@@ -27,6 +27,14 @@ double ts_now(void);
 /* The wall clock (CLOCK_REALTIME) in milliseconds since the epoch. */
 int64_t ts_wall_ms(void);
 
+/* Percent-encoding as URLs, SigV4 and S3 want it: unreserved characters
+ * (A-Z a-z 0-9 - _ . ~) as they are, '/' too when keep_slash, every other
+ * byte %XX with upper-case digits, appended to out.  0 or -1 (its limit). */
+struct ts_buf;
+int ts_pct_encode(struct ts_buf *out, const char *s, size_t n, int keep_slash);
+/* The value of a hexadecimal digit (either case), -1 for anything else. */
+int ts_hexval(char c);
+
 /* Name shown for an input: "<stdin>" for "-". */
 const char *ts_input_name(const char *path);
 /* Open an input for reading: "-" is standard input.  -1 and errno on failure. */

@@ -6,6 +6,7 @@
 #include "check.h"
 #include "http.h"
 #include "s3.h"
+#include "util.h"
 
 static void test_parse_url(void)
 {
@@ -78,10 +79,10 @@ static void test_urlencode(void)
 {
 	struct ts_buf b;
 	ts_buf_init(&b, 0);
-	CHECK(ts_http_urlencode(&b, "a b/c~d_e-f.g+h=\xc3\xa9", 18, 1) == 0);
+	CHECK(ts_pct_encode(&b, "a b/c~d_e-f.g+h=\xc3\xa9", 18, 1) == 0);
 	CHECK_STR(b.data, "a%20b/c~d_e-f.g%2Bh%3D%C3%A9");
 	ts_buf_reset(&b);
-	CHECK(ts_http_urlencode(&b, "x/y", 3, 0) == 0);
+	CHECK(ts_pct_encode(&b, "x/y", 3, 0) == 0);
 	CHECK_STR(b.data, "x%2Fy");
 	ts_buf_release(&b);
 }
