@@ -148,13 +148,6 @@ class Faults {
 		}
 		return null;
 	}
-
-	// A pending fault of this kind that fits, without taking it.
-	peek(kind, req) {
-		const what = `${req.method} ${req.url}`;
-		return this.pending.find((f) => f.kind === kind &&
-			(f.match === undefined || what.includes(f.match))) || null;
-	}
 }
 
 function checkStatus(spec, lo = 400) {

@@ -696,6 +696,9 @@ async function main() {
 		});
 	});
 	server.keepAliveTimeout = 60000;
-	await P.serve(server, opt.portFile, () => s3.close().catch(() => {}));
+	await P.serve(server, opt.portFile, () => {
+		agent.destroy();
+		return Promise.race([s3.close().catch(() => {}), P.sleep(2000)]);
+	});
 }
 main();
