@@ -207,3 +207,33 @@ imds() {
 	assert_equal "$(jq -r .source <<< "$output")" container
 	assert_equal "$(jq -s -c 'map(.kind)' "$METADATA_LOG")" '["container"]'
 }
+
+@test "awscred: temporary credentials near their end are fetched again before S3 requests" {
+	# they expire in 2 minutes, within the 5 minutes before their end that
+	# a refresh is due: every request fetches them again
+	peer_start metadata --expires-in 120 --secret-key "$SECRET" --session-token "$TOKEN"
+	peer_start s3 --bucket bkt --access-key ASIAMETADATAEXAMPLE1 --secret-key "$SECRET" \
+		--session-token "$TOKEN"
+	printf '{"a":1}\n{"a":2}\n{"a":3}\n' > in.ndjson
+	run --separate-stderr env AWS_CONTAINER_CREDENTIALS_FULL_URI="$METADATA_URL/v2/credentials" \
+		ts-put --endpoint "$S3_URL" s3://bkt/r/ --max-records 1 in.ndjson
+	[ "$status" -eq 0 ] || fail "status $status: $stderr"
+	assert_equal "$(wc -l <<< "$output")" 3
+	assert_no_secrets
+	# one fetch when ts-put starts, then one before each of the 3 uploads
+	local n
+	n=$(jq -s 'map(select(.kind == "container" and .status == 200)) | length' "$METADATA_LOG")
+	[ "$n" -ge 4 ] || fail "credentials fetched $n times: $(cat "$METADATA_LOG")"
+}
+
+@test "awscred: credentials far from their end are not fetched again" {
+	peer_start metadata --secret-key "$SECRET" --session-token "$TOKEN"
+	peer_start s3 --bucket bkt --access-key ASIAMETADATAEXAMPLE1 --secret-key "$SECRET" \
+		--session-token "$TOKEN"
+	printf '{"a":1}\n{"a":2}\n{"a":3}\n' > in.ndjson
+	run --separate-stderr env AWS_CONTAINER_CREDENTIALS_FULL_URI="$METADATA_URL/v2/credentials" \
+		ts-put --endpoint "$S3_URL" s3://bkt/r/ --max-records 1 in.ndjson
+	[ "$status" -eq 0 ] || fail "status $status: $stderr"
+	assert_equal "$(wc -l <<< "$output")" 3
+	assert_equal "$(jq -s 'map(select(.kind == "container")) | length' "$METADATA_LOG")" 1
+}
