@@ -417,10 +417,12 @@ struct failure {
 	char message[512];      /* the server's message or the transport error */
 	char object[1024];      /* S3 key or URL, "" when none */
 	int permanent;          /* retrying could not help */
+	int unusable;           /* the destination refused us, not the data:
+				 * credentials, a bucket, a token, an index */
 };
 
-/* Every record of the batch to the error output. */
-static void dead_letter(struct put *x, const struct failure *f)
+/* Records [from, to) of the batch to the error output. */
+static void dead_letter_range(struct put *x, const struct failure *f, size_t from, size_t to)
 {
 	json_t *extra = json_object();
 
@@ -435,7 +437,7 @@ static void dead_letter(struct put *x, const struct failure *f)
 		json_t *m = json_string(f->message);
 		json_object_set_new(extra, "response", m ? m : json_string("(not UTF-8)"));
 	}
-	for (size_t i = 0; i < x->nrec; i++) {
+	for (size_t i = from; i < to; i++) {
 		const struct rec *r = &x->recs[i];
 		struct ts_where w = {.file = x->names[r->file], .line = r->line, .offset = -1};
 		ts_reject_more(&x->run, extra, "delivery_failed", &w, x->batch.data + r->off, r->len, 0,
@@ -443,8 +445,22 @@ static void dead_letter(struct put *x, const struct failure *f)
 			       f->attempts == 1 ? "" : "s", f->code,
 			       f->message[0] ? ": " : "", f->message);
 	}
-	*x->dead += x->nrec;
+	*x->dead += to - from;
 	json_decref(extra);
+}
+
+/* Every record of the batch to the error output. */
+static void dead_letter(struct put *x, const struct failure *f)
+{
+	dead_letter_range(x, f, 0, x->nrec);
+}
+
+/* Record i alone to the error output, and out of the batch. */
+static void dead_letter_one(struct put *x, const struct failure *f, size_t i)
+{
+	dead_letter_range(x, f, i, i + 1);
+	memmove(&x->recs[i], &x->recs[i + 1], (x->nrec - i - 1) * sizeof(x->recs[0]));
+	x->nrec--;
 }
 
 /* A destination that refuses the first delivery for good (a wrong key, no
@@ -452,7 +468,7 @@ static void dead_letter(struct put *x, const struct failure *f)
  * said once on standard error at the end. */
 static void note_unusable(struct put *x, const struct failure *f)
 {
-	if (f->permanent && *x->delivered == 0 && !x->unusable[0])
+	if (f->unusable && *x->delivered == 0 && !x->unusable[0])
 		snprintf(x->unusable, sizeof(x->unusable), "%s%s%s", f->code,
 			 f->message[0] ? ": " : "", f->message);
 }
@@ -525,6 +541,8 @@ static void s3_failure(struct failure *f, const struct ts_s3_status *st, const c
 	snprintf(f->message, sizeof(f->message), "%s", st->message);
 	snprintf(f->object, sizeof(f->object), "%s", key);
 	f->permanent = st->permanent;
+	f->unusable = st->permanent && st->status >= 400 && st->status < 500 &&
+		      strcmp(st->code, "EntityTooLarge") != 0;
 }
 
 /* Every attempt is a request; all but the first of a call are retries. */
@@ -733,7 +751,8 @@ static int hec_body(struct put *x)
 }
 
 /* HEC's answer {"text":..,"code":N[,"ackId":N]}: code, or -1 when none. */
-static long hec_answer(const struct ts_http_resp *rs, char *text, size_t textn, long long *ack)
+static long hec_answer(const struct ts_http_resp *rs, char *text, size_t textn, long long *ack,
+		       long long *bad)
 {
 	json_error_t je;
 	json_t *j = json_loadb(rs->body.data, rs->body.len, 0, &je);
@@ -742,7 +761,12 @@ static long hec_answer(const struct ts_http_resp *rs, char *text, size_t textn, 
 	text[0] = '\0';
 	if (ack)
 		*ack = -1;
+	if (bad)
+		*bad = -1;
 	if (j && json_is_object(j)) {
+		json_t *b = json_object_get(j, "invalid-event-number");
+		if (bad && json_is_integer(b))
+			*bad = json_integer_value(b);
 		json_t *c = json_object_get(j, "code"), *t = json_object_get(j, "text");
 		json_t *a = json_object_get(j, "ackId");
 		if (json_is_integer(c))
@@ -787,7 +811,7 @@ static int hec_wait_ack(struct put *x, const char *base, const char *const *hv, 
 				break;
 			}
 		} else if (rs.status >= 400 && rs.status < 500 && rs.status != 429) {
-			long code = hec_answer(&rs, text, sizeof(text), NULL);
+			long code = hec_answer(&rs, text, sizeof(text), NULL, NULL);
 			const char *nm = hec_code_name(code);
 			f->status = rs.status;
 			snprintf(f->code, sizeof(f->code), "Splunk.%s", nm ? nm : "AckFailed");
@@ -862,15 +886,16 @@ static int send_splunk(struct put *x, struct failure *f)
 		struct ts_http_req rq = {.method = "POST", .url = url, .headers = hv,
 					 .body = x->body.data, .bodyn = x->body.len};
 		int retry = 1;
-		long long ack = -1;
+		long long ack = -1, bad = -1;
 		(*x->requests)++;
 		f->attempts++;
+		f->unusable = 0;
 		if (ts_http_do(&x->http, &rq, &rs) < 0) {
 			f->status = 0;
 			snprintf(f->code, sizeof(f->code), "Splunk.%s", rs.timed_out ? "ConnectionTimeout" : "ConnectionError");
 			snprintf(f->message, sizeof(f->message), "%s", rs.err);
 		} else {
-			long code = hec_answer(&rs, text, sizeof(text), &ack);
+			long code = hec_answer(&rs, text, sizeof(text), &ack, &bad);
 			const char *nm = hec_code_name(code);
 			f->status = rs.status;
 			snprintf(f->message, sizeof(f->message), "%s", text);
@@ -885,6 +910,7 @@ static int send_splunk(struct put *x, struct failure *f)
 				}
 				if (ack < 0) {
 					snprintf(f->code, sizeof(f->code), "Splunk.AckIdMissing");
+					f->unusable = 1;
 					snprintf(f->message, sizeof(f->message), "no ackId in the answer: is indexer acknowledgement on for this token?");
 					retry = 0;
 				} else {
@@ -901,11 +927,28 @@ static int send_splunk(struct put *x, struct failure *f)
 						retry = 0;
 					}
 				}
+			} else if ((code == 6 || code == 12 || code == 13 || code == 15) && bad >= 0 &&
+				   (unsigned long long)bad < x->nrec && x->nrec > 1 && !x->raw) {
+				/* One event of the batch is at fault: it alone is
+				 * dead-lettered, the rest go again at once. */
+				f->permanent = 1;
+				dead_letter_one(x, f, (size_t)bad);
+				if (hec_body(x) < 0)
+					break;
+				unsigned tried = f->attempts;
+				memset(f, 0, sizeof(*f));
+				f->attempts = tried;
+				continue;
 			} else {
 				/* Splunk's table: 8 internal error, 9 busy, 5xx and 429
 				 * pass; token and format errors do not. */
 				retry = code == 8 || code == 9 || rs.status >= 500 || rs.status == 429 ||
 					rs.status == 408;
+				/* The token, the channel, the index, acks off: the
+				 * destination refuses us, whatever the data. */
+				f->unusable = code == 1 || code == 2 || code == 3 || code == 4 || code == 7 ||
+					      code == 10 || code == 11 || code == 14 || code == 16 ||
+					      rs.status == 401 || rs.status == 403 || rs.status == 404;
 			}
 		}
 		if (!retry || stop) {
@@ -985,6 +1028,7 @@ static int send_http(struct put *x, struct failure *f)
 		int retry = 1;
 		(*x->requests)++;
 		f->attempts++;
+		f->unusable = 0;
 		if (ts_http_do(&x->http, &rq, &rs) < 0) {
 			f->status = 0;
 			snprintf(f->code, sizeof(f->code), "HttpEndpoint.%s",
@@ -1011,6 +1055,7 @@ static int send_http(struct put *x, struct failure *f)
 					snprintf(f->message, sizeof(f->message), "the answer does not echo requestId %s", reqid);
 			} else {
 				snprintf(f->code, sizeof(f->code), "HttpEndpoint.ResponseStatus%ld", rs.status);
+				f->unusable = rs.status == 401 || rs.status == 403 || rs.status == 404;
 			}
 			json_decref(j);
 			retry = rs.status != 413;
@@ -1054,6 +1099,23 @@ static void flush_batch(struct put *x)
 static int add_record(struct put *x, struct ts_input *in, const struct ts_item *it)
 {
 	size_t need = it->v.n + 1;
+
+	/* HEC never takes a null or empty event: that record alone is
+	 * dead-lettered, as Splunk would answer for it. */
+	if (x->kind == K_SPLUNK && !x->raw && !it->has_ws &&
+	    ((it->v.n == 4 && memcmp(it->v.p, "null", 4) == 0) ||
+	     (it->v.n == 2 && memcmp(it->v.p, "\"\"", 2) == 0))) {
+		int blank = it->v.n == 2;
+		json_t *extra = json_pack("{s:s,s:i,s:s}", "destination", x->url, "attempts", 0,
+					  "errorCode", blank ? "Splunk.EventFieldBlank"
+							     : "Splunk.EventFieldRequired");
+		struct ts_where w = ts_input_where(in, it);
+		ts_reject_more(&x->run, extra, "delivery_failed", &w, it->v.p, it->v.n, 0,
+			       "not sent: HEC takes no %s event", blank ? "empty" : "null");
+		json_decref(extra);
+		*x->dead += 1;
+		return 0;
+	}
 
 	if (x->nrec && (x->batch.len + need > x->max_bytes))
 		flush_batch(x);
