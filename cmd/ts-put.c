@@ -579,6 +579,11 @@ static int s3_upload(struct put *x, const char *key, const char *p, size_t n, in
 	unsigned nparts = 0;
 	int rc = -1;
 	uint64_t left = more ? total : n;
+	/* S3 takes at most 10,000 parts: a larger object gets larger parts
+	 * (whole MiB), never a failure at part 10,001. */
+	uint64_t psz = x->part_size;
+	if (left / psz >= 10000)
+		psz = ((left / 10000) | ((1u << 20) - 1)) + 1;
 	int crc = ts_s3_mpu_create(&x->s3, x->bucket, key, ctype, &id, &st);
 	count_attempts(x, &st);
 	if (crc < 0) {
@@ -586,7 +591,7 @@ static int s3_upload(struct put *x, const char *key, const char *p, size_t n, in
 		return -1;
 	}
 	while (left > 0 || nparts == 0) {
-		size_t take = left < x->part_size ? (size_t)left : (size_t)x->part_size;
+		size_t take = left < psz ? (size_t)left : (size_t)psz;
 		const char *part = p;
 		if (more) {
 			ts_buf_reset(&x->file);
@@ -1100,6 +1105,17 @@ static int add_record(struct put *x, struct ts_input *in, const struct ts_item *
 {
 	size_t need = it->v.n + 1;
 
+	/* The HTTP endpoint protocol takes records of at most 1,000 KiB. */
+	if (x->kind == K_HTTP && it->v.n > 1024000) {
+		json_t *extra = json_pack("{s:s,s:i,s:s}", "destination", x->url, "attempts", 0,
+					  "errorCode", "HttpEndpoint.RecordTooLarge");
+		struct ts_where w = ts_input_where(in, it);
+		ts_reject_more(&x->run, extra, "delivery_failed", &w, it->v.p, it->v.n, 0,
+			       "not sent: %zu bytes, over the 1,024,000 a record may have", it->v.n);
+		json_decref(extra);
+		*x->dead += 1;
+		return 0;
+	}
 	/* HEC never takes a null or empty event: that record alone is
 	 * dead-lettered, as Splunk would answer for it. */
 	if (x->kind == K_SPLUNK && !x->raw && !it->has_ws &&
