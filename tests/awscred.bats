@@ -50,8 +50,8 @@ imds() {
 	show AWS_ACCESS_KEY_ID=AKIAENVEXAMPLEABCD AWS_SECRET_ACCESS_KEY=envsecret \
 		AWS_REGION=eu-west-1 AWS_DEFAULT_REGION=us-west-2
 	[ "$status" -eq 0 ] || fail "status $status: $stderr"
-	assert_equal "$output" \
-		'{"source":"environment","region":"eu-west-1","profile":"default","accessKeyId":"****************ABCD","endpoint":null}'
+	assert_equal "$(jq -c '{source, region, profile, accessKeyId}' <<< "$output")" \
+		'{"source":"environment","region":"eu-west-1","profile":"default","accessKeyId":"****************ABCD"}'
 	assert_no_secrets
 }
 
@@ -106,8 +106,8 @@ imds() {
 	show AWS_CONTAINER_CREDENTIALS_FULL_URI="$METADATA_URL/v2/credentials" \
 		AWS_CONTAINER_AUTHORIZATION_TOKEN=container-auth-token AWS_REGION=eu-west-1
 	[ "$status" -eq 0 ] || fail "status $status: $stderr"
-	assert_equal "$output" \
-		'{"source":"container","region":"eu-west-1","profile":"default","accessKeyId":"****************PLE1","endpoint":null}'
+	assert_equal "$(jq -c '{source, region, profile, accessKeyId}' <<< "$output")" \
+		'{"source":"container","region":"eu-west-1","profile":"default","accessKeyId":"****************PLE1"}'
 	assert_no_secrets
 	assert_equal "$(jq -c '[.kind, .authorization, .status]' "$METADATA_LOG")" '["container","right",200]'
 	# the token file wins over the variable
@@ -161,8 +161,8 @@ imds() {
 	peer_start metadata --role ts-role
 	imds AWS_DEFAULT_REGION=eu-north-1
 	[ "$status" -eq 0 ] || fail "status $status: $stderr"
-	assert_equal "$output" \
-		'{"source":"instance-metadata","region":"eu-north-1","profile":"default","accessKeyId":"****************PLE1","endpoint":null}'
+	assert_equal "$(jq -c '{source, region, profile, accessKeyId}' <<< "$output")" \
+		'{"source":"instance-metadata","region":"eu-north-1","profile":"default","accessKeyId":"****************PLE1"}'
 	assert_no_secrets
 	assert_equal "$(jq -s -c 'map([.method, .path, .withToken, .status])' "$METADATA_LOG")" \
 		'[["PUT","/latest/api/token",false,200],["GET","/latest/meta-data/iam/security-credentials/",true,200],["GET","/latest/meta-data/iam/security-credentials/ts-role",true,200]]'
