@@ -791,11 +791,7 @@ events_of() {
 	[ ! -s errors ]
 	once "$HEC_LOG" '.event | tojson' want
 	[ "$faulted" -eq 0 ]
-	json -s "$HEC_LOG" --argjson t0 "$t0" --argjson t1 "$((t1 + 1))" 'all(.[];
-		.host == "web-01" and .source == "app \"x\"" and .sourcetype == "st:json" and .index == "web" and
-		.endpoint == "event" and .request == 1 and .unknown == [] and .fields == null and
-		(.time | type == "number" and . >= $t0 and . <= $t1))' 2> /dev/null ||
-		jq -s -e --argjson t0 "$t0" --argjson t1 "$((t1 + 1))" 'all(.[];
+	jq -s -e --argjson t0 "$t0" --argjson t1 "$((t1 + 1))" 'all(.[];
 		.host == "web-01" and .source == "app \"x\"" and .sourcetype == "st:json" and .index == "web" and
 		.endpoint == "event" and .request == 1 and .unknown == [] and .fields == null and
 		(.time | type == "number" and . >= $t0 and . <= $t1))' "$HEC_LOG" > /dev/null || fail "$(cat "$HEC_LOG")"
@@ -1175,6 +1171,21 @@ fh_up() {
 	expect_status 2
 }
 
+@test "http: common attributes of any size go whole in their header (or are refused before anything is sent)" {
+	fh_up
+	big=$(head -c 5000 /dev/zero | tr '\0' x)
+	ndjson_lines 1 > in
+	put --http "$FIREHOSE_URL" --access-key "$ACCESS_KEY" --attribute "big=$big" --attribute 'ü=1' \
+		--retry-seconds 0 --errors errors in
+	if [ "$status" -eq 2 ]; then
+		[ ! -s "$FIREHOSE_REQUESTS" ] || fail "refused, but after sending: $(cat "$FIREHOSE_REQUESTS")"
+	else
+		expect_status 0
+		jq -e --arg big "$big" '.commonAttributes == {"big": $big, "ü": "1"}' "$FIREHOSE_LOG" > /dev/null ||
+			fail "attributes: $(head -c 500 "$FIREHOSE_LOG")"
+	fi
+}
+
 @test "http: 500 and 503 are retried with the same request id; every record delivered once" {
 	fh_up
 	ndjson_lines 3 > in
@@ -1273,6 +1284,32 @@ fh_up() {
 	grep -q 'stopped by a signal' bg.err
 }
 
+@test "http: a stopping signal lets the request under way finish; a second one stops it at once" {
+	fh_up
+	peer_fault firehose '{"kind":"slow","ms":2000}'
+	bg_put --http "$FIREHOSE_URL" --access-key "$ACCESS_KEY" --max-records 1 --timeout 30 --stats --errors errors
+	feed '{"n":1}'
+	wait_until 10 has_lines "$FIREHOSE_LOG" 1
+	bg_wait TERM
+	expect_status 0
+	json bg.out '.records == 1'
+	json "$FIREHOSE_LOG" '.data == "{\"n\":1}" and .faulted'
+	balance bg.err 1 1 0
+	: > "$FIREHOSE_LOG"
+	peer_fault firehose '{"kind":"slow","ms":20000}'
+	bg_put --http "$FIREHOSE_URL" --access-key "$ACCESS_KEY" --max-records 1 --timeout 30 --stats --errors errors
+	feed '{"n":2}'
+	wait_until 10 has_lines "$FIREHOSE_LOG" 1
+	kill -TERM "$BG_PID"
+	sleep 0.3
+	t0=$(date +%s.%N)
+	bg_wait TERM
+	[ "$(elapsed_since "$t0")" -le 2 ] || fail "ts-put took $(elapsed_since "$t0") s to stop"
+	expect_status 1
+	json errors '.raw == "{\"n\":2}" and .error == "delivery_failed"'
+	balance bg.err 1 0 1
+}
+
 # --- directory ------------------------------------------------------------------------------
 
 @test "dir: records to DIR and file://DIR, as ts-partition writes them: the same bytes, one manifest line per file" {
@@ -1358,10 +1395,8 @@ fh_up() {
 	export AWS_SHARED_CREDENTIALS_FILE="$PWD/credentials" AWS_CONFIG_FILE="$PWD/config" AWS_PROFILE=put
 	put --show-credentials s3://bkt/p/
 	expect_status 0
-	json out ". == {\"source\":\"shared-credentials-file\",\"region\":\"us-east-1\",\"profile\":\"put\",
-		\"accessKeyId\":\"****************KY42\",\"endpoint\":\"$S3_URL\"}" 2> /dev/null ||
-		json out ".source == \"shared-credentials-file\" and .profile == \"put\" and .region == \"us-east-1\" and
-			(.accessKeyId | endswith(\"K3Y42\"[1:]) and (contains(\"AKIA\") | not)) and .endpoint == \"$S3_URL\""
+	json out ".source == \"shared-credentials-file\" and .profile == \"put\" and .region == \"us-east-1\" and
+			.accessKeyId == \"****************3Y42\" and .endpoint == \"$S3_URL\""
 	ndjson_lines 2 > want
 	put s3://bkt/p/ --stats want
 	expect_status 0
@@ -1374,7 +1409,7 @@ fh_up() {
 	put --show-credentials --endpoint http://127.0.0.1:9 s3://bkt/
 	expect_status 0
 	json out '.source == "environment" and .region == "eu-west-3" and .profile == "default" and
-		.accessKeyId == "****************K3Y42"[1:] or (.accessKeyId | endswith("3Y42") and (startswith("AKIA") | not))'
+		.accessKeyId == "****************3Y42"'
 	json out '.endpoint == "http://127.0.0.1:9"'
 	no_secret "$S3_SECRET" out err
 	no_secret "$S3_TOKEN" out err
