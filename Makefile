@@ -88,6 +88,7 @@ bench: all
 	scripts/bench-partition
 	scripts/bench-validate
 	scripts/bench-diff
+	scripts/bench-put
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
