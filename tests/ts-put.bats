@@ -1171,6 +1171,23 @@ fh_up() {
 	expect_status 2
 }
 
+@test "http: a record over the protocol's 1,024,000 bytes is dead-lettered unsent; one of exactly that size and its neighbours go" {
+	fh_up
+	{
+		echo '{"a":1}'
+		printf '"%s"\n' "$(head -c 1023998 /dev/zero | tr '\0' y)"
+		printf '"%s"\n' "$(head -c 1023999 /dev/zero | tr '\0' z)"
+		echo '{"a":4}'
+	} > in
+	put --http "$FIREHOSE_URL" --access-key "$ACCESS_KEY" --retry-seconds 0 --stats --errors errors in
+	expect_status 1
+	assert_error_records errors 1
+	assert_error errors 0 '.error == "delivery_failed" and .line == 3 and .errorCode == "HttpEndpoint.RecordTooLarge" and
+		(.raw | length) == 1024001 and .destination == "'"$FIREHOSE_URL"'"'
+	json -s "$FIREHOSE_LOG" '[.[].bytes] == [7, 1024000, 7] and all(.[]; .faulted | not)'
+	balance err 4 3 1
+}
+
 @test "http: common attributes of any size go whole in their header (or are refused before anything is sent)" {
 	fh_up
 	big=$(head -c 5000 /dev/zero | tr '\0' x)
