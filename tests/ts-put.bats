@@ -929,6 +929,14 @@ events_of() {
 	expect_status 2
 	json -s errors 'length == 3 and all(.[]; .errorCode == "Splunk.TokenDisabled" and .status == 403 and .attempts == 1)'
 	no_secret "$WRONG_TOKEN" out err errors
+	# An index HEC does not know refuses us as well.
+	peer_stop hec
+	hec_up --indexes main
+	rm errors
+	put --splunk "$HEC_URL" --token-file token --index nosuch --errors errors in
+	expect_status 2
+	json -s errors 'length == 3 and all(.[]; .errorCode == "Splunk.IncorrectIndex" and .status == 400 and .attempts == 1)'
+	[ ! -s "$HEC_LOG" ]
 }
 
 @test "hec: a token revoked after a first batch went through: exit 1, the rest dead-lettered" {
@@ -1169,6 +1177,14 @@ fh_up() {
 	no_secret "$ACCESS_KEY" out err errors
 	# Nothing could ever be delivered: the destination was unusable.
 	expect_status 2
+	# A path the endpoint does not serve (404) is the same.
+	peer_stop firehose
+	fh_up --path /in
+	rm errors
+	put --http "$FIREHOSE_URL/elsewhere" --access-key-file key --retry-seconds 1.5 --errors errors in
+	expect_status 2
+	json -s errors 'length == 2 and all(.[]; .status == 404)'
+	[ ! -s "$FIREHOSE_LOG" ]
 }
 
 @test "http: a record over the protocol's 1,024,000 bytes is dead-lettered unsent; one of exactly that size and its neighbours go" {
@@ -1370,7 +1386,7 @@ fh_up() {
 	[ "$(find lake -type f | wc -l)" -eq "$(wc -l < bg.out)" ] || fail "files: $(find lake -type f)"
 }
 
-@test "dir: --manifest copies each file under DIR at its relative path, byte for byte; a planted link is refused" {
+@test "dir: --manifest copies each file under DIR at its relative path, byte for byte; files under a planted link are refused" {
 	mkdir -p root/dt=1 lake planted elsewhere
 	head -c 100000 /dev/urandom > root/dt=1/blob.bin
 	ndjson_lines 3 > root/dt=1/recs.ndjson
@@ -1383,9 +1399,11 @@ fh_up() {
 	cmp root/dt=1/recs.ndjson lake/dt=1/recs.ndjson
 	[ "$(find lake -type f | wc -l)" -eq 2 ]
 	balance err 2 2 0
+	# A link planted in the destination refuses the files under it, not the
+	# directory (exit 1); nothing is written through it.
 	ln -s ../elsewhere planted/dt=1
 	put --manifest --root root planted --stats --errors errors manifest
-	expect_status 2
+	expect_status 1
 	[ -z "$(find elsewhere -type f)" ]
 	json -s errors 'length == 2 and all(.[]; .error == "delivery_failed" and (.errorCode | startswith("Directory.")))'
 	json -s errors '[.[].line] == [1, 2]'
