@@ -393,7 +393,7 @@ KEY_RE='[0-9]{4}/[0-9]{2}/[0-9]{2}/[0-9]{2}/ts-put-[0-9]{4}(-[0-9]{2}){5}-[0-9a-
 	feed '{"n":1}' '{"n":2}'
 	wait_until 5 has_lines bg.out 1
 	bg_running || fail "ts-put ended: $(cat bg.err)"
-	[ "$(elapsed_since "$t0")" -le 3 ]
+	[ "$(elapsed_since "$t0")" -le 4 ]
 	k=$(objects_of bg.out)
 	[ "$(s3_body "$k")" = $'{"n":1}\n{"n":2}' ]
 	feed '{"n":3}'
