@@ -186,6 +186,8 @@ struct put {
 	struct ts_aws_config aws;
 	struct ts_s3 s3;
 	char *bucket, *prefix, *dir;
+	char *h_secret;              /* the Authorization or access key header */
+	char *h_attr;                /* the common attributes header */
 	struct ts_template tpl;
 	struct ts_tpl_render render;
 	struct ts_tz tz;
@@ -248,6 +250,15 @@ static int seconds_arg(const char *arg, double *out)
 		return -1;
 	*out = d;
 	return 0;
+}
+
+/* Characters (code points) of UTF-8 text. */
+static size_t chars(const char *s, size_t n)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < n; i++)
+		c += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return c;
 }
 
 static int set_opt(void *ud, int id, const char *arg)
@@ -366,8 +377,15 @@ static int set_opt(void *ud, int id, const char *arg)
 		const char *eq = strchr(arg, '=');
 		if (!eq || eq == arg)
 			return ts_usage_error(&cmd, "--attribute: NAME=VALUE, not '%s'", arg);
+		/* The protocol's schema: at most 50, names of 1 to 256
+		 * characters, values of at most 1024. */
+		if (chars(arg, (size_t)(eq - arg)) > 256 || chars(eq + 1, strlen(eq + 1)) > 1024)
+			return ts_usage_error(&cmd, "--attribute: a name of at most 256 characters and a "
+					      "value of at most 1024");
 		if (!x->attributes)
 			x->attributes = json_object();
+		if (json_object_size(x->attributes) >= 50)
+			return ts_usage_error(&cmd, "--attribute: at most 50 common attributes");
 		char *k = strndup(arg, (size_t)(eq - arg));
 		json_t *v = json_string(eq + 1);
 		if (!k || !v || json_object_set_new(x->attributes, k, v) < 0) {
@@ -847,7 +865,7 @@ static void hec_base(const char *url, char *out, size_t n)
 
 static int send_splunk(struct put *x, struct failure *f)
 {
-	char base[2048], url[2300], auth[1100], chan[80], text[256];
+	char base[2048], url[2300], chan[80], text[256];
 	long long acked = -1;
 	const char *hv[5];
 	struct ts_http_resp rs;
@@ -879,9 +897,8 @@ static int send_splunk(struct put *x, struct failure *f)
 		memcpy(url, x->tmp.data, x->tmp.len + 1);
 	} else
 		snprintf(url, sizeof(url), "%s/services/collector/event", base);
-	snprintf(auth, sizeof(auth), "Authorization: Splunk %s", x->token);
 	snprintf(chan, sizeof(chan), "X-Splunk-Request-Channel: %s", x->channel);
-	hv[0] = auth;
+	hv[0] = x->h_secret;
 	hv[1] = chan;
 	hv[2] = "Content-Type: application/json";
 	hv[3] = NULL;
@@ -995,7 +1012,7 @@ static int http_body(struct put *x, const char *reqid, int64_t ms)
 
 static int send_http(struct put *x, struct failure *f)
 {
-	char reqid[37], h_id[80], h_key[1100], h_attr[4096] = "", text[256];
+	char reqid[37], h_id[80], text[256];
 	const char *hv[8];
 	int nh = 0, rc = -1;
 	struct ts_http_resp rs;
@@ -1010,18 +1027,10 @@ static int send_http(struct put *x, struct failure *f)
 	hv[nh++] = "X-Amz-Firehose-Protocol-Version: 1.0";
 	hv[nh++] = h_id;
 	hv[nh++] = "Content-Type: application/json";
-	if (x->access_key) {
-		snprintf(h_key, sizeof(h_key), "X-Amz-Firehose-Access-Key: %s", x->access_key);
-		hv[nh++] = h_key;
-	}
-	if (x->attributes) {
-		json_t *ca = json_pack("{s:O}", "commonAttributes", x->attributes);
-		char *s = json_dumps(ca, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		snprintf(h_attr, sizeof(h_attr), "X-Amz-Firehose-Common-Attributes: %s", s ? s : "{}");
-		free(s);
-		json_decref(ca);
-		hv[nh++] = h_attr;
-	}
+	if (x->h_secret)
+		hv[nh++] = x->h_secret;
+	if (x->h_attr)
+		hv[nh++] = x->h_attr;
 	if (x->gzip_body)
 		hv[nh++] = "Content-Encoding: gzip";
 	hv[nh] = NULL;
@@ -1414,6 +1423,20 @@ static int setup_aws(struct put *x, int need_creds)
 	return 0;
 }
 
+/* "Name: value" in a new string; a value with a line break is refused
+ * (it would end the header there). */
+static int header_line(char **out, const char *name, const char *value)
+{
+	if (strpbrk(value, "\r\n"))
+		return ts_error("%.*s: the value holds a line break", (int)strcspn(name, ":"), name);
+	size_t n = strlen(name) + strlen(value) + 1;
+	free(*out);
+	if (!(*out = malloc(n)))
+		return ts_error("out of memory");
+	snprintf(*out, n, "%s%s", name, value);
+	return 0;
+}
+
 static int setup_dest(struct put *x)
 {
 	char err[512];
@@ -1429,6 +1452,8 @@ static int setup_dest(struct put *x)
 				x->token = strdup(env);
 			if (!x->token)
 				return ts_usage_error(&cmd, "the HEC token is needed: --token-file FILE or TS_SPLUNK_TOKEN");
+			if (header_line(&x->h_secret, "Authorization: Splunk ", x->token) < 0)
+				return -1;
 			if (x->channel_arg) {
 				snprintf(x->channel, sizeof(x->channel), "%s", x->channel_arg);
 			} else {
@@ -1438,6 +1463,18 @@ static int setup_dest(struct put *x)
 			const char *env = getenv("TS_HTTP_ACCESS_KEY");
 			if (!x->access_key && env && *env)
 				x->access_key = strdup(env);
+			if (x->access_key &&
+			    header_line(&x->h_secret, "X-Amz-Firehose-Access-Key: ", x->access_key) < 0)
+				return -1;
+			if (x->attributes) {
+				json_t *ca = json_pack("{s:O}", "commonAttributes", x->attributes);
+				char *a = json_dumps(ca, JSON_COMPACT | JSON_PRESERVE_ORDER);
+				json_decref(ca);
+				int r = a ? header_line(&x->h_attr, "X-Amz-Firehose-Common-Attributes: ", a) : -1;
+				free(a);
+				if (r < 0)
+					return ts_error("out of memory");
+			}
 		}
 		return 0;
 	}
@@ -1598,6 +1635,10 @@ int main(int argc, char **argv)
 	free(x.prefix);
 	if (x.token)
 		explicit_bzero(x.token, strlen(x.token));
+	if (x.h_secret)
+		explicit_bzero(x.h_secret, strlen(x.h_secret));
+	free(x.h_secret);
+	free(x.h_attr);
 	free(x.token);
 	free(x.access_key);
 	json_decref(x.attributes);
