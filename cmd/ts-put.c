@@ -24,6 +24,7 @@
 #include <libdeflate.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +80,7 @@ enum {
 	OPT_CA_FILE,
 	OPT_VERBOSE,
 	OPT_SHOW_CREDENTIALS,
+	OPT_PARALLEL,
 };
 
 static const struct ts_option options[] = {
@@ -105,6 +107,7 @@ static const struct ts_option options[] = {
 	{"connect-timeout", OPT_CONNECT_TIMEOUT, "S", "time limit to connect (default: 10)"},
 	{"part-size", OPT_PART_SIZE, "SIZE", "S3: multipart upload above SIZE, in parts of SIZE "
 					     "(default: 8M, at least 5M)"},
+	{"parallel", OPT_PARALLEL, "N", "S3 --manifest: upload N files at once (default 4)"},
 	{"unsigned-payload", OPT_UNSIGNED, NULL, "S3: send UNSIGNED-PAYLOAD instead of the body's "
 						 "SHA-256"},
 	{"compress", OPT_COMPRESS, "gzip|none", "S3 and directory: gzip each object (name ends in "
@@ -156,6 +159,18 @@ struct rec {
 	int64_t ms;          /* arrival time */
 };
 
+/* What the last attempt of a failed delivery got, for its error records. */
+struct failure {
+	unsigned attempts;
+	long status;            /* 0: no answer */
+	char code[96];          /* errorCode, in the service's style */
+	char message[512];      /* the server's message or the transport error */
+	char object[1024];      /* S3 key or URL, "" when none */
+	int permanent;          /* retrying could not help */
+	int unusable;           /* the destination refused us, not the data:
+				 * credentials, a bucket, a token, an index */
+};
+
 struct put {
 	struct ts_run run;
 	struct ts_input in;
@@ -188,6 +203,8 @@ struct put {
 	char *bucket, *prefix, *dir;
 	char *h_secret;              /* the Authorization or access key header */
 	char *h_attr;                /* the common attributes header */
+	struct pool *pool;           /* --manifest to S3: the upload workers */
+	int parallel;
 	struct ts_template tpl;
 	struct ts_tpl_render render;
 	struct ts_tz tz;
@@ -201,6 +218,7 @@ struct put {
 	uint64_t *delivered, *dead, *requests, *retries;
 	uint64_t *lettered;          /* every record in the error output */
 	char unusable[700];          /* why the destination refused from the start */
+	struct failure refusal;      /* ... as the error records say it */
 };
 
 /* The first stopping signal ends the input: what was read is still
@@ -328,6 +346,11 @@ static int set_opt(void *ud, int id, const char *arg)
 	case OPT_UNSIGNED:
 		x->unsigned_payload = 1;
 		return 0;
+	case OPT_PARALLEL:
+		if (ts_parse_u64(arg, &u) < 0 || u < 1 || u > 64)
+			return ts_usage_error(&cmd, "--parallel: a number from 1 to 64, not '%s'", arg);
+		x->parallel = (int)u;
+		return 0;
 	case OPT_COMPRESS:
 	case OPT_CONTENT_ENCODING: {
 		int gz = strcmp(arg, "gzip") == 0;
@@ -427,17 +450,6 @@ static uint32_t intern_name(struct put *x, const char *name)
 	return (uint32_t)x->nnames++;
 }
 
-/* What the last attempt of a failed delivery got, for its error records. */
-struct failure {
-	unsigned attempts;
-	long status;            /* 0: no answer */
-	char code[96];          /* errorCode, in the service's style */
-	char message[512];      /* the server's message or the transport error */
-	char object[1024];      /* S3 key or URL, "" when none */
-	int permanent;          /* retrying could not help */
-	int unusable;           /* the destination refused us, not the data:
-				 * credentials, a bucket, a token, an index */
-};
 
 /* Records [from, to) of the batch to the error output. */
 static void dead_letter_range(struct put *x, const struct failure *f, size_t from, size_t to)
@@ -458,10 +470,15 @@ static void dead_letter_range(struct put *x, const struct failure *f, size_t fro
 	for (size_t i = from; i < to; i++) {
 		const struct rec *r = &x->recs[i];
 		struct ts_where w = {.file = x->names[r->file], .line = r->line, .offset = -1};
-		ts_reject_more(&x->run, extra, "delivery_failed", &w, x->batch.data + r->off, r->len, 0,
-			       "not delivered after %u attempt%s: %s%s%s", f->attempts,
-			       f->attempts == 1 ? "" : "s", f->code,
-			       f->message[0] ? ": " : "", f->message);
+		if (f->attempts == 0)
+			ts_reject_more(&x->run, extra, "delivery_failed", &w, x->batch.data + r->off,
+				       r->len, 0, "not sent: the destination refused an earlier batch: %s%s%s",
+				       f->code, f->message[0] ? ": " : "", f->message);
+		else
+			ts_reject_more(&x->run, extra, "delivery_failed", &w, x->batch.data + r->off,
+				       r->len, 0, "not delivered after %u attempt%s: %s%s%s", f->attempts,
+				       f->attempts == 1 ? "" : "s", f->code, f->message[0] ? ": " : "",
+				       f->message);
 	}
 	*x->dead += to - from;
 	json_decref(extra);
@@ -486,9 +503,11 @@ static void dead_letter_one(struct put *x, const struct failure *f, size_t i)
  * said once on standard error at the end. */
 static void note_unusable(struct put *x, const struct failure *f)
 {
-	if (f->unusable && *x->delivered == 0 && !x->unusable[0])
+	if (f->unusable && *x->delivered == 0 && !x->unusable[0]) {
 		snprintf(x->unusable, sizeof(x->unusable), "%s%s%s", f->code,
 			 f->message[0] ? ": " : "", f->message);
+		x->refusal = *f;
+	}
 }
 
 /* One line on standard output per object or request delivered. */
@@ -563,17 +582,25 @@ static void s3_failure(struct failure *f, const struct ts_s3_status *st, const c
 		      strcmp(st->code, "EntityTooLarge") != 0;
 }
 
+/* What uploads with: a client, a part buffer, and the counts of the
+ * requests made (the main thread's own, or an upload worker's). */
+struct uploader {
+	struct ts_s3 *s3;
+	struct ts_buf *buf;
+	uint64_t requests, retries;
+};
+
 /* Every attempt is a request; all but the first of a call are retries. */
-static void count_attempts(struct put *x, const struct ts_s3_status *st)
+static void count_attempts(struct uploader *u, const struct ts_s3_status *st)
 {
-	*x->requests += st->attempts;
-	*x->retries += st->attempts ? st->attempts - 1 : 0;
+	u->requests += st->attempts;
+	u->retries += st->attempts ? st->attempts - 1 : 0;
 }
 
 /* One object: n bytes at p, or total bytes read from fd (fd >= 0);
- * multipart above --part-size.  0 or -1 (f says why). */
-static int s3_upload(struct put *x, const char *key, const char *p, size_t n, int fd,
-		     uint64_t total, struct failure *f)
+ * multipart above --part-size.  0 or -1 (f says why).  Only reads x. */
+static int s3_upload(const struct put *x, struct uploader *u, const char *key, const char *p,
+		     size_t n, int fd, uint64_t total, struct failure *f)
 {
 	struct ts_s3_status st;
 	size_t kl = strlen(key);
@@ -583,8 +610,8 @@ static int s3_upload(struct put *x, const char *key, const char *p, size_t n, in
 	int more = fd >= 0;
 
 	if (!more && n <= x->part_size) {
-		int rc = ts_s3_put(&x->s3, x->bucket, key, p, n, ctype, &st);
-		count_attempts(x, &st);
+		int rc = ts_s3_put(u->s3, x->bucket, key, p, n, ctype, &st);
+		count_attempts(u, &st);
 		if (rc == 0)
 			return 0;
 		s3_failure(f, &st, key);
@@ -602,8 +629,8 @@ static int s3_upload(struct put *x, const char *key, const char *p, size_t n, in
 	uint64_t psz = x->part_size;
 	if (left / psz >= 10000)
 		psz = ((left / 10000) | ((1u << 20) - 1)) + 1;
-	int crc = ts_s3_mpu_create(&x->s3, x->bucket, key, ctype, &id, &st);
-	count_attempts(x, &st);
+	int crc = ts_s3_mpu_create(u->s3, x->bucket, key, ctype, &id, &st);
+	count_attempts(u, &st);
 	if (crc < 0) {
 		s3_failure(f, &st, key);
 		return -1;
@@ -612,28 +639,28 @@ static int s3_upload(struct put *x, const char *key, const char *p, size_t n, in
 		size_t take = left < psz ? (size_t)left : (size_t)psz;
 		const char *part = p;
 		if (more) {
-			ts_buf_reset(&x->file);
-			if (ts_buf_grow(&x->file, take) < 0) {
+			ts_buf_reset(u->buf);
+			if (ts_buf_grow(u->buf, take) < 0) {
 				snprintf(f->code, sizeof(f->code), "S3.OutOfMemory");
 				goto abort;
 			}
-			long r = ts_read_full(fd, x->file.data, take);
+			long r = ts_read_full(fd, u->buf->data, take);
 			if (r != (long)take) {
 				snprintf(f->code, sizeof(f->code), "FileChanged");
 				snprintf(f->message, sizeof(f->message), "the file was shorter than its size");
 				f->attempts = 1;
 				goto abort;
 			}
-			part = x->file.data;
+			part = u->buf->data;
 		}
 		char **v = realloc(etags, (nparts + 1) * sizeof(*v));
 		char etag[160];
 		if (!v)
 			goto abort;
 		etags = v;
-		int prc = ts_s3_mpu_part(&x->s3, x->bucket, key, id, nparts + 1, part, take, etag,
+		int prc = ts_s3_mpu_part(u->s3, x->bucket, key, id, nparts + 1, part, take, etag,
 					 sizeof(etag), &st);
-		count_attempts(x, &st);
+		count_attempts(u, &st);
 		if (prc < 0) {
 			s3_failure(f, &st, key);
 			goto abort;
@@ -645,8 +672,8 @@ static int s3_upload(struct put *x, const char *key, const char *p, size_t n, in
 		if (!more)
 			p += take;
 	}
-	int mrc = ts_s3_mpu_complete(&x->s3, x->bucket, key, id, etags, nparts, &st);
-	count_attempts(x, &st);
+	int mrc = ts_s3_mpu_complete(u->s3, x->bucket, key, id, etags, nparts, &st);
+	count_attempts(u, &st);
 	if (mrc < 0) {
 		s3_failure(f, &st, key);
 		goto abort;
@@ -658,8 +685,8 @@ abort:
 		snprintf(f->code, sizeof(f->code), "S3.Error");
 	{
 		struct ts_s3_status ab;
-		ts_s3_mpu_abort(&x->s3, x->bucket, key, id, &ab);
-		count_attempts(x, &ab);
+		ts_s3_mpu_abort(u->s3, x->bucket, key, id, &ab);
+		count_attempts(u, &ab);
 	}
 out:
 	for (unsigned i = 0; i < nparts; i++)
@@ -715,7 +742,11 @@ static int send_s3(struct put *x, struct failure *f)
 		p = x->body.data;
 		n = x->body.len;
 	}
-	if (s3_upload(x, x->key.data, p, n, -1, 0, f) < 0)
+	struct uploader u = {.s3 = &x->s3, .buf = &x->file};
+	int rc = s3_upload(x, &u, x->key.data, p, n, -1, 0, f);
+	*x->requests += u.requests;
+	*x->retries += u.retries;
+	if (rc < 0)
 		return -1;
 	ts_buf_reset(&x->tmp);
 	ts_buf_addf(&x->tmp, "s3://%s/%s", x->bucket, x->key.data);
@@ -1098,6 +1129,16 @@ static void flush_batch(struct put *x)
 	if (x->nrec == 0)
 		return;
 	memset(&f, 0, sizeof(f));
+	/* A destination that refused us before anything went through is not
+	 * asked again: the rest is dead-lettered with its answer, unsent. */
+	if (x->unusable[0] && *x->delivered == 0) {
+		f = x->refusal;
+		f.attempts = 0;
+		dead_letter(x, &f);
+		x->nrec = 0;
+		ts_buf_reset(&x->batch);
+		return;
+	}
 	int rc = x->kind == K_S3 ? send_s3(x, &f) : x->kind == K_SPLUNK ? send_splunk(x, &f) : send_http(x, &f);
 	if (rc == 0) {
 		*x->delivered += x->nrec;
@@ -1180,6 +1221,266 @@ static void tick(struct put *x)
 
 /* --- manifest mode: ship the files ------------------------------------- */
 
+/* One JSON line on standard output. */
+static void print_json(struct put *x, json_t *o)
+{
+	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (s) {
+		ts_out_write(&x->run.out, s, strlen(s));
+		ts_out_write(&x->run.out, "\n", 1);
+		free(s);
+	}
+	json_decref(o);
+}
+
+/* A manifest line whose file was not delivered, to the error output. */
+static void report_file_failure(struct put *x, const struct failure *f, const char *file,
+				uint64_t line, const char *raw, size_t rawn, const char *rel,
+				const char *key)
+{
+	json_t *extra = json_object();
+	struct ts_where w = {.file = file, .line = line, .offset = -1};
+
+	json_object_set_new(extra, "destination", json_string(x->dest));
+	json_object_set_new(extra, "object", json_string(key));
+	json_object_set_new(extra, "attempts", json_integer(f->attempts));
+	if (f->status)
+		json_object_set_new(extra, "status", json_integer(f->status));
+	json_object_set_new(extra, "errorCode", json_string(f->code));
+	if (f->message[0]) {
+		json_t *m = json_string(f->message);
+		json_object_set_new(extra, "response", m ? m : json_string("(not UTF-8)"));
+	}
+	ts_reject_more(&x->run, extra, "delivery_failed", &w, raw, rawn, 0,
+		       "'%s' not delivered after %u attempt%s: %s%s%s", rel, f->attempts,
+		       f->attempts == 1 ? "" : "s", f->code, f->message[0] ? ": " : "", f->message);
+	json_decref(extra);
+	*x->dead += 1;
+	note_unusable(x, f);
+}
+
+/*
+ * Files go to S3 on --parallel upload workers, each with its own client and
+ * part buffer (at most --parallel parts in memory).  The main thread reads
+ * the manifest, queues each file (its descriptor already open), and writes
+ * the outcomes in manifest order: standard output, the error output and the
+ * counts are the main thread's alone.
+ */
+struct job {
+	int fd;
+	uint64_t size;
+	char *key, *rel, *raw, *file;   /* S3 key, manifest path, the line */
+	size_t rawn;
+	uint64_t line;
+	int done, rc;
+	struct failure f;
+	uint64_t requests, retries;
+};
+
+struct worker {
+	struct put *x;
+	struct ts_http http;
+	struct ts_aws_config aws;
+	struct ts_s3 s3;
+	struct ts_buf buf;
+	pthread_t th;
+	int started;
+};
+
+struct pool {
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;
+	struct job **ring;
+	size_t cap, emit, take, add; /* counters: emit <= take <= add */
+	int quit;
+	struct worker *w;
+	int n;
+};
+
+static void job_free(struct job *j)
+{
+	if (j->fd >= 0)
+		close(j->fd);
+	free(j->key);
+	free(j->rel);
+	free(j->raw);
+	free(j->file);
+	free(j);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct pool *p = w->x->pool;
+
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		while (p->take == p->add && !p->quit)
+			pthread_cond_wait(&p->work, &p->mu);
+		if (p->take == p->add) {
+			pthread_mutex_unlock(&p->mu);
+			return NULL;
+		}
+		struct job *j = p->ring[p->take++ % p->cap];
+		pthread_mutex_unlock(&p->mu);
+
+		struct uploader u = {.s3 = &w->s3, .buf = &w->buf};
+		if (j->size <= w->x->part_size) {
+			ts_buf_reset(&w->buf);
+			if (ts_buf_grow(&w->buf, (size_t)j->size) < 0 ||
+			    ts_read_full(j->fd, w->buf.data, (size_t)j->size) != (long)j->size) {
+				j->rc = -1;
+				j->f.attempts = 1;
+				snprintf(j->f.code, sizeof(j->f.code), "FileChanged");
+				snprintf(j->f.message, sizeof(j->f.message), "'%.400s' could not be read whole", j->rel);
+			} else {
+				j->rc = s3_upload(w->x, &u, j->key, w->buf.data, (size_t)j->size, -1, 0, &j->f);
+			}
+		} else {
+			j->rc = s3_upload(w->x, &u, j->key, NULL, 0, j->fd, j->size, &j->f);
+		}
+		close(j->fd);
+		j->fd = -1;
+		j->requests = u.requests;
+		j->retries = u.retries;
+		pthread_mutex_lock(&p->mu);
+		j->done = 1;
+		pthread_cond_broadcast(&p->done);
+		pthread_mutex_unlock(&p->mu);
+	}
+}
+
+/* One finished file: its line on standard output, or its error record. */
+static void job_report(struct put *x, struct job *j)
+{
+	*x->requests += j->requests;
+	*x->retries += j->retries;
+	if (j->rc == 0) {
+		json_t *o = json_object();
+		ts_buf_reset(&x->file);
+		ts_buf_addf(&x->file, "s3://%s/%s", x->bucket, j->key);
+		json_object_set_new(o, "object", json_string(x->file.data));
+		json_object_set_new(o, "path", json_string(j->rel));
+		json_object_set_new(o, "bytes", json_integer((json_int_t)j->size));
+		print_json(x, o);
+		*x->delivered += 1;
+		return;
+	}
+	report_file_failure(x, &j->f, j->file, j->line, j->raw, j->rawn, j->rel, j->key);
+}
+
+/* Report every finished job at the head of the queue, in order; with all,
+ * wait until every queued one is. */
+static void pool_drain(struct put *x, int all)
+{
+	struct pool *p = x->pool;
+
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (p->emit < p->add && p->ring[p->emit % p->cap]->done) {
+			struct job *j = p->ring[p->emit % p->cap];
+			p->emit++;
+			pthread_mutex_unlock(&p->mu);
+			job_report(x, j);
+			job_free(j);
+			pthread_mutex_lock(&p->mu);
+		}
+		if (!all || p->emit == p->add)
+			break;
+		pthread_cond_wait(&p->done, &p->mu);
+	}
+	pthread_mutex_unlock(&p->mu);
+	ts_out_flush(&x->run.out);
+}
+
+static int pool_add(struct put *x, struct job *j)
+{
+	struct pool *p = x->pool;
+
+	pthread_mutex_lock(&p->mu);
+	while (p->add - p->emit == p->cap) {
+		pthread_mutex_unlock(&p->mu);
+		pool_drain(x, 0);
+		pthread_mutex_lock(&p->mu);
+		if (p->add - p->emit == p->cap)
+			pthread_cond_wait(&p->done, &p->mu);
+	}
+	p->ring[p->add++ % p->cap] = j;
+	pthread_cond_signal(&p->work);
+	pthread_mutex_unlock(&p->mu);
+	pool_drain(x, 0);
+	return 0;
+}
+
+static int pool_start(struct put *x, int n)
+{
+	struct pool *p = calloc(1, sizeof(*p));
+	char err[512];
+
+	if (!p)
+		return ts_error("out of memory");
+	x->pool = p;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->work, NULL);
+	pthread_cond_init(&p->done, NULL);
+	p->cap = (size_t)n * 2;
+	p->ring = calloc(p->cap, sizeof(*p->ring));
+	p->w = calloc((size_t)n, sizeof(*p->w));
+	if (!p->ring || !p->w)
+		return ts_error("out of memory");
+	for (int i = 0; i < n; i++) {
+		struct worker *w = &p->w[i];
+		struct ts_s3_opts so = {.endpoint = x->endpoint, .unsigned_payload = x->unsigned_payload,
+					.retry_seconds = x->retry_seconds, .stop = &stop};
+		w->x = x;
+		ts_buf_init(&w->buf, 0);
+		/* Each worker finds the credentials itself: temporary ones
+		 * are refreshed by whoever uses them, never shared. */
+		if (ts_http_init(&w->http, &x->hopts) < 0)
+			return -1;
+		if (ts_aws_config_load(&w->aws, &w->http, err, sizeof(err)) < 0)
+			return ts_error("AWS credentials: %s", err);
+		if (ts_s3_init(&w->s3, &w->http, &w->aws, &so, err, sizeof(err)) < 0)
+			return ts_error("%s", err);
+		if ((errno = pthread_create(&w->th, NULL, worker_main, w)) != 0)
+			return ts_error("cannot start an upload worker: %s", strerror(errno));
+		w->started = 1;
+		p->n = i + 1;
+	}
+	return 0;
+}
+
+static void pool_stop(struct put *x)
+{
+	struct pool *p = x->pool;
+
+	if (!p)
+		return;
+	pool_drain(x, 1);
+	pthread_mutex_lock(&p->mu);
+	p->quit = 1;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->mu);
+	for (int i = 0; i < p->n; i++) {
+		struct worker *w = &p->w[i];
+		if (w->started)
+			pthread_join(w->th, NULL);
+		ts_s3_release(&w->s3);
+		ts_aws_config_release(&w->aws);
+		ts_http_release(&w->http);
+		ts_buf_release(&w->buf);
+	}
+	free(p->w);
+	free(p->ring);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->work);
+	pthread_cond_destroy(&p->done);
+	free(p);
+	x->pool = NULL;
+}
+
 static int ship_file(struct put *x, struct ts_input *in, const struct ts_item *it)
 {
 	struct ts_span path;
@@ -1187,18 +1488,22 @@ static int ship_file(struct put *x, struct ts_input *in, const struct ts_item *i
 	char errbuf[PATH_MAX + 64];
 
 	memset(&f, 0, sizeof(f));
+	/* What is refused here is reported after the files before it. */
 	if (ts_json_obj_get(it->v, "path", 4, &path) != 1 || path.n < 2 || path.p[0] != '"') {
+		pool_drain(x, 1);
 		ts_input_reject(in, it, "bad_manifest", (struct ts_span){0}, "no \"path\" string in the manifest line");
 		return 0;
 	}
 	ts_buf_reset(&x->tmp);
 	if (ts_json_unescape(&x->tmp, path) < 0 || memchr(x->tmp.data, '\0', x->tmp.len)) {
+		pool_drain(x, 1);
 		ts_input_reject(in, it, "bad_manifest", (struct ts_span){0}, "bad \"path\"");
 		return 0;
 	}
 	const char *rel = x->tmp.data;
 	if (rel[0] == '/' || strstr(rel, "../") || strcmp(rel, "..") == 0 ||
 	    (strlen(rel) >= 3 && strcmp(rel + strlen(rel) - 3, "/..") == 0)) {
+		pool_drain(x, 1);
 		ts_input_reject(in, it, "bad_manifest", (struct ts_span){0},
 				"path '%s' is not relative to --root", rel);
 		return 0;
@@ -1215,85 +1520,59 @@ static int ship_file(struct put *x, struct ts_input *in, const struct ts_item *i
 			 fd < 0 ? strerror(errno) : "not a regular file");
 		if (fd >= 0)
 			close(fd);
+		pool_drain(x, 1);
 		ts_input_reject(in, it, "delivery_failed", (struct ts_span){0}, "%s", errbuf);
 		*x->dead += 1;
 		return 0;
 	}
-	int rc;
-	x->nrec = 1;
-	if (x->kind == K_DIR) {
-		rc = ts_part_copy(x->part, x->key.data, fd);
-		if (rc < 0) {
+	if (x->kind == K_S3) {
+		struct job *j = calloc(1, sizeof(*j));
+		if (!j || !(j->key = strdup(x->key.data)) || !(j->rel = strdup(rel)) ||
+		    !(j->raw = malloc(it->v.n + 1)) || !(j->file = strdup(in->name))) {
 			close(fd);
-			x->nrec = 0;
-			ts_error("%s", ts_part_error(x->part));
-			ts_run_fail(&x->run, 2);
-			/* This line is read but neither delivered nor
-			 * dead-lettered: it goes to the error output too. */
-			ts_input_reject(in, it, "delivery_failed", (struct ts_span){0}, "%s",
-					ts_part_error(x->part));
-			*x->dead += 1;
-			return -1;
+			if (j) {
+				j->fd = -1;
+				job_free(j);
+			}
+			return ts_error("out of memory");
 		}
-		if (rc == TS_PART_REJECTED) {
-			const char *msg, *code = ts_part_rejection(x->part, &msg);
-			f.attempts = 1;
-			f.permanent = 1;
-			snprintf(f.code, sizeof(f.code), "Directory.%s", code);
-			snprintf(f.message, sizeof(f.message), "%s", msg);
-			rc = -1;
-		}
-	} else if ((uint64_t)st.st_size <= x->part_size) {
-		ts_buf_reset(&x->body);
-		if (ts_buf_grow(&x->body, (size_t)st.st_size) < 0 ||
-		    ts_read_full(fd, x->body.data, (size_t)st.st_size) != (long)st.st_size) {
-			rc = -1;
-			snprintf(f.code, sizeof(f.code), "FileChanged");
-			snprintf(f.message, sizeof(f.message), "'%.400s' could not be read whole", full);
-		} else {
-			ts_buf_setlen(&x->body, (size_t)st.st_size);
-			rc = s3_upload(x, x->key.data, x->body.data, x->body.len, -1, 0, &f);
-		}
-	} else {
-		rc = s3_upload(x, x->key.data, NULL, 0, fd, (uint64_t)st.st_size, &f);
-		ts_buf_setlen(&x->body, 0);
+		memcpy(j->raw, it->v.p, it->v.n);
+		j->rawn = it->v.n;
+		j->fd = fd;
+		j->size = (uint64_t)st.st_size;
+		j->line = it->line;
+		return pool_add(x, j);
 	}
+	/* A directory: copied here, in turn (the partitioner is one thread's). */
+	int rc = ts_part_copy(x->part, x->key.data, fd);
 	close(fd);
-	if (rc == 0) {
-		json_t *o = json_object();
-		ts_buf_reset(&x->file);
-		if (x->kind == K_DIR)
-			ts_buf_addf(&x->file, "%s/%s", x->po.dir, x->key.data);
-		else
-			ts_buf_addf(&x->file, "s3://%s/%s", x->bucket, x->key.data);
-		json_object_set_new(o, "object", json_string(x->file.data));
-		json_object_set_new(o, "path", json_string(rel));
-		json_object_set_new(o, "bytes", json_integer((json_int_t)st.st_size));
-		char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		if (s) {
-			ts_out_write(&x->run.out, s, strlen(s));
-			ts_out_write(&x->run.out, "\n", 1);
-			free(s);
-		}
-		json_decref(o);
-		*x->delivered += 1;
-	} else {
-		json_t *extra = json_object();
-		json_object_set_new(extra, "destination", json_string(x->dest));
-		json_object_set_new(extra, "object", json_string(x->key.data));
-		json_object_set_new(extra, "attempts", json_integer(f.attempts));
-		if (f.status)
-			json_object_set_new(extra, "status", json_integer(f.status));
-		json_object_set_new(extra, "errorCode", json_string(f.code));
-		struct ts_where w = ts_input_where(in, it);
-		ts_reject_more(&x->run, extra, "delivery_failed", &w, it->v.p, it->v.n, 0,
-			       "'%s' not delivered after %u attempt%s: %s%s%s", rel, f.attempts,
-			       f.attempts == 1 ? "" : "s", f.code, f.message[0] ? ": " : "", f.message);
-		json_decref(extra);
+	if (rc < 0) {
+		ts_error("%s", ts_part_error(x->part));
+		ts_run_fail(&x->run, 2);
+		/* This line is read but neither delivered nor dead-lettered:
+		 * it goes to the error output too. */
+		ts_input_reject(in, it, "delivery_failed", (struct ts_span){0}, "%s",
+				ts_part_error(x->part));
 		*x->dead += 1;
-		note_unusable(x, &f);
+		return -1;
 	}
-	x->nrec = 0;
+	if (rc == TS_PART_REJECTED) {
+		const char *msg, *code = ts_part_rejection(x->part, &msg);
+		f.attempts = 1;
+		f.permanent = 1;
+		snprintf(f.code, sizeof(f.code), "Directory.%s", code);
+		snprintf(f.message, sizeof(f.message), "%s", msg);
+		report_file_failure(x, &f, in->name, it->line, it->v.p, it->v.n, rel, x->key.data);
+		return 0;
+	}
+	json_t *o = json_object();
+	ts_buf_reset(&x->file);
+	ts_buf_addf(&x->file, "%s/%s", x->po.dir, x->key.data);
+	json_object_set_new(o, "object", json_string(x->file.data));
+	json_object_set_new(o, "path", json_string(rel));
+	json_object_set_new(o, "bytes", json_integer((json_int_t)st.st_size));
+	print_json(x, o);
+	*x->delivered += 1;
 	ts_out_flush(&x->run.out);
 	return 0;
 }
@@ -1522,6 +1801,7 @@ int main(int argc, char **argv)
 	x.retry_seconds = 300;
 	x.ack_timeout = 180;
 	x.part_size = (uint64_t)8 << 20;
+	x.parallel = 4;
 	x.hopts.timeout_ms = 60000;
 	first = ts_opt_parse(&cmd, &x.run, argc, argv, set_opt, &x);
 	if (first == TS_OPT_EXIT)
@@ -1598,7 +1878,12 @@ int main(int argc, char **argv)
 	x.in.keep_going = 1; /* standard output is a report, not the data */
 	install_signals();
 
+	if (x.manifest && x.kind == K_S3 && pool_start(&x, x.parallel) < 0) {
+		pool_stop(&x);
+		return 2;
+	}
 	ts_input_run(&x.in, argv + first, on_record, &x);
+	pool_stop(&x);
 	if (x.kind == K_DIR) {
 		if (ts_part_close_all(x.part) < 0 || ts_part_error(x.part)) {
 			ts_error("%s", ts_part_error(x.part));

@@ -473,6 +473,30 @@ KEY_RE='[0-9]{4}/[0-9]{2}/[0-9]{2}/[0-9]{2}/ts-put-[0-9]{4}(-[0-9]{2}){5}-[0-9a-
 # --- S3: files of a manifest ------------------------------------------------------
 
 # bats test_tags=slow
+@test "s3: --parallel uploads files at once; the lines and error records come out in manifest order" {
+	s3_up
+	mkdir -p lake
+	for i in 01 02 03 04 05 06 07 08 09 10 11 12; do
+		head -c $((20000 + 10#$i * 1000)) /dev/urandom | base64 > "lake/f$i"
+		printf '{"path":"f%s"}\n' "$i" >> manifest
+		[ "$i" != 06 ] || printf '%s\n' '{"path":"missing"}' '{"nopath":1}' >> manifest
+	done
+	put --endpoint "$S3_URL" --manifest --root lake --parallel 4 --stats --errors errors \
+		s3://bkt/p/ manifest
+	expect_status 1
+	jq -r .path out > got
+	printf 'f%s\n' 01 02 03 04 05 06 07 08 09 10 11 12 > want
+	diff want got
+	[ "$(s3_keys p/ | wc -l)" -eq 12 ]
+	for i in 01 07 12; do cmp "lake/f$i" "$S3_DATA/bkt/p/f$i._S3rver_object"; done
+	json -s errors '[.[] | [.line, .error]] == [[7, "delivery_failed"], [8, "bad_manifest"]]'
+	# Several uploads were under way at once.
+	json -s "$S3_LOG" '[.[] | select(.op == "PutObject")] | length == 12'
+	balance err 14 12 2 1
+	put --endpoint "$S3_URL" --manifest --parallel 0 s3://bkt/p/ manifest
+	expect_status 2
+}
+
 @test "s3: --manifest uploads a 17 MB file in parts (memory bounded) and a small one whole; the AWS CLI reads both back" {
 	s3_up
 	mkdir -p lake/dt=1 lake/dt=2
@@ -486,8 +510,10 @@ KEY_RE='[0-9]{4}/[0-9]{2}/[0-9]{2}/[0-9]{2}/ts-put-[0-9]{4}(-[0-9]{2}){5}-[0-9a-
 	json -s out "[.[] | [.object, .path, .bytes]] == [
 		[\"s3://bkt/lake/dt=1/big.bin\", \"dt=1/big.bin\", $((17 * 1024 * 1024 + 12345))],
 		[\"s3://bkt/lake/dt=2/small.ndjson\", \"dt=2/small.ndjson\", $(wc -c < lake/dt=2/small.ndjson)]]"
-	# Create, three parts of 8 MiB, 8 MiB and the rest, complete; one PutObject.
-	[ "$(s3_ops | tr '\n' ',')" = "CreateMultipartUpload 200,UploadPart 200,UploadPart 200,UploadPart 200,CompleteMultipartUpload 200,PutObject 200," ]
+	# Create, three parts of 8 MiB, 8 MiB and the rest, complete; one
+	# PutObject (the two files go up at once: the small one may come first).
+	[ "$(s3_ops | grep -v PutObject | tr '\n' ',')" = "CreateMultipartUpload 200,UploadPart 200,UploadPart 200,UploadPart 200,CompleteMultipartUpload 200," ]
+	[ "$(s3_ops | grep -c 'PutObject 200')" -eq 1 ]
 	json -s "$S3_LOG" '[.[] | select(.op == "UploadPart") | [(.partNumber | tonumber), .bytes,
 		(.contentSha256 == .sha256), (.contentMd5 != null)]] ==
 		[[1, 8388608, true, true], [2, 8388608, true, true], [3, 12345 + 1048576, true, true]]'
@@ -601,9 +627,14 @@ KEY_RE='[0-9]{4}/[0-9]{2}/[0-9]{2}/[0-9]{2}/ts-put-[0-9]{4}(-[0-9]{2}){5}-[0-9a-
 	assert_error_records errors 3
 	json -s errors '[.[] | [.file, .line, .raw]] == [["a.ndjson",1,"{\"a\":1}"], ["a.ndjson",2,"{\"a\":2}"], ["b.ndjson",1,"{\"b\":1}"]]'
 	json -s errors 'all(.[]; .error == "delivery_failed" and .program == "ts-put" and
-		.destination == "s3://bkt/w/" and (.object | test("^w/[0-9]{4}/")) and .attempts == 1 and
-		.status == 403 and .errorCode == "S3.SignatureDoesNotMatch" and (.response | length > 0) and
-		(. as $e | .message | startswith("\($e.file):\($e.line): not delivered after 1 attempt: S3.SignatureDoesNotMatch: ")))'
+		.destination == "s3://bkt/w/" and (.object | test("^w/[0-9]{4}/")) and
+		.status == 403 and .errorCode == "S3.SignatureDoesNotMatch" and (.response | length > 0))'
+	json -s errors '.[0:2] | all(.[]; .attempts == 1 and (. as $e | .message |
+		startswith("\($e.file):\($e.line): not delivered after 1 attempt: S3.SignatureDoesNotMatch: ")))'
+	# The later batch is not sent: the destination refused us already.
+	json -s errors '.[2] | .attempts == 0 and (.message |
+		startswith("b.ndjson:1: not sent: the destination refused an earlier batch: S3.SignatureDoesNotMatch: "))'
+	[ "$(grep -c '^> PUT' err)" -eq 1 ]
 	grep -q 'refused the first delivery' err
 	grep -q 'Authorization: \[hidden\]' err
 	balance err 3 0 3
