@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "csv.h"
 #include "cwl.h"
 #include "fields.h"
 #include "input.h"
@@ -26,6 +27,10 @@ enum {
 	OPT_KEEP_PARENT,
 	OPT_FIELDS,
 	OPT_RENAME,
+	OPT_CSV,
+	OPT_TSV,
+	OPT_COLUMNS,
+	OPT_INFER,
 };
 
 static const struct ts_option options[] = {
@@ -37,6 +42,11 @@ static const struct ts_option options[] = {
 	{"keep-parent", OPT_KEEP_PARENT, "FIELDS", "copy these fields of the enclosing record into each record"},
 	{"fields", OPT_FIELDS, "FIELDS", "keep only these fields (comma-separated paths)"},
 	{"rename", OPT_RENAME, "OLD=NEW,...", "rename output fields"},
+	{"csv", OPT_CSV, NULL, "the input is CSV (RFC 4180) with a header row: one record per row"},
+	{"tsv", OPT_TSV, NULL, "the input is tab-separated values with a header row"},
+	{"columns", OPT_COLUMNS, "A,B,...", "with --csv/--tsv: the column names; every row is data"},
+	{"infer", OPT_INFER, NULL, "with --csv/--tsv: numbers, true/false and empty (null) as JSON "
+				   "types; else every value is a string"},
 	{0},
 };
 
@@ -49,7 +59,8 @@ static const struct ts_cmd cmd = {
 	.footer = "Examples:\n"
 		  "  ts-decompress firehose/*.gz | ts-extract --cwl --meta\n"
 		  "  ts-extract --records .Records --fields eventTime,eventName,awsRegion trail.json\n"
-		  "  ts-extract --cwl --raw payloads.ndjson > messages.log\n",
+		  "  ts-extract --cwl --raw payloads.ndjson > messages.log\n"
+		  "  ts-extract --csv --infer export.csv\n",
 };
 
 struct ex {
@@ -64,8 +75,67 @@ struct ex {
 	struct ts_json_keys keys; /* of the last message object */
 	uint64_t *events, *dropped, *payloads; /* --cwl */
 	uint64_t *arrays, *elements;            /* --records */
+	uint64_t *rows;                         /* --csv, --tsv */
 	const struct ts_item *item; /* the input record being worked on */
+
+	/* --csv, --tsv */
+	char sep;
+	int infer;
+	char **columns;               /* --columns, or this input's header */
+	size_t ncolumns;
+	int fixed_columns, have_header;
+	struct ts_csv csv;
+	struct ts_buf json;
+	struct ts_item csv_item;      /* where the CSV record is, for reject() */
 };
+
+static void free_columns(struct ex *x)
+{
+	for (size_t i = 0; i < x->ncolumns; i++)
+		free(x->columns[i]);
+	free(x->columns);
+	x->columns = NULL;
+	x->ncolumns = 0;
+}
+
+/* A column name, made unique: the second "a" is "a_2" (as mlr names it),
+ * an empty one its column number. */
+static int add_column_n(struct ex *x, const char *name, size_t n)
+{
+	char **v = realloc(x->columns, (x->ncolumns + 1) * sizeof(*v));
+	struct ts_buf b;
+
+	if (!v)
+		return -1;
+	x->columns = v;
+	ts_buf_init(&b, 0);
+	if (n)
+		ts_buf_add(&b, name, n);
+	else
+		ts_buf_addf(&b, "%zu", x->ncolumns + 1);
+	for (int k = 2;; k++) {
+		size_t i = 0;
+		while (i < x->ncolumns && strcmp(x->columns[i], b.data) != 0)
+			i++;
+		if (i == x->ncolumns)
+			break;
+		ts_buf_setlen(&b, 0);
+		if (n)
+			ts_buf_add(&b, name, n);
+		else
+			ts_buf_addf(&b, "%zu", x->ncolumns + 1);
+		ts_buf_addf(&b, "_%d", k);
+	}
+	if (!(x->columns[x->ncolumns] = ts_buf_detach(&b, NULL)))
+		return -1;
+	x->ncolumns++;
+	return 0;
+}
+
+static int add_column(void *ud, const char *item)
+{
+	return add_column_n(ud, item, strlen(item));
+}
 
 static int set_opt(void *ud, int id, const char *arg)
 {
@@ -105,6 +175,15 @@ static int set_opt(void *ud, int id, const char *arg)
 	case OPT_RENAME:
 		if (ts_fields_add_renames(&x->fields, arg, err, sizeof(err)) < 0)
 			return ts_usage_error(&cmd, "--rename: %s", err), -1;
+		return 0;
+	case OPT_CSV: x->sep = ','; return 0;
+	case OPT_TSV: x->sep = '\t'; return 0;
+	case OPT_INFER: x->infer = 1; return 0;
+	case OPT_COLUMNS:
+		free_columns(x);
+		if (ts_fields_split(arg, add_column, x) < 0 || !x->ncolumns)
+			return ts_usage_error(&cmd, "--columns: a comma-separated list of names"), -1;
+		x->fixed_columns = 1;
 		return 0;
 	}
 	return -1;
@@ -253,6 +332,123 @@ static void do_value(struct ex *x, const struct ts_item *it)
 	emit(x, it->v, 0, it->has_ws, NULL, NULL);
 }
 
+/* --infer: does the text read as a JSON number, written as it is?  (No
+ * "+1", ".5", "1." or "007": those stay strings, their digits unchanged.) */
+static int is_json_number(const char *p, size_t n)
+{
+	size_t i = 0;
+	if (i < n && p[i] == '-')
+		i++;
+	if (i == n || p[i] < '0' || p[i] > '9')
+		return 0;
+	if (p[i] == '0')
+		i++;
+	else
+		while (i < n && p[i] >= '0' && p[i] <= '9')
+			i++;
+	if (i < n && p[i] == '.') {
+		size_t d = ++i;
+		while (i < n && p[i] >= '0' && p[i] <= '9')
+			i++;
+		if (i == d)
+			return 0;
+	}
+	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+		i++;
+		if (i < n && (p[i] == '+' || p[i] == '-'))
+			i++;
+		size_t d = i;
+		while (i < n && p[i] >= '0' && p[i] <= '9')
+			i++;
+		if (i == d)
+			return 0;
+	}
+	return i == n;
+}
+
+/* One field as a JSON value: a string, or with --infer (unquoted fields
+ * only) a number, a boolean or null.  -1: not UTF-8. */
+static int csv_value(struct ex *x, const char *p, size_t n, int quoted)
+{
+	if (x->infer && !quoted) {
+		if (n == 0)
+			return ts_buf_addstr(&x->json, "null");
+		if (is_json_number(p, n))
+			return ts_buf_add(&x->json, p, n);
+		if ((n == 4 && (!memcmp(p, "true", 4) || !memcmp(p, "TRUE", 4) || !memcmp(p, "True", 4))))
+			return ts_buf_addstr(&x->json, "true");
+		if ((n == 5 && (!memcmp(p, "false", 5) || !memcmp(p, "FALSE", 5) || !memcmp(p, "False", 5))))
+			return ts_buf_addstr(&x->json, "false");
+	}
+	return ts_json_escape(&x->json, p, n);
+}
+
+static int on_csv(void *ud, const struct ts_csv_rec *r)
+{
+	struct ex *x = ud;
+	struct ts_span raw = {r->raw, r->rawn};
+
+	x->csv_item = (struct ts_item){.kind = TS_ITEM_TEXT, .v = raw, .line = r->line};
+	x->item = &x->csv_item;
+	if (!x->have_header && !x->fixed_columns && !r->err) {
+		for (size_t i = 0; i < r->n; i++)
+			if (add_column_n(x, r->data + r->f[i].off, r->f[i].len) < 0)
+				return ts_error("out of memory");
+		x->have_header = 1;
+		return 0;
+	}
+	x->run.records_in++;
+	(*x->rows)++;
+	if (r->err) {
+		reject(x, "bad_csv", raw, "%s", r->err);
+		return 0;
+	}
+	if (r->n != x->ncolumns) {
+		reject(x, "bad_csv", raw, "%zu field%s, the %s %zu", r->n, r->n == 1 ? "" : "s",
+		       x->fixed_columns ? "columns are" : "header has", x->ncolumns);
+		return 0;
+	}
+	ts_buf_reset(&x->json);
+	ts_buf_addch(&x->json, '{');
+	for (size_t i = 0; i < r->n; i++) {
+		if (i)
+			ts_buf_addch(&x->json, ',');
+		if (ts_json_escape(&x->json, x->columns[i], strlen(x->columns[i])) < 0 ||
+		    ts_buf_addch(&x->json, ':') < 0 ||
+		    csv_value(x, r->data + r->f[i].off, r->f[i].len, r->f[i].quoted) < 0) {
+			reject(x, errno == EILSEQ ? "bad_csv" : "too_large", raw, "%s",
+			       errno == EILSEQ ? "not UTF-8" : "record over the size limit");
+			return 0;
+		}
+	}
+	ts_buf_addch(&x->json, '}');
+	emit(x, (struct ts_span){x->json.data, x->json.len}, 0, 0, NULL, NULL);
+	return 0;
+}
+
+static int on_csv_bytes(void *ud, struct ts_input *in, const char *p, size_t n)
+{
+	struct ex *x = ud;
+	(void)in;
+	return ts_csv_feed(&x->csv, p, n, on_csv, x) < 0 ? -1 : 0;
+}
+
+/* The end of one input: its last record; the next has its own header. */
+static int on_csv_end(void *ud, struct ts_input *in)
+{
+	struct ex *x = ud;
+	int rc = ts_csv_feed(&x->csv, NULL, 0, on_csv, x);
+
+	(void)in;
+	ts_csv_release(&x->csv);
+	ts_csv_init(&x->csv, x->sep, x->run.max_record);
+	if (!x->fixed_columns) {
+		free_columns(x);
+		x->have_header = 0;
+	}
+	return rc < 0 ? -1 : 0;
+}
+
 static int on_value(void *ud, struct ts_input *in, const struct ts_item *it)
 {
 	struct ex *x = ud;
@@ -279,6 +475,10 @@ int main(int argc, char **argv)
 		return 2;
 	if (x.cwl && x.have_records)
 		return ts_usage_error(&cmd, "--cwl and --records cannot be combined"), 2;
+	if (x.sep && (x.cwl || x.have_records))
+		return ts_usage_error(&cmd, "--csv and --tsv read text, not JSON: no --cwl or --records"), 2;
+	if (!x.sep && (x.infer || x.fixed_columns))
+		return ts_usage_error(&cmd, "%s needs --csv or --tsv", x.infer ? "--infer" : "--columns"), 2;
 	if ((x.fields.add_meta || x.raw) && !x.cwl)
 		return ts_usage_error(&cmd, "%s needs --cwl", x.raw ? "--raw" : "--meta"), 2;
 	if (ts_fields_ready(&x.fields) < 0)
@@ -302,7 +502,19 @@ int main(int argc, char **argv)
 		x.in.rd.scan_ctx = &x.cwlx;
 		x.cwlx.decode = 1; /* messages are read once, decoded as checked */
 	}
+	if (x.sep) {
+		ts_csv_init(&x.csv, x.sep, x.run.max_record);
+		ts_buf_init(&x.json, 0);
+		x.in.on_bytes = on_csv_bytes;
+		x.in.on_end = on_csv_end;
+		x.rows = ts_run_counter(&x.run, "rows");
+	}
 	ts_input_run(&x.in, argv + first, on_value, &x);
+	if (x.sep) {
+		ts_csv_release(&x.csv);
+		ts_buf_release(&x.json);
+		free_columns(&x);
+	}
 
 	ts_input_release(&x.in);
 	ts_cwl_index_release(&x.cwlx);

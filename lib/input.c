@@ -279,6 +279,8 @@ static int read_input(struct ts_input *in, int fd, const char *name, ts_input_fn
 			in->name = in->namebuf;
 		}
 		rc = in->on_bytes ? read_bytes(in, ud) : read_values(in, fn, ud);
+		if (in->on_bytes && in->on_end && in->on_end(ud, in) < 0)
+			rc = -1;
 	}
 	account(in);
 	in->done = in->run->bytes_in;

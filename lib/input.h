@@ -66,6 +66,9 @@ struct ts_input {
 	 * directly, so archives can seek. */
 	ts_source_fn source;
 	ts_input_bytes_fn on_bytes; /* set: bytes mode instead of values */
+	/* Bytes mode: called at the end of each input (each archive entry),
+	 * after its last bytes; may be NULL. */
+	int (*on_end)(void *ud, struct ts_input *in);
 	int keep_going;         /* read on when standard output is gone */
 	const char *path;       /* the JSON path a program works on (--field):
 				 * in its error records */

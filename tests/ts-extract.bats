@@ -508,3 +508,93 @@ LAMBDA_EVENT="$CWL/aws-lambda-go/cloudwatch-logs-event.json"
 	run -0 --separate-stderr ts-extract --cwl --max-depth 3 flat.json
 	assert_output '{"message":"m"}'
 }
+
+# --- CSV and TSV ---------------------------------------------------------------
+
+@test "--csv: a header row names the fields; quoted commas, doubled quotes, line breaks, CRLF, BOM and empty lines" {
+	cd "$BATS_TEST_TMPDIR"
+	printf '\xef\xbb\xbfid,name,note\r\n1,"Smith, J","said ""hi"""\r\n\r\n2,Ann,"two\nlines"\r\n3,,\n' > in.csv
+	run -0 --separate-stderr ts-extract --csv --stats in.csv
+	assert_equal "${lines[0]}" '{"id":"1","name":"Smith, J","note":"said \"hi\""}'
+	assert_equal "${lines[1]}" '{"id":"2","name":"Ann","note":"two\nlines"}'
+	assert_equal "${lines[2]}" '{"id":"3","name":"","note":""}'
+	[ "${#lines[@]}" -eq 3 ]
+	[[ "$stderr" == *'"records_in":3,"records_out":3,"rejected":0,"rows":3'* ]]
+}
+
+@test "--csv --infer: numbers with the digits written, booleans, null for empty; quoted fields stay strings" {
+	cd "$BATS_TEST_TMPDIR"
+	printf 'a,b,c,d,e,f,g,h\n100.50,-0,1e-3,007,+1,TRUE,,"12"\n' > in.csv
+	run -0 ts-extract --csv --infer in.csv
+	assert_output '{"a":100.50,"b":-0,"c":1e-3,"d":"007","e":"+1","f":true,"g":null,"h":"12"}'
+	printf 'n\n12345678901234567890123.4500\n' > big.csv
+	run -0 ts-extract --csv --infer big.csv
+	assert_output '{"n":12345678901234567890123.4500}'
+}
+
+@test "--csv: a malformed row is an error record with its line and bytes; the rows after it are read; --stats balances" {
+	cd "$BATS_TEST_TMPDIR"
+	printf 'a,b\n1,2\n3\n"x"y,4\n5,6\n7,"never closed\n8,9\n' > in.csv
+	run -1 --separate-stderr ts-extract --csv --errors errors --stats in.csv
+	assert_equal "$output" "$(printf '%s\n' '{"a":"1","b":"2"}' '{"a":"5","b":"6"}')"
+	run -0 jq -c '[.error, .line, .raw]' errors
+	assert_equal "${lines[0]}" '["bad_csv",3,"3"]'
+	assert_equal "${lines[1]}" '["bad_csv",4,"\"x\"y,4"]'
+	assert_equal "${lines[2]}" '["bad_csv",6,"7,\"never closed\n8,9\n"]'
+	run -0 jq -r .message errors
+	assert_line --index 0 'in.csv:3: 1 field, the header has 2'
+	[[ "$stderr" == *'"records_in":5,"records_out":2,"rejected":3'* ]]
+}
+
+@test "--tsv: tabs separate, escapes decode, quotes are data; --columns names headerless rows" {
+	cd "$BATS_TEST_TMPDIR"
+	printf 'k\tv\nx\ta\\tb\\nc\\\\\n"q"\t1\n' > in.tsv
+	run -0 ts-extract --tsv --infer in.tsv
+	assert_line --index 0 '{"k":"x","v":"a\tb\nc\\"}'
+	assert_line --index 1 '{"k":"\"q\"","v":1}'
+	printf '1,2\n3,4\n' > nohdr.csv
+	run -0 ts-extract --csv --columns x,y nohdr.csv
+	assert_output "$(printf '%s\n' '{"x":"1","y":"2"}' '{"x":"3","y":"4"}')"
+}
+
+@test "--csv: each input has its own header; gzip input; repeated and empty names; --fields and --rename apply" {
+	cd "$BATS_TEST_TMPDIR"
+	printf 'a,b\n1,2\n' | gzip > one.csv.gz
+	printf 'c,c,\n9,8,7\n' > two.csv
+	run -0 ts-extract --csv one.csv.gz two.csv
+	assert_output "$(printf '%s\n' '{"a":"1","b":"2"}' '{"c":"9","c_2":"8","3":"7"}')"
+	run -0 ts-extract --csv --fields a --rename a=A one.csv.gz
+	assert_output '{"A":"1"}'
+}
+
+@test "--csv usage: not with --cwl or --records; --infer and --columns need it" {
+	run -2 ts-extract --csv --cwl /dev/null
+	run -2 ts-extract --tsv --records .R /dev/null
+	run -2 ts-extract --infer /dev/null
+	run -2 ts-extract --columns a /dev/null
+}
+
+@test "--csv agrees with Python's csv module on generated files (quotes, commas, line breaks, unicode)" {
+	[ -x /usr/bin/python3 ] || skip "no python3"
+	cd "$BATS_TEST_TMPDIR"
+	/usr/bin/python3 - <<'PY'
+import csv, json, random
+random.seed(7)
+alphabet = ['a', 'b', ',', '"', '\n', '\r\n', ' ', 'é', '日', '\t', "'", 'x' * 5]
+with open('gen.csv', 'w', newline='') as f:
+    w = csv.writer(f, lineterminator='\r\n')
+    cols = ['id', 'text', 'more']
+    w.writerow(cols)
+    for i in range(2000):
+        row = [str(i)] + [''.join(random.choice(alphabet) for _ in range(random.randint(0, 8)))
+                          for _ in range(2)]
+        w.writerow(row)
+with open('gen.csv', newline='') as f, open('want', 'w') as out:
+    for r in csv.DictReader(f):
+        out.write(json.dumps(r, ensure_ascii=False, separators=(',', ':')) + '\n')
+PY
+	run -0 ts-extract --csv gen.csv
+	printf '%s\n' "$output" > got
+	cmp <(jq -c -S . want) <(jq -c -S . got)
+	[ "$(wc -l < got)" -eq 2000 ]
+}
