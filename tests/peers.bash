@@ -185,3 +185,22 @@ peer_aws() {
 teardown() {
 	peer_stop_all
 }
+
+# lines FILE N: FILE has N lines (else it is shown).
+lines() {
+	local got
+	got=$(wc -l < "$1")
+	[ "$got" -eq "$2" ] || fail "$1: $got lines, expected $2:
+$(head -c 3000 "$1")"
+}
+
+# json [-s] FILE JQ: jq -e JQ holds on FILE (slurped with -s first).
+json() {
+	local s=()
+	if [ "$1" = -s ]; then
+		s=(-s)
+		shift
+	fi
+	jq -e "${s[@]}" "$2" "$1" > /dev/null || fail "$1 does not satisfy $2:
+$(head -c 3000 "$1")"
+}

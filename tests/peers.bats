@@ -26,25 +26,6 @@ req() {
 	code=$(curl -sS --max-time 10 -o out -w '%{http_code}' -X "$m" "$@" "$u" 2> curl.err) || curlrc=$?
 }
 
-# lines FILE N: FILE has exactly N lines.
-lines() {
-	local got
-	got=$(wc -l < "$1")
-	[ "$got" -eq "$2" ] || fail "$1: $got lines, expected $2:
-$(head -c 3000 "$1")"
-}
-
-# json FILE JQ: jq -e JQ holds on FILE (slurped when -s is given first).
-json() {
-	local s=()
-	if [ "$1" = -s ]; then
-		s=(-s)
-		shift
-	fi
-	jq -e "${s[@]}" "$2" "$1" > /dev/null || fail "$1 does not satisfy $2:
-$(head -c 3000 "$1")"
-}
-
 hec() {
 	req POST "$HEC_URL$1" -H "Authorization: Splunk $TOKEN" "${@:2}"
 }

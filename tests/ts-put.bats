@@ -73,25 +73,6 @@ stdout: $(head -c 2000 out bg.out 2> /dev/null)
 stderr: $(head -c 3000 err bg.err 2> /dev/null)"
 }
 
-# lines FILE N: FILE has exactly N lines.
-lines() {
-	local got
-	got=$(wc -l < "$1")
-	[ "$got" -eq "$2" ] || fail "$1: $got lines, expected $2:
-$(head -c 3000 "$1")"
-}
-
-# json FILE JQ: jq -e JQ holds on FILE (slurped with -s first).
-json() {
-	local s=()
-	if [ "$1" = -s ]; then
-		s=(-s)
-		shift
-	fi
-	jq -e "${s[@]}" "$2" "$1" > /dev/null || fail "$1 does not satisfy $2:
-$(head -c 3000 "$1")"
-}
-
 # balance ERR IN DELIVERED DEAD [REFUSED]: the --stats line in ERR counts IN
 # records read, DELIVERED delivered (= records_out) and DEAD dead-lettered
 # (every record in the error output: = rejected), REFUSED of them refused by
