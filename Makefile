@@ -86,6 +86,7 @@ bench: all
 	scripts/setup --bench
 	scripts/bench
 	scripts/bench-partition
+	scripts/bench-formats
 	scripts/bench-validate
 	scripts/bench-diff
 	scripts/bench-put
