@@ -31,6 +31,8 @@ enum {
 	OPT_TSV,
 	OPT_COLUMNS,
 	OPT_INFER,
+	OPT_TO_CSV,
+	OPT_TO_TSV,
 };
 
 static const struct ts_option options[] = {
@@ -47,6 +49,9 @@ static const struct ts_option options[] = {
 	{"columns", OPT_COLUMNS, "A,B,...", "with --csv/--tsv: the column names; every row is data"},
 	{"infer", OPT_INFER, NULL, "with --csv/--tsv: numbers, true/false and empty (null) as JSON "
 				   "types; else every value is a string"},
+	{"to-csv", OPT_TO_CSV, "FIELDS", "write these fields (comma-separated paths) as CSV with a "
+					 "header row, not NDJSON"},
+	{"to-tsv", OPT_TO_TSV, "FIELDS", "the same as tab-separated values"},
 	{0},
 };
 
@@ -87,6 +92,13 @@ struct ex {
 	struct ts_csv csv;
 	struct ts_buf json;
 	struct ts_item csv_item;      /* where the CSV record is, for reject() */
+
+	/* --to-csv, --to-tsv */
+	char out_sep;                 /* 0: NDJSON out */
+	struct ts_jpath *cols;
+	char **col_names;             /* as given */
+	size_t ncols;
+	struct ts_buf shaped, cell;
 };
 
 static void free_columns(struct ex *x)
@@ -137,6 +149,131 @@ static int add_column(void *ud, const char *item)
 	return add_column_n(ud, item, strlen(item));
 }
 
+/* One --to-csv path: one value per record, named in the header as given. */
+static int add_out_col(void *ud, const char *item)
+{
+	struct ex *x = ud;
+	struct ts_jpath *v = realloc(x->cols, (x->ncols + 1) * sizeof(*v));
+	char **names;
+	char err[512];
+
+	if (!v)
+		return ts_usage_error(&cmd, "out of memory"), -1;
+	x->cols = v;
+	if (!(names = realloc(x->col_names, (x->ncols + 1) * sizeof(*names))))
+		return ts_usage_error(&cmd, "out of memory"), -1;
+	x->col_names = names;
+	if (ts_jpath_parse(&v[x->ncols], item, err, sizeof(err)) < 0)
+		return ts_usage_error(&cmd, "--to-%s: %s", x->out_sep == ',' ? "csv" : "tsv", err), -1;
+	if (ts_jpath_is_multi(&v[x->ncols])) {
+		ts_jpath_release(&v[x->ncols]);
+		return ts_usage_error(&cmd, "--to-%s: '%s': a path with [] selects several values",
+				      x->out_sep == ',' ? "csv" : "tsv", item), -1;
+	}
+	if (!(names[x->ncols] = strdup(item))) {
+		ts_jpath_release(&v[x->ncols]);
+		return ts_usage_error(&cmd, "out of memory"), -1;
+	}
+	x->ncols++;
+	return 0;
+}
+
+static void free_out_cols(struct ex *x)
+{
+	for (size_t i = 0; i < x->ncols; i++) {
+		ts_jpath_release(&x->cols[i]);
+		free(x->col_names[i]);
+	}
+	free(x->cols);
+	free(x->col_names);
+	ts_buf_release(&x->shaped);
+	ts_buf_release(&x->cell);
+}
+
+/*
+ * One cell of --to-csv/--to-tsv output, appended to b.  CSV (RFC 4180):
+ * quoted when it holds the separator, a quote, CR or LF, or starts or ends
+ * with a space (quotes doubled).  TSV: tab, LF, CR and backslash written
+ * \t \n \r \\, the escapes lib/csv decodes (and mlr writes).
+ */
+static int put_cell(struct ex *x, struct ts_buf *b, const char *p, size_t n)
+{
+	int rc = 0;
+
+	if (x->out_sep == '\t') {
+		for (size_t i = 0; i < n && !rc; i++) {
+			switch (p[i]) {
+			case '\t': rc = ts_buf_add(b, "\\t", 2); break;
+			case '\n': rc = ts_buf_add(b, "\\n", 2); break;
+			case '\r': rc = ts_buf_add(b, "\\r", 2); break;
+			case '\\': rc = ts_buf_add(b, "\\\\", 2); break;
+			default: rc = ts_buf_addch(b, p[i]);
+			}
+		}
+		return rc;
+	}
+	int quote = n && (p[0] == ' ' || p[n - 1] == ' ');
+	for (size_t i = 0; i < n && !quote; i++)
+		quote = p[i] == ',' || p[i] == '"' || p[i] == '\r' || p[i] == '\n';
+	if (!quote)
+		return ts_buf_add(b, p, n);
+	rc = ts_buf_addch(b, '"');
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = p[i] == '"' ? ts_buf_add(b, "\"\"", 2) : ts_buf_addch(b, p[i]);
+	return rc ? rc : ts_buf_addch(b, '"');
+}
+
+/* The header row: the paths as given. */
+static int put_header(struct ex *x)
+{
+	struct ts_out *o = &x->run.out;
+
+	for (size_t i = 0; i < x->ncols; i++)
+		if ((i && ts_buf_addch(&o->buf, x->out_sep) < 0) ||
+		    put_cell(x, &o->buf, x->col_names[i], strlen(x->col_names[i])) < 0)
+			return -1;
+	if (x->out_sep == ',')
+		ts_buf_addch(&o->buf, '\r');
+	return ts_buf_addch(&o->buf, '\n');
+}
+
+/*
+ * One row for the record rec (a validated object): each path's value as
+ * text: a string's characters, a number as written, true/false, a
+ * container's compact JSON; null and a missing field an empty cell.
+ * -1 at the size limit (the output buffer is left as it was).
+ */
+static int put_row(struct ex *x, struct ts_span rec)
+{
+	struct ts_buf *b = &x->run.out.buf;
+	size_t at = b->len;
+
+	for (size_t i = 0; i < x->ncols; i++) {
+		struct ts_span v;
+		int rc = 0;
+
+		if (i && ts_buf_addch(b, x->out_sep) < 0)
+			goto fail;
+		if (!ts_jpath_get(&x->cols[i], rec, &v) || v.p[0] == 'n')
+			continue;
+		ts_buf_reset(&x->cell);
+		if (v.p[0] == '"')
+			rc = ts_json_unescape(&x->cell, v);
+		else if (v.p[0] == '{' || v.p[0] == '[')
+			rc = ts_json_minify(&x->cell, v);
+		else
+			rc = ts_buf_add(&x->cell, v.p, v.n);
+		if (rc < 0 || put_cell(x, b, x->cell.data, x->cell.len) < 0)
+			goto fail;
+	}
+	if (x->out_sep == ',' && ts_buf_addch(b, '\r') < 0)
+		goto fail;
+	return 0;
+fail:
+	ts_buf_setlen(b, at);
+	return -1;
+}
+
 static int set_opt(void *ud, int id, const char *arg)
 {
 	struct ex *x = ud;
@@ -179,6 +316,17 @@ static int set_opt(void *ud, int id, const char *arg)
 	case OPT_CSV: x->sep = ','; return 0;
 	case OPT_TSV: x->sep = '\t'; return 0;
 	case OPT_INFER: x->infer = 1; return 0;
+	case OPT_TO_CSV:
+	case OPT_TO_TSV:
+		if (x->out_sep)
+			return ts_usage_error(&cmd, "one --to-csv or --to-tsv"), -1;
+		x->out_sep = id == OPT_TO_CSV ? ',' : '\t';
+		if (ts_fields_split(arg, add_out_col, x) < 0)
+			return -1;
+		if (!x->ncols)
+			return ts_usage_error(&cmd, "--to-%s: a comma-separated list of paths",
+					      id == OPT_TO_CSV ? "csv" : "tsv"), -1;
+		return 0;
 	case OPT_COLUMNS:
 		free_columns(x);
 		if (ts_fields_split(arg, add_column, x) < 0 || !x->ncolumns)
@@ -215,15 +363,27 @@ static void emit(struct ex *x, struct ts_span rec, int rec_is_message, int has_w
 					c && !rec_is_message ? &x->keys : NULL};
 	int rc;
 
+	/* --to-csv: the record as shaped, then the row from it */
+	struct ts_buf *out = x->out_sep ? &x->shaped : &o->buf;
+
+	if (x->out_sep)
+		ts_buf_reset(out);
 	if (c && ev) {
 		struct ts_span meta[TS_CWL_META_N];
 		ts_cwl_event_meta(c, ev, meta);
-		rc = ts_fields_write(&x->fields, &o->buf, &r, meta);
+		rc = ts_fields_write(&x->fields, out, &r, meta);
 	} else {
-		rc = ts_fields_write(&x->fields, &o->buf, &r, NULL);
+		rc = ts_fields_write(&x->fields, out, &r, NULL);
+	}
+	if (x->out_sep && rc == 0) {
+		if (out->data[0] != '{')
+			rc = TS_FIELDS_NOT_OBJECT;
+		else
+			rc = put_row(x, (struct ts_span){out->data, out->len});
 	}
 	if (rc == TS_FIELDS_NOT_OBJECT)
-		reject(x, "not_an_object", rec, "record is not an object, cannot select or add fields");
+		reject(x, "not_an_object", rec, "record is not an object, %s",
+		       x->out_sep ? "it has no fields to write as columns" : "cannot select or add fields");
 	else if (rc < 0)
 		reject(x, "too_large", rec, "output record over the size limit");
 	else
@@ -485,6 +645,9 @@ int main(int argc, char **argv)
 		return ts_usage_error(&cmd, "out of memory"), 2;
 	if (x.raw && x.fields.shaping)
 		return ts_usage_error(&cmd, "--raw writes bare messages: no fields to add, select or rename"), 2;
+	if (x.raw && x.out_sep)
+		return ts_usage_error(&cmd, "--raw writes bare messages, not %s",
+				      x.out_sep == ',' ? "CSV" : "TSV"), 2;
 	if (x.cwl) {
 		x.events = ts_run_counter(&x.run, "events");
 		x.dropped = ts_run_counter(&x.run, "dropped");
@@ -509,6 +672,12 @@ int main(int argc, char **argv)
 		x.in.on_end = on_csv_end;
 		x.rows = ts_run_counter(&x.run, "rows");
 	}
+	if (x.out_sep) {
+		ts_buf_init(&x.shaped, x.run.out.buf.max);
+		ts_buf_init(&x.cell, 0);
+		if (put_header(&x) < 0)
+			ts_run_fail(&x.run, 2);
+	}
 	ts_input_run(&x.in, argv + first, on_value, &x);
 	if (x.sep) {
 		ts_csv_release(&x.csv);
@@ -516,6 +685,8 @@ int main(int argc, char **argv)
 		free_columns(&x);
 	}
 
+	if (x.out_sep)
+		free_out_cols(&x);
 	ts_input_release(&x.in);
 	ts_cwl_index_release(&x.cwlx);
 	ts_fields_release(&x.fields);

@@ -598,3 +598,113 @@ PY
 	cmp <(jq -c -S . want) <(jq -c -S . got)
 	[ "$(wc -l < got)" -eq 2000 ]
 }
+
+# --- --to-csv, --to-tsv -----------------------------------------------------
+
+@test "--to-csv: a header row as given, then one CRLF row per record: strings, numbers as written, booleans, null and missing empty, containers as compact JSON" {
+	printf '%s\n' '{"a":"x,y","b":1.50,"c":{"d":[1, 2]},"e":null,"f":true,"g":" sp","h":"q\"uote\nnl","i":"plain"}' > in.json
+	run -0 to_files ts-extract --to-csv a,b,c,e,f,g,h,missing,c.d,i in.json
+	printf 'a,b,c,e,f,g,h,missing,c.d,i\r\n"x,y",1.50,"{""d"":[1,2]}",,true," sp","q""uote\nnl",,"[1,2]",plain\r\n' > want
+	cmp want out
+	[ ! -s err ]
+}
+
+@test "--to-csv: empty input gives the header alone; --stats counts rows, not the header" {
+	run -0 --separate-stderr ts-extract --to-csv 'a,."b c"' --stats /dev/null
+	assert_equal "$output" "$(printf 'a,".""b c"""\r')"
+	[[ "$stderr" == *'"records_in":0,"records_out":0,"rejected":0'* ]]
+}
+
+@test "--to-csv: records that are not objects are error records in NDJSON; the rows still come; --stats balances" {
+	printf '%s\n' '{"a":1}' '[1]' '"s"' '{"a":2' '{"a":3}' > in.json
+	run -1 to_files ts-extract --to-csv a --errors errs --stats in.json
+	printf 'a\r\n1\r\n3\r\n' > want
+	cmp want out
+	run -0 jq -c '[.error, .line]' errs
+	assert_output "$(printf '%s\n' '["not_an_object",2]' '["not_an_object",3]' '["bad_json",4]')"
+	assert_equal "$(stat_field err records_in)" 5
+	assert_equal "$(stat_field err records_out)" 2
+	assert_equal "$(stat_field err rejected)" 3
+}
+
+@test "--to-csv applies to the record --fields and --rename leave" {
+	printf '%s\n' '{"a":1,"b":2,"c":3}' > in.json
+	run -0 ts-extract --fields a,b --rename a=x --to-csv x,b,c in.json
+	assert_output "$(printf 'x,b,c\r\n1,2,\r')"
+}
+
+@test "--to-csv after --cwl (with --meta), --records and --csv" {
+	ts-decompress --field awslogs.data "$LAMBDA_EVENT" > payload.ndjson
+	run -0 to_files ts-extract --cwl --meta --to-csv timestamp,id,message payload.ndjson
+	printf 'timestamp,id,message\r\n1440442987000,eventId1,[ERROR] First test message\r\n1440442987001,eventId2,[ERROR] Second test message\r\n' > want
+	cmp want out
+	f="$CT/02-ec2-StartInstances.json"
+	run -0 to_files ts-extract --records .Records --to-csv eventName,userIdentity.accountId,requestParameters.instancesSet "$f"
+	{ printf 'eventName,userIdentity.accountId,requestParameters.instancesSet\r\n'
+	  jq -r '.Records[] | [.eventName, .userIdentity.accountId, (.requestParameters.instancesSet | tojson)] | @csv' "$f" |
+		sed 's/^"\([^"]*\)","\([^"]*\)",/\1,\2,/; s/$/\r/'; } > want
+	cmp want out
+	printf 'id,name\n1,"Smith, J"\n' > in.csv
+	run -0 ts-extract --csv --to-csv name,id in.csv
+	assert_output "$(printf 'name,id\r\n"Smith, J",1\r')"
+}
+
+@test "--to-tsv: tab, newline, CR and backslash escaped as lib/csv reads them: ts-extract --tsv gives the strings back" {
+	printf '%s\n' '{"k":"a\tb","v":"l1\nl2\r\\x","n":7}' '{"k":"\"q\"","v":"","n":null}' > in.json
+	run -0 to_files ts-extract --to-tsv k,v,n in.json
+	printf 'k\tv\tn\na\\tb\tl1\\nl2\\r\\\\x\t7\n"q"\t\t\n' > want
+	cmp want out
+	run -0 ts-extract --tsv out
+	assert_output "$(printf '%s\n' '{"k":"a\tb","v":"l1\nl2\r\\x","n":"7"}' '{"k":"\"q\"","v":"","n":""}')"
+}
+
+@test "--to-csv usage: one of --to-csv/--to-tsv, no [] paths, not with --raw, a list needed" {
+	run -2 ts-extract --to-csv a --to-tsv b /dev/null
+	run -2 ts-extract --to-csv '.a[]' /dev/null
+	run -2 ts-extract --to-csv ',' /dev/null
+	run -2 ts-extract --cwl --raw --to-csv a /dev/null
+	run -2 --separate-stderr ts-extract --to-csv '.a[' /dev/null
+	[[ "$stderr" == *"--to-csv:"* ]]
+}
+
+@test "--to-csv round trip: Python's csv module reads exactly the values; ts-extract --csv gives the strings back" {
+	[ -x /usr/bin/python3 ] || skip "no python3"
+	/usr/bin/python3 - <<'PY'
+import json, random
+random.seed(11)
+alphabet = ['a', 'b', ',', '"', '\n', '\r\n', '\r', ' ', 'é', '日', '\t', "'", '\\', 'x' * 5]
+with open('in.json', 'w') as f:
+    for i in range(2000):
+        s = ''.join(random.choice(alphabet) for _ in range(random.randint(0, 8)))
+        r = {'id': i, 's': s, 'num': random.choice([0, -1, 2.5, 10**20, 1e-7]),
+             'b': random.choice([True, False, None]), 'o': {'k': [s, 1]}}
+        if i % 7 == 0:
+            del r['s']
+        f.write(json.dumps(r, ensure_ascii=False) + '\n')
+PY
+	run -0 ts-extract --to-csv id,s,num,b,o in.json
+	printf '%s\n' "$output" > out.csv
+	/usr/bin/python3 - <<'PY'
+import csv, json
+def text(v):
+    if v is None: return ''
+    if v is True: return 'true'
+    if v is False: return 'false'
+    if isinstance(v, str): return v
+    return json.dumps(v, ensure_ascii=False, separators=(',', ':'))
+want = [['id', 's', 'num', 'b', 'o']]
+with open('in.json', encoding='utf-8') as f:
+    for line in f:
+        r = json.loads(line)
+        raw = json.loads(line, parse_float=str, parse_int=str)
+        want.append([raw['id'], text(r.get('s')), raw['num'], text(r['b']), text(r['o'])])
+with open('out.csv', newline='', encoding='utf-8') as f:
+    got = list(csv.reader(f))
+assert got == want, next((i, g, w) for i, (g, w) in enumerate(zip(got, want)) if g != w) if len(got) == len(want) else (len(got), len(want))
+PY
+	# and back: every string as it was
+	run -0 ts-extract --csv out.csv
+	printf '%s\n' "$output" | jq -c '.s' > got
+	jq -c '.s // ""' in.json > want
+	cmp want got
+}
