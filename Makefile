@@ -19,9 +19,14 @@ WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wvla -Wwrite-strings -Wformat-security \
             -Wno-override-init
 STD       = -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
-ALL_CFLAGS = $(STD) $(WARN) $(CFLAGS) -Ilib -DTS_VERSION='"$(VERSION)"' \
-             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS      = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lbz2 -lm # (bzip2 has no .pc file)
+# pkg-config runs when a recipe needs the flags, after scripts/setup: a
+# library it cannot find stops the build, with pkg-config's own message.
+PKG_CHECK = $(if $(shell pkg-config --print-errors --exists $(PKGS) && echo ok),,\
+              $(error pkg-config cannot find all of: $(PKGS)))
+PKG_CFLAGS = $(PKG_CHECK)$(shell pkg-config --cflags $(PKGS))
+ALL_CFLAGS = $(STD) $(WARN) $(CFLAGS) -Ilib -DTS_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
+# bzip2 and jq 1.6 (with its regex library, oniguruma) have no .pc file.
+LIBS      = $(PKG_CHECK)$(shell pkg-config --libs $(PKGS)) -ljq -lonig -lbz2 -lm
 
 LIB_SRC  = $(wildcard lib/*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(O)/%.o)
@@ -105,7 +110,7 @@ FZ          = build/fuzz
 FUZZ_CC    ?= clang
 FUZZ_SAN    = -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS = $(STD) $(WARN) -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) -Ilib \
-              -DTS_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+              -DTS_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
 FUZZ_BIN    = $(FUZZ_SRC:tests/fuzz/%.c=$(FZ)/%)
 fuzz: $(SETUP) $(FUZZ_BIN)
 

@@ -22,6 +22,7 @@
 #include "jpath.h"
 #include "opt.h"
 #include "partition.h"
+#include "query.h"
 #include "reader.h"
 #include "template.h"
 #include "tstime.h"
@@ -45,6 +46,7 @@ enum {
 	OPT_NO_FSYNC,
 	OPT_CLEAN_TEMP,
 	OPT_MAX_OPEN,
+	OPT_QUERY,
 };
 
 static const struct ts_option options[] = {
@@ -52,6 +54,8 @@ static const struct ts_option options[] = {
 	{"prefix", OPT_PREFIX, "TEMPLATE", "the prefix of each record's file, e.g. "
 					   "'acct=!{partitionKeyFromQuery:acct}/dt=!{timestamp:yyyy-MM-dd}/'"},
 	{"key", OPT_KEY, "NAME=PATH", "partition key NAME is the value at PATH (repeatable)"},
+	{"query", OPT_QUERY, "JQ", "partition keys from a jq 1.6 program that makes an object, "
+				   "e.g. '{acct: .recipientAccountId, day: .eventTime[0:10]}'"},
 	{"time", OPT_TIME, "PATH", "the record time: epoch seconds or milliseconds, or ISO 8601 "
 				   "(default: arrival time)"},
 	{"time-unit", OPT_TIME_UNIT, "s|ms|auto", "unit of a numeric --time (default auto: "
@@ -102,6 +106,11 @@ struct pt {
 	char **names; /* the keys' names, for env */
 	struct key *keys;
 	size_t nkeys;
+	const char *query_arg;
+	struct ts_query *query;
+	char **qnames;  /* the keys the prefix takes from the query */
+	size_t nq;
+	struct ts_buf qmsg;
 	struct ts_jpath time;
 	enum ts_time_unit time_unit;
 	int have_time, no_default_time, clean_temp;
@@ -135,6 +144,11 @@ static int set_opt(void *ud, int id, const char *arg)
 	switch (id) {
 	case OPT_OUTPUT: x->dir = arg; return 0;
 	case OPT_PREFIX: x->prefix_arg = arg; return 0;
+	case OPT_QUERY:
+		if (x->query_arg)
+			return ts_usage_error(&cmd, "--query is given once: one program makes every key"), -1;
+		x->query_arg = arg;
+		return 0;
 	case OPT_ERROR_PREFIX: x->error_prefix_arg = arg; return 0;
 	case OPT_KEY: {
 		const char *eq = strchr(arg, '=');
@@ -151,6 +165,13 @@ static int set_opt(void *ud, int id, const char *arg)
 			return ts_usage_error(&cmd, "--key %s: a key path selects one value: no []", arg), -1;
 		}
 		nk[x->nkeys].name = strndup(arg, (size_t)(eq - arg));
+		for (size_t k = 0; k < x->nkeys; k++)
+			if (nk[x->nkeys].name && !strcmp(nk[k].name, nk[x->nkeys].name)) {
+				ts_usage_error(&cmd, "--key %s is given twice", nk[k].name);
+				free(nk[x->nkeys].name);
+				ts_jpath_release(&nk[x->nkeys].path);
+				return -1;
+			}
 		x->nkeys++;
 		return 0;
 	}
@@ -283,6 +304,14 @@ static void do_record(struct pt *x, const struct ts_item *it)
 			return;
 		}
 	}
+	if (x->query) {
+		const char *code;
+		if (ts_query_eval(x->query, it->v, &x->idx, x->nq, x->qnames, x->kvals + x->nkeys,
+				  &code, &x->qmsg) < 0) {
+			reject(x, code, it, "%s", x->qmsg.data);
+			return;
+		}
+	}
 	if (x->have_time) {
 		struct ts_span tv;
 		if (!ts_jpath_get_indexed(&x->time, it->v, &x->idx, &tv)) {
@@ -389,18 +418,56 @@ static int on_record(void *ud, struct ts_input *in, const struct ts_item *it)
 	return ts_part_error(x->part) ? -1 : 0;
 }
 
-/* Every key the template names must be given with --key. */
+/* Is name one of the query's keys?  1, 0, or -1: not known before it runs. */
+static int query_defines(const struct pt *x, const char *name)
+{
+	const char *const *names;
+	long n = ts_query_names(x->query, &names);
+
+	if (n < 0)
+		return -1;
+	for (long i = 0; i < n; i++)
+		if (!strcmp(names[i], name))
+			return 1;
+	return 0;
+}
+
+/*
+ * Every key the template names is given with --key or made by --query (the
+ * query's, in x->qnames, in the order of the template), and no key is
+ * defined by both.
+ */
 static int check_keys(struct pt *x, const struct ts_template *t, const char *opt)
 {
+	for (size_t k = 0; x->query && k < x->nkeys; k++)
+		if (query_defines(x, x->keys[k].name) == 1)
+			return ts_usage_error(&cmd, "partition key '%s' is defined twice: by --key and "
+					      "by --query", x->keys[k].name), -1;
 	for (size_t i = 0; i < t->n; i++) {
 		if (t->parts[i].kind != TS_TPL_KEY)
 			continue;
+		const char *name = t->parts[i].text;
 		size_t k = 0;
-		while (k < x->nkeys && strcmp(x->keys[k].name, t->parts[i].text) != 0)
+		while (k < x->nkeys && strcmp(x->keys[k].name, name) != 0)
 			k++;
-		if (k == x->nkeys)
-			return ts_usage_error(&cmd, "%s uses partition key '%s': give it with --key %s=PATH",
-					      opt, t->parts[i].text, t->parts[i].text), -1;
+		if (k < x->nkeys)
+			continue;
+		if (!x->query)
+			return ts_usage_error(&cmd, "%s uses partition key '%s': give it with --key %s=PATH "
+					      "or --query", opt, name, name), -1;
+		if (query_defines(x, name) == 0)
+			return ts_usage_error(&cmd, "%s uses partition key '%s', which neither --key nor "
+					      "--query defines", opt, name), -1;
+		size_t q = 0;
+		while (q < x->nq && strcmp(x->qnames[q], name) != 0)
+			q++;
+		if (q < x->nq)
+			continue;
+		char **nq = realloc(x->qnames, (x->nq + 1) * sizeof(*nq));
+		if (!nq)
+			return ts_usage_error(&cmd, "out of memory"), -1;
+		x->qnames = nq;
+		x->qnames[x->nq++] = t->parts[i].text;
 	}
 	return 0;
 }
@@ -413,6 +480,8 @@ static int parse_templates(struct pt *x)
 
 	if (!x->prefix_arg)
 		x->prefix_arg = "";
+	if (x->query_arg && !(x->query = ts_query_new(x->query_arg, err, sizeof(err))))
+		return ts_usage_error(&cmd, "--query: %s", err), -1;
 	if (ts_template_parse(&x->prefix, x->prefix_arg, 0, err, sizeof(err)) < 0)
 		return ts_usage_error(&cmd, "--prefix '%s': %s", x->prefix_arg, err), -1;
 	if (!x->prefix.has_time && !x->no_default_time)
@@ -545,6 +614,9 @@ static void release(struct pt *x)
 	ts_tpl_render_release(&x->erender);
 	free(x->kvals);
 	free(x->names);
+	free(x->qnames);
+	ts_query_free(x->query);
+	ts_buf_release(&x->qmsg);
 	ts_buf_release(&x->pbuf);
 	ts_buf_release(&x->ebuf);
 	ts_template_release(&x->prefix);
@@ -580,8 +652,8 @@ int main(int argc, char **argv)
 		return 2;
 	if (prepare_output(&x) < 0)
 		return 2;
-	x.kvals = calloc(x.nkeys + 1, sizeof(*x.kvals));
-	x.names = calloc(x.nkeys + 1, sizeof(*x.names));
+	x.kvals = calloc(x.nkeys + x.nq + 1, sizeof(*x.kvals));
+	x.names = calloc(x.nkeys + x.nq + 1, sizeof(*x.names));
 	if (!x.part || !x.kvals || !x.names || ts_tpl_render_init(&x.prender, &x.prefix) < 0 ||
 	    ts_tpl_render_init(&x.erender, &x.eprefix) < 0) {
 		ts_error("out of memory");
@@ -589,7 +661,10 @@ int main(int argc, char **argv)
 	}
 	for (size_t k = 0; k < x.nkeys; k++)
 		x.names[k] = x.keys[k].name;
-	x.env = (struct ts_tpl_env){.tz = &x.tz, .nkeys = x.nkeys, .names = x.names,
+	for (size_t k = 0; k < x.nq; k++)
+		x.names[x.nkeys + k] = x.qnames[k];
+	ts_buf_init(&x.qmsg, 0);
+	x.env = (struct ts_tpl_env){.tz = &x.tz, .nkeys = x.nkeys + x.nq, .names = x.names,
 				    .vals = x.kvals, .max_len = PATH_MAX - 128 - strlen(x.dir)};
 	ts_buf_init(&x.pbuf, 0);
 	ts_buf_init(&x.ebuf, 0);
