@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "awslog.h"
 #include "csv.h"
 #include "cwl.h"
 #include "fields.h"
@@ -33,6 +34,9 @@ enum {
 	OPT_INFER,
 	OPT_TO_CSV,
 	OPT_TO_TSV,
+	OPT_VPC_FLOW,
+	OPT_ELB,
+	OPT_ALB,
 };
 
 static const struct ts_option options[] = {
@@ -49,6 +53,11 @@ static const struct ts_option options[] = {
 	{"columns", OPT_COLUMNS, "A,B,...", "with --csv/--tsv: the column names; every row is data"},
 	{"infer", OPT_INFER, NULL, "with --csv/--tsv: numbers, true/false and empty (null) as JSON "
 				   "types; else every value is a string"},
+	{"vpc-flow", OPT_VPC_FLOW, NULL, "the input is VPC Flow Logs lines: one record per line, named "
+					 "by the header line (or the default format)"},
+	{"elb", OPT_ELB, NULL, "the input is Elastic Load Balancing access log lines (ALB, NLB, "
+			       "Classic): one record per line"},
+	{"alb", OPT_ALB, NULL, "the same as --elb"},
 	{"to-csv", OPT_TO_CSV, "FIELDS", "write these fields (comma-separated paths) as CSV with a "
 					 "header row, not NDJSON"},
 	{"to-tsv", OPT_TO_TSV, "FIELDS", "the same as tab-separated values"},
@@ -59,13 +68,16 @@ static const struct ts_cmd cmd = {
 	.name = "ts-extract",
 	.synopsis = "[OPTION]... [FILE]...",
 	.summary = "Turn envelopes into the records inside them: CloudWatch Logs payloads into\n"
-		   "log events, arrays such as CloudTrail's Records into one record each.",
+		   "log events, arrays such as CloudTrail's Records into one record each;\n"
+		   "CSV, TSV, VPC Flow Logs and ELB access logs into one record per row or line.",
 	.opts = options,
 	.footer = "Examples:\n"
 		  "  ts-decompress firehose/*.gz | ts-extract --cwl --meta\n"
 		  "  ts-extract --records .Records --fields eventTime,eventName,awsRegion trail.json\n"
 		  "  ts-extract --cwl --raw payloads.ndjson > messages.log\n"
-		  "  ts-extract --csv --infer export.csv\n",
+		  "  ts-extract --csv --infer export.csv\n"
+		  "  ts-extract --vpc-flow --fields srcaddr,dstaddr,bytes,action flows.log.gz\n"
+		  "  ts-extract --elb --to-csv time,client_ip,elb_status_code,request alb.log.gz > requests.csv\n",
 };
 
 struct ex {
@@ -81,6 +93,7 @@ struct ex {
 	uint64_t *events, *dropped, *payloads; /* --cwl */
 	uint64_t *arrays, *elements;            /* --records */
 	uint64_t *rows;                         /* --csv, --tsv */
+	uint64_t *lines;                        /* --vpc-flow, --elb */
 	const struct ts_item *item; /* the input record being worked on */
 
 	/* --csv, --tsv */
@@ -92,6 +105,11 @@ struct ex {
 	struct ts_csv csv;
 	struct ts_buf json;
 	struct ts_item csv_item;      /* where the CSV record is, for reject() */
+
+	/* --vpc-flow, --elb */
+	int vpc, elb;
+	struct ts_awslog_lines loglines;
+	struct ts_awslog_vpc vpch;    /* this input's field names */
 
 	/* --to-csv, --to-tsv */
 	char out_sep;                 /* 0: NDJSON out */
@@ -313,6 +331,9 @@ static int set_opt(void *ud, int id, const char *arg)
 		if (ts_fields_add_renames(&x->fields, arg, err, sizeof(err)) < 0)
 			return ts_usage_error(&cmd, "--rename: %s", err), -1;
 		return 0;
+	case OPT_VPC_FLOW: x->vpc = 1; return 0;
+	case OPT_ELB:
+	case OPT_ALB: x->elb = 1; return 0;
 	case OPT_CSV: x->sep = ','; return 0;
 	case OPT_TSV: x->sep = '\t'; return 0;
 	case OPT_INFER: x->infer = 1; return 0;
@@ -609,6 +630,81 @@ static int on_csv_end(void *ud, struct ts_input *in)
 	return rc < 0 ? -1 : 0;
 }
 
+/* Trouble: stop reading, exit status 2. */
+static int out_of_memory(struct ex *x)
+{
+	ts_run_fail(&x->run, 2);
+	return ts_error("out of memory");
+}
+
+/* One line of a VPC Flow Logs or ELB access log input. */
+static int on_log_line(void *ud, const struct ts_awslog_line *l)
+{
+	struct ex *x = ud;
+	struct ts_span raw = {l->p, l->n};
+	char err[256];
+	int rc = 0;
+
+	x->csv_item = (struct ts_item){.kind = l->truncated ? TS_ITEM_TOO_LARGE : TS_ITEM_TEXT,
+				       .v = raw, .line = l->line};
+	x->item = &x->csv_item;
+	if (!l->truncated && ts_awslog_blank(l->p, l->n))
+		return 0;
+	if (x->vpc && !l->truncated && ts_awslog_vpc_is_header(l->p, l->n)) {
+		/* the field names of the lines after it; a header is no record */
+		rc = ts_awslog_vpc_set_header(&x->vpch, l->p, l->n, err, sizeof(err));
+		if (rc < 0)
+			return out_of_memory(x);
+		if (rc == 0)
+			return 0;
+	}
+	x->run.records_in++;
+	(*x->lines)++;
+	ts_run_tick(&x->run);
+	if (l->truncated) {
+		reject(x, "too_large", (struct ts_span){NULL, 0}, "line over the size limit");
+		return 0;
+	}
+	if (x->vpc && rc == TS_AWSLOG_BAD) {
+		reject(x, "bad_log_line", raw, "%s", err);
+		return 0;
+	}
+	ts_buf_reset(&x->json);
+	rc = x->vpc ? ts_awslog_vpc_record(&x->vpch, l->p, l->n, &x->json, err, sizeof(err))
+		    : ts_awslog_elb_record(l->p, l->n, &x->json, err, sizeof(err));
+	if (rc == TS_AWSLOG_BAD)
+		reject(x, "bad_log_line", raw, "%s", err);
+	else if (rc < 0 && errno == ENOMEM)
+		return out_of_memory(x);
+	else if (rc < 0)
+		reject(x, "too_large", raw, "record over the size limit");
+	else
+		emit(x, (struct ts_span){x->json.data, x->json.len}, 0, 0, NULL, NULL);
+	return 0;
+}
+
+static int on_log_bytes(void *ud, struct ts_input *in, const char *p, size_t n)
+{
+	struct ex *x = ud;
+	(void)in;
+	return n ? ts_awslog_lines_feed(&x->loglines, p, n, on_log_line, x) : 0;
+}
+
+/* The end of one input: its last line; the next has its own header. */
+static int on_log_end(void *ud, struct ts_input *in)
+{
+	struct ex *x = ud;
+	int rc = ts_awslog_lines_feed(&x->loglines, NULL, 0, on_log_line, x);
+
+	(void)in;
+	if (x->vpc) {
+		ts_awslog_vpc_release(&x->vpch);
+		if (ts_awslog_vpc_init(&x->vpch) < 0)
+			return out_of_memory(x);
+	}
+	return rc;
+}
+
 static int on_value(void *ud, struct ts_input *in, const struct ts_item *it)
 {
 	struct ex *x = ud;
@@ -637,6 +733,11 @@ int main(int argc, char **argv)
 		return ts_usage_error(&cmd, "--cwl and --records cannot be combined"), 2;
 	if (x.sep && (x.cwl || x.have_records))
 		return ts_usage_error(&cmd, "--csv and --tsv read text, not JSON: no --cwl or --records"), 2;
+	if (x.vpc + x.elb + !!x.sep > 1)
+		return ts_usage_error(&cmd, "one input format: --csv, --tsv, --vpc-flow or --elb"), 2;
+	if ((x.vpc || x.elb) && (x.cwl || x.have_records))
+		return ts_usage_error(&cmd, "--%s reads text, not JSON: no --cwl or --records",
+				      x.vpc ? "vpc-flow" : "elb"), 2;
 	if (!x.sep && (x.infer || x.fixed_columns))
 		return ts_usage_error(&cmd, "%s needs --csv or --tsv", x.infer ? "--infer" : "--columns"), 2;
 	if ((x.fields.add_meta || x.raw) && !x.cwl)
@@ -678,6 +779,15 @@ int main(int argc, char **argv)
 		if (put_header(&x) < 0)
 			ts_run_fail(&x.run, 2);
 	}
+	if (x.vpc || x.elb) {
+		ts_awslog_lines_init(&x.loglines, x.run.max_record);
+		if (x.vpc && ts_awslog_vpc_init(&x.vpch) < 0)
+			return ts_error("out of memory"), 2;
+		ts_buf_init(&x.json, 0);
+		x.in.on_bytes = on_log_bytes;
+		x.in.on_end = on_log_end;
+		x.lines = ts_run_counter(&x.run, "lines");
+	}
 	ts_input_run(&x.in, argv + first, on_value, &x);
 	if (x.sep) {
 		ts_csv_release(&x.csv);
@@ -685,6 +795,11 @@ int main(int argc, char **argv)
 		free_columns(&x);
 	}
 
+	if (x.vpc || x.elb) {
+		ts_awslog_lines_release(&x.loglines);
+		ts_awslog_vpc_release(&x.vpch);
+		ts_buf_release(&x.json);
+	}
 	if (x.out_sep)
 		free_out_cols(&x);
 	ts_input_release(&x.in);

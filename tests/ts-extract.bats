@@ -20,6 +20,7 @@ LAMBDA_EVENT="$CWL/aws-lambda-go/cloudwatch-logs-event.json"
 	run -0 --separate-stderr ts-extract --help
 	assert_line --index 0 --regexp '^Usage: ts-extract '
 	for o in --cwl --meta --meta-name --raw --records --keep-parent --fields --rename \
+		--csv --tsv --columns --infer --vpc-flow --elb --alb --to-csv --to-tsv \
 		--errors --stats --max-record --max-depth --help --version; do
 		assert_output --partial -- "$o"
 	done
@@ -707,4 +708,259 @@ PY
 	printf '%s\n' "$output" | jq -c '.s' > got
 	jq -c '.s // ""' in.json > want
 	cmp want got
+}
+
+# --- --vpc-flow -------------------------------------------------------------
+
+AWSLOG="$BATS_TEST_DIRNAME/data/awslog"
+
+# vpc_oracle FILE...: each file's records as Python reads the documentation:
+# the first line names the fields, words split at spaces, "-" null, the
+# integer fields of AWS's Athena table as numbers.
+vpc_oracle() {
+	/usr/bin/python3 - "$@" <<'PY'
+import json, sys
+ints = {'version', 'srcport', 'dstport', 'protocol', 'packets', 'bytes', 'start', 'end',
+        'tcp-flags', 'traffic-path'}
+for path in sys.argv[1:]:
+    with open(path) as f:
+        names = f.readline().split()
+        for line in f:
+            w = line.split()
+            if len(w) != len(names):
+                continue
+            print(json.dumps({k: None if v == '-' else int(v) if k in ints else v
+                              for k, v in zip(names, w)}, sort_keys=True, separators=(",", ":")))
+PY
+}
+
+@test "--vpc-flow: every documentation example, value by value; the header line names the fields" {
+	[ -x /usr/bin/python3 ] || skip "no python3"
+	for f in default-format-v2 custom-tcp-flags-v3 custom-tgw-v3 custom-v5-traffic-path; do
+		run -0 to_files ts-extract --vpc-flow --stats "$AWSLOG/$f.log"
+		jq -c -S . out > got
+		vpc_oracle "$AWSLOG/$f.log" > want
+		cmp want got || { echo "$f"; diff want got; return 1; }
+		n=$(($(wc -l < "$AWSLOG/$f.log") - 1))
+		assert_equal "$(stat_field err lines)" "$n"
+		assert_equal "$(stat_field err records_out)" "$n"
+	done
+}
+
+@test "--vpc-flow: the default format, exactly: numbers, strings, NODATA and SKIPDATA kept with their nulls" {
+	run -0 to_files ts-extract --vpc-flow "$AWSLOG/default-format-v2.log"
+	assert_equal "$(sed -n 1p out)" '{"version":2,"account-id":"123456789010","interface-id":"eni-1235b8ca123456789","srcaddr":"172.31.16.139","dstaddr":"172.31.16.21","srcport":20641,"dstport":22,"protocol":6,"packets":20,"bytes":4249,"start":1418530010,"end":1418530070,"action":"ACCEPT","log-status":"OK"}'
+	assert_equal "$(sed -n 3p out)" '{"version":2,"account-id":"123456789010","interface-id":"eni-1235b8ca123456789","srcaddr":null,"dstaddr":null,"srcport":null,"dstport":null,"protocol":null,"packets":null,"bytes":null,"start":1431280876,"end":1431280934,"action":null,"log-status":"NODATA"}'
+	assert_equal "$(sed -n 4p out | jq -c '[."interface-id", ."log-status", .bytes]')" '["eni-11111111aaaaaaaaa","SKIPDATA",null]'
+	assert_equal "$(sed -n 7p out | jq -c '[.srcaddr, .dstaddr, .srcport]')" '["2001:db8:1234:a100:8d6e:3477:df66:f105","2001:db8:1234:a102:3304:8879:34cf:4071",34892]'
+	# without a header line: the default format; the same records
+	tail -n +2 "$AWSLOG/default-format-v2.log" > nohdr.log
+	run -0 ts-extract --vpc-flow nohdr.log
+	printf '%s\n' "$output" | cmp - out
+}
+
+@test "--vpc-flow: the NAT gateway example: a header without version, nulls, and the page's two annotated lines are bad_log_line with file, line and bytes" {
+	run -1 to_files ts-extract --vpc-flow --errors errs --stats "$AWSLOG/custom-nat-gateway.log"
+	assert_equal "$(wc -l < out)" 4
+	assert_equal "$(sed -n 1p out)" '{"instance-id":null,"interface-id":"eni-1235b8ca123456789","srcaddr":"10.0.1.5","dstaddr":"10.0.0.220","pkt-srcaddr":"10.0.1.5","pkt-dstaddr":"203.0.113.5"}'
+	assert_error_records errs 2
+	assert_error errs 0 '.error == "bad_log_line" and .line == 6 and (.file | endswith("custom-nat-gateway.log")) and (.message | endswith(":6: 16 fields, the header has 6"))'
+	assert_equal "$(jq -r .raw errs | sed -n 1p)" "$(sed -n 6p "$AWSLOG/custom-nat-gateway.log")"
+	assert_equal "$(stat_field err records_in)" 6
+	assert_equal "$(stat_field err lines)" 6
+	assert_equal "$(stat_field err records_out)" 4
+	assert_equal "$(stat_field err rejected)" 2
+}
+
+@test "--vpc-flow: a header line in the middle switches the names; each input starts with the default format; gzip input" {
+	{ printf '2 111 eni-a - - - - - - - 1 2 - NODATA\n'
+	  printf 'version srcport action\n3 80 ACCEPT\n'
+	  printf 'srcaddr bytes\n10.0.0.1 99\n'; } > a.log
+	printf '2 222 eni-b 1.1.1.1 2.2.2.2 1 2 6 3 4 5 6 REJECT OK\n' | gzip > b.log.gz
+	run -0 to_files ts-extract --vpc-flow --stats a.log b.log.gz
+	printf '%s\n' \
+		'{"version":2,"account-id":"111","interface-id":"eni-a","srcaddr":null,"dstaddr":null,"srcport":null,"dstport":null,"protocol":null,"packets":null,"bytes":null,"start":1,"end":2,"action":null,"log-status":"NODATA"}' \
+		'{"version":3,"srcport":80,"action":"ACCEPT"}' \
+		'{"srcaddr":"10.0.0.1","bytes":99}' \
+		'{"version":2,"account-id":"222","interface-id":"eni-b","srcaddr":"1.1.1.1","dstaddr":"2.2.2.2","srcport":1,"dstport":2,"protocol":6,"packets":3,"bytes":4,"start":5,"end":6,"action":"REJECT","log-status":"OK"}' > want
+	cmp want out
+	assert_equal "$(stat_field err records_in)" 4
+	assert_equal "$(stat_field err lines)" 4
+}
+
+@test "--vpc-flow: numbers only where AWS has integers; account ids keep leading zeros; odd numbers stay strings; unknown fields after version are strings" {
+	printf 'version account-id srcport bytes future-field\n2 012345678901 007 -5 12\n' > in.log
+	run -0 ts-extract --vpc-flow in.log
+	assert_output '{"version":2,"account-id":"012345678901","srcport":"007","bytes":-5,"future-field":"12"}'
+}
+
+@test "--vpc-flow: CRLF lines, runs of spaces, blank lines, no trailing newline, a BOM" {
+	printf '\xef\xbb\xbfversion srcport  dstport\r\n\r\n  2   80 443 \r\n\n2 - 22' > in.log
+	run -0 --separate-stderr ts-extract --vpc-flow --stats in.log
+	assert_output "$(printf '%s\n' '{"version":2,"srcport":80,"dstport":443}' '{"version":2,"srcport":null,"dstport":22}')"
+	[[ "$stderr" == *'"records_in":2,"records_out":2,"rejected":0,"lines":2'* ]]
+}
+
+@test "--vpc-flow: malformed lines are error records (line number, bytes, CR left out); good lines flow; --stats balances" {
+	printf 'version srcport action\r\n2 80 ACCEPT\r\n2 80\r\n2 80 ACCEPT extra\r\n2 \xff ACCEPT\r\n2 81 REJECT\r\n' > in.log
+	run -1 to_files ts-extract --vpc-flow --errors errs --stats in.log
+	assert_equal "$(cat out)" "$(printf '%s\n' '{"version":2,"srcport":80,"action":"ACCEPT"}' '{"version":2,"srcport":81,"action":"REJECT"}')"
+	assert_error_records errs 3
+	run -0 jq -c '[.error, .line, .raw // .raw_base64]' errs
+	assert_line --index 0 '["bad_log_line",3,"2 80"]'
+	assert_line --index 1 '["bad_log_line",4,"2 80 ACCEPT extra"]'
+	assert_line --index 2 '["bad_log_line",5,"MiD/IEFDQ0VQVA=="]'
+	run -0 jq -r .message errs
+	assert_line --index 0 'in.log:3: 2 fields, the header has 3'
+	assert_line --index 2 'in.log:5: not UTF-8'
+	assert_equal "$(stat_field err records_in)" 5
+	assert_equal "$(( $(stat_field err records_out) + $(stat_field err rejected) ))" 5
+}
+
+@test "--vpc-flow: a line over --max-record is too_large, truncated; the next line comes out" {
+	{ printf '2 1 eni-a 1.1.1.1 2.2.2.2 1 2 6 3 4 5 6 ACCEPT '; head -c 200000 /dev/zero | tr '\0' 'x'; printf '\n'
+	  printf '2 1 eni-b - - - - - - - 1 2 - NODATA\n'; } > in.log
+	run -1 to_files ts-extract --vpc-flow --max-record 64k --errors errs in.log
+	assert_equal "$(jq -r '."interface-id"' out)" eni-b
+	assert_error_records errs 1
+	assert_error errs 0 '.error == "too_large" and .truncated == true and .line == 1 and (.raw | length) == 4096'
+}
+
+@test "--vpc-flow with --fields, --rename and --to-csv" {
+	run -0 ts-extract --vpc-flow --fields srcaddr,dstaddr,log-status --rename log-status=status "$AWSLOG/default-format-v2.log"
+	assert_line --index 2 '{"srcaddr":null,"dstaddr":null,"status":"NODATA"}'
+	run -0 ts-extract --vpc-flow --to-csv srcaddr,dstport,bytes,log-status "$AWSLOG/default-format-v2.log"
+	assert_line --index 0 "$(printf 'srcaddr,dstport,bytes,log-status\r')"
+	assert_line --index 1 "$(printf '172.31.16.139,22,4249,OK\r')"
+	assert_line --index 3 "$(printf ',,,NODATA\r')"
+}
+
+@test "--vpc-flow and --elb usage: one input format, not with --cwl or --records" {
+	run -2 ts-extract --vpc-flow --csv /dev/null
+	run -2 ts-extract --vpc-flow --elb /dev/null
+	run -2 ts-extract --elb --cwl /dev/null
+	run -2 ts-extract --vpc-flow --records .R /dev/null
+	run -2 ts-extract --alb --infer /dev/null
+}
+
+# --- --elb ------------------------------------------------------------------
+
+# elb_oracle KIND FILE: the records of FILE as Python reads the documentation
+# of KIND (alb, nlb, clb): fields split at spaces, a quoted field whole
+# without its quotes (nlb: no quoted fields), "-" null, ip:port split,
+# numbers exactly as written.
+elb_oracle() {
+	/usr/bin/python3 - "$@" <<'PY'
+import json, re, sys
+kind, path = sys.argv[1:]
+N, S, P = 'num', 'str', 'ipport'
+fields = {
+ 'alb': [('type', S), ('time', S), ('elb', S), ('client', P), ('target', P),
+         ('request_processing_time', N), ('target_processing_time', N),
+         ('response_processing_time', N), ('elb_status_code', N), ('target_status_code', N),
+         ('received_bytes', N), ('sent_bytes', N), ('request', S), ('user_agent', S),
+         ('ssl_cipher', S), ('ssl_protocol', S), ('target_group_arn', S), ('trace_id', S),
+         ('domain_name', S), ('chosen_cert_arn', S), ('matched_rule_priority', N),
+         ('request_creation_time', S), ('actions_executed', S), ('redirect_url', S),
+         ('error_reason', S), ('target_port_list', S), ('target_status_code_list', S),
+         ('classification', S), ('classification_reason', S)],
+ 'nlb': [('type', S), ('version', S), ('time', S), ('elb', S), ('listener', S),
+         ('client', P), ('destination', P), ('connection_time', N), ('tls_handshake_time', N),
+         ('received_bytes', N), ('sent_bytes', N), ('incoming_tls_alert', N),
+         ('chosen_cert_arn', S), ('chosen_cert_serial', S), ('tls_cipher', S),
+         ('tls_protocol_version', S), ('tls_named_group', S), ('domain_name', S),
+         ('alpn_fe_protocol', S), ('alpn_be_protocol', S), ('alpn_client_preference_list', S)],
+ 'clb': [('time', S), ('elb', S), ('client', P), ('backend', P),
+         ('request_processing_time', N), ('backend_processing_time', N),
+         ('response_processing_time', N), ('elb_status_code', N), ('backend_status_code', N),
+         ('received_bytes', N), ('sent_bytes', N), ('request', S), ('user_agent', S),
+         ('ssl_cipher', S), ('ssl_protocol', S)],
+}[kind]
+def val(v, t):
+    if v == '-':
+        return 'null'
+    if t == N:
+        float(v)
+        return v
+    return json.dumps(v)
+for line in open(path):
+    if kind == 'nlb':
+        words = line.split()
+    else:
+        words = [m[1:-1] if m.startswith('"') else m for m in re.findall(r'"[^"]*"|[^ \n]+', line)]
+    assert len(words) == len(fields), (len(words), line)
+    out = []
+    for (name, t), v in zip(fields, words):
+        if t == P:
+            ip, port = (None, None) if v == '-' else v.rsplit(':', 1)
+            out.append('"%s_ip":%s' % (name, json.dumps(ip)))
+            out.append('"%s_port":%s' % (name, 'null' if port is None else port))
+        else:
+            out.append('"%s":%s' % (name, val(v, t)))
+    print('{' + ','.join(out) + '}')
+PY
+}
+
+@test "--elb: every ALB, NLB and Classic ELB documentation example, value by value" {
+	[ -x /usr/bin/python3 ] || skip "no python3"
+	for k in alb:alb-access-log-examples nlb:nlb-access-log-examples clb:classic-elb-access-log-examples; do
+		f="$AWSLOG/${k#*:}.log"
+		run -0 to_files ts-extract --elb --stats "$f"
+		elb_oracle "${k%%:*}" "$f" > want
+		cmp want out || { echo "$f"; diff want out; return 1; }
+		assert_equal "$(stat_field err lines)" "$(wc -l < "$f")"
+		assert_equal "$(stat_field err records_out)" "$(wc -l < "$f")"
+	done
+}
+
+@test "--elb: ALB entries exactly: ip:port split, - and \"-\" null, times and codes as written, the quoted request and user agent whole" {
+	run -0 to_files ts-extract --alb "$AWSLOG/alb-access-log-examples.log"
+	assert_equal "$(sed -n 2p out)" '{"type":"https","time":"2018-07-02T22:23:00.186641Z","elb":"app/my-loadbalancer/50dc6c495c0c9188","client_ip":"192.168.131.39","client_port":2817,"target_ip":"10.0.0.1","target_port":80,"request_processing_time":0.086,"target_processing_time":0.048,"response_processing_time":0.037,"elb_status_code":200,"target_status_code":200,"received_bytes":0,"sent_bytes":57,"request":"GET https://www.example.com:443/ HTTP/1.1","user_agent":"curl/7.46.0","ssl_cipher":"ECDHE-RSA-AES128-GCM-SHA256","ssl_protocol":"TLSv1.2","target_group_arn":"arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067","trace_id":"Root=1-58337281-1d84f3d73c47ec4e58577259","domain_name":"www.example.com","chosen_cert_arn":"arn:aws:acm:us-east-2:123456789012:certificate/12345678-1234-1234-1234-123456789012","matched_rule_priority":1,"request_creation_time":"2018-07-02T22:22:48.364000Z","actions_executed":"authenticate,forward","redirect_url":null,"error_reason":null,"target_port_list":"10.0.0.1:80","target_status_code_list":"200","classification":null,"classification_reason":null}'
+	# the Lambda target that failed: no target, no target status
+	assert_equal "$(sed -n 7p out | jq -c '[.target_ip, .target_port, .elb_status_code, .target_status_code, .error_reason, .user_agent]')" '[null,null,502,null,"LambdaInvalidResponse","curl/7.46.0"]'
+	# websockets without a user agent: "-" is null
+	assert_equal "$(sed -n 4p out | jq -c '[.type, .user_agent, .elb_status_code]')" '["ws",null,101]'
+}
+
+@test "--elb: NLB entries keep the ALPN list as written; Classic TCP entries keep their \"- - - \" request; --elb and --alb are the same" {
+	run -0 to_files ts-extract --elb "$AWSLOG/nlb-access-log-examples.log"
+	assert_equal "$(sed -n 2p out | jq -c '[.type, .version, .destination_port, .connection_time, .incoming_tls_alert, .alpn_client_preference_list]')" '["tls","2.0",443,5,null,"\"h2\",\"http/1.1\""]'
+	run -0 to_files ts-extract --alb "$AWSLOG/classic-elb-access-log-examples.log"
+	assert_equal "$(sed -n 3p out)" '{"time":"2015-05-13T23:39:43.945958Z","elb":"my-loadbalancer","client_ip":"192.168.131.39","client_port":2817,"backend_ip":"10.0.0.1","backend_port":80,"request_processing_time":0.001069,"backend_processing_time":0.000028,"response_processing_time":0.000041,"elb_status_code":null,"backend_status_code":null,"received_bytes":82,"sent_bytes":305,"request":"- - - ","user_agent":null,"ssl_cipher":null,"ssl_protocol":null}'
+}
+
+@test "--elb: the oldest ALB format (18 fields) leaves later fields out; fields past the newest are kept in extra_fields; -1 times stay -1" {
+	old='http 2016-08-10T22:08:42.945958Z app/lb/50dc 192.168.131.39:2817 - -1 -1 -1 460 - 34 0 "GET http://x:80/ HTTP/1.1" "curl/7.46.0" - - arn:tg "Root=1-58337262"'
+	new="$(sed -n 1p "$AWSLOG/alb-access-log-examples.log") TID_abc \"-\" \"-\" \"-\" future \"x y\""
+	printf '%s\n' "$old" "$new" > in.log
+	run -0 to_files ts-extract --elb in.log
+	assert_equal "$(sed -n 1p out)" '{"type":"http","time":"2016-08-10T22:08:42.945958Z","elb":"app/lb/50dc","client_ip":"192.168.131.39","client_port":2817,"target_ip":null,"target_port":null,"request_processing_time":-1,"target_processing_time":-1,"response_processing_time":-1,"elb_status_code":460,"target_status_code":null,"received_bytes":34,"sent_bytes":0,"request":"GET http://x:80/ HTTP/1.1","user_agent":"curl/7.46.0","ssl_cipher":null,"ssl_protocol":null,"target_group_arn":"arn:tg","trace_id":"Root=1-58337262"}'
+	assert_equal "$(sed -n 2p out | jq -c '[.conn_trace_id, .transformed_host, .request_transform_status, .extra_fields]')" '["TID_abc",null,null,["future","x y"]]'
+}
+
+@test "--elb: unbalanced quotes, too few fields and lines of no ELB format are bad_log_line with their line; CRLF, no final newline, gzip" {
+	good="$(sed -n 1p "$AWSLOG/alb-access-log-examples.log")"
+	{ printf '%s\r\n' "$good"
+	  printf '%s\r\n' 'http 2018-07-02T22:23:00.186641Z app/lb 1.2.3.4:5 - 0 0 0 200 200 1 1 "GET / HTTP/1.1 "ua" - - arn "t'
+	  printf '%s\r\n' 'http 2018-07-02T22:23:00.186641Z app/lb 1.2.3.4:5 - 0 0 0 200 200 1 1 "GET / HTTP/1.1"'
+	  printf '%s\r\n' '2 123456789010 eni-1 - - - - - - - 1 2 - NODATA'
+	  printf '%s' "$good"; } | gzip > in.log.gz
+	run -1 to_files ts-extract --elb --errors errs --stats in.log.gz
+	assert_equal "$(wc -l < out)" 2
+	assert_equal "$(sed -n 1p out)" "$(sed -n 2p out)"
+	assert_error_records errs 3
+	run -0 jq -r '"\(.error) \(.line) \(.message)"' errs
+	assert_line --index 0 'bad_log_line 2 in.log.gz:2: unbalanced quotes: field 17 is not closed'
+	assert_line --index 1 'bad_log_line 3 in.log.gz:3: 13 fields, an ALB entry has at least 18'
+	assert_line --index 2 'bad_log_line 4 in.log.gz:4: not an ELB access log entry: no time where ALB, NLB or Classic ELB entries have it'
+	assert_equal "$(jq -r .raw errs | sed -n 2p)" 'http 2018-07-02T22:23:00.186641Z app/lb 1.2.3.4:5 - 0 0 0 200 200 1 1 "GET / HTTP/1.1"'
+	assert_equal "$(stat_field err records_in)" 5
+	assert_equal "$(stat_field err lines)" 5
+	assert_equal "$(stat_field err rejected)" 3
+}
+
+@test "--elb with --to-csv: a spreadsheet of requests" {
+	run -0 ts-extract --elb --to-csv time,client_ip,elb_status_code,request,user_agent "$AWSLOG/alb-access-log-examples.log"
+	assert_line --index 0 "$(printf 'time,client_ip,elb_status_code,request,user_agent\r')"
+	assert_line --index 4 "$(printf '2018-07-02T22:23:00.186641Z,10.0.0.140,101,GET http://10.0.0.30:80/ HTTP/1.1,\r')"
 }
