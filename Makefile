@@ -25,8 +25,12 @@ PKG_CHECK = $(if $(shell pkg-config --print-errors --exists $(PKGS) && echo ok),
               $(error pkg-config cannot find all of: $(PKGS)))
 PKG_CFLAGS = $(PKG_CHECK)$(shell pkg-config --cflags $(PKGS))
 ALL_CFLAGS = $(STD) $(WARN) $(CFLAGS) -Ilib -DTS_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
-# bzip2 and jq 1.6 (with its regex library, oniguruma) have no .pc file.
-LIBS      = $(PKG_CHECK)$(shell pkg-config --libs $(PKGS)) -ljq -lonig -lbz2 -lm
+# bzip2 has no .pc file.
+LIBS      = $(PKG_CHECK)$(shell pkg-config --libs $(PKGS)) -lbz2 -lm
+# Nor has jq 1.6 (with oniguruma, its regex library).  Only what runs jq
+# programs (lib/query) links them: oniguruma defines regcomp() and regexec()
+# too, and would take the place of the C library's in ts-validate.
+JQ_LIBS   = -ljq -lonig
 
 LIB_SRC  = $(wildcard lib/*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(O)/%.o)
@@ -57,6 +61,7 @@ $(O)/libts.a: $(LIB_OBJ)
 $(BINDIR)/%: $(O)/cmd/%.o $(O)/libts.a
 	@mkdir -p $(BINDIR)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
+$(BINDIR)/ts-partition $(O)/replay/fuzz_query: LIBS += $(JQ_LIBS)
 
 $(O)/tests/%: $(O)/tests/unit/%.o $(O)/libts.a
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
@@ -123,6 +128,7 @@ $(FZ)/libts.a: $(LIB_SRC:%.c=$(FZ)/obj/%.o)
 
 $(FZ)/fuzz_%: $(FZ)/obj/tests/fuzz/fuzz_%.o $(FZ)/libts.a
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $^ $(LIBS) -o $@
+$(FZ)/fuzz_query: LIBS += $(JQ_LIBS)
 
 # A short libFuzzer run of every harness on a copy of its corpus (CI):
 # each must start (no abort on its first inputs) and run FUZZ_SECONDS.
