@@ -298,7 +298,7 @@ size_t ts_query_path_len(const char *s)
 			if (s[j] == '"') {
 				char *k = string_lit(s, j, &j);
 				if (!k)
-					return 0;
+					break;
 				free(k);
 			} else {
 				if (s[j] == '-')
@@ -307,10 +307,10 @@ size_t ts_query_path_len(const char *s)
 				while (s[j] >= '0' && s[j] <= '9' && j - d < 9)
 					j++;
 				if (j == d || (s[d] == '0' && j - d > 1))
-					return 0;
+					break;
 			}
 			if (s[j] != ']')
-				return 0;
+				break; /* a slice, an expression: not part of the path */
 			i = j + 1;
 		} else {
 			break;
@@ -358,6 +358,103 @@ static jq_state *compile(const char *text, struct ts_buf *msg)
 	return jq;
 }
 
+/* A slice with literal bounds at s ("[2:5]", "[:10]", "[-3:]"): its
+ * length, or 0. */
+static size_t slice_len(const char *s)
+{
+	size_t i = 0;
+
+	if (s[0] != '[')
+		return 0;
+	for (int side = 0; side < 2; side++) {
+		i = skip_blank(s, side ? i + 1 : 1);
+		if (s[i] == '-')
+			i++;
+		while (s[i] >= '0' && s[i] <= '9')
+			i++;
+		i = skip_blank(s, i);
+		if (s[i] != (side ? ']' : ':'))
+			return 0;
+	}
+	return i + 1;
+}
+
+/*
+ * How an entry's value runs: a plain path (E_PATH); a plain path, then
+ * literal slices or a pipe into more jq (E_PIPE: ".ts | strftime(...)",
+ * ".t[0:10]", "(.a | f)"), where what follows the path only ever sees the
+ * value at the path, so it runs on that value alone; or the whole program.
+ * $__loc__ is left to the whole program: it names lines of the program.
+ */
+static void classify(struct entry *e)
+{
+	char jerr[128];
+	const char *v = e->val;
+	size_t n = strlen(v);
+	struct ts_buf rest, ignore;
+
+	e->kind = E_JQ;
+	/* (X) is X */
+	while (n >= 2 && v[0] == '(') {
+		long close = scan_to(v, 1, ")");
+		if (close < 0 || (size_t)close != n - 1)
+			break;
+		v++;
+		n -= 2;
+		size_t a = skip_blank(v, 0);
+		v += a;
+		n -= a;
+		while (n && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\n' || v[n - 1] == '\r'))
+			n--;
+	}
+	char *t = strndup(v, n);
+	if (!t || strstr(t, "$__loc__")) {
+		free(t);
+		return;
+	}
+	size_t pl = ts_query_path_len(t);
+	if (!pl) {
+		free(t);
+		return;
+	}
+	if (pl == n) {
+		if (ts_jpath_parse(&e->path, t, jerr, sizeof(jerr)) == 0)
+			e->kind = E_PATH;
+		free(t);
+		return;
+	}
+	ts_buf_init(&rest, 0);
+	ts_buf_init(&ignore, 0);
+	ts_buf_addch(&rest, '.');
+	size_t j = pl, sl;
+	while ((sl = slice_len(t + j))) {
+		ts_buf_add(&rest, t + j, sl);
+		j += sl;
+	}
+	j = skip_blank(t, j);
+	int ok = 0;
+	if (t[j] == 0 && rest.len > 1) {
+		ok = 1;
+	} else if (t[j] == '|' && t[j + 1] != '=') {
+		if (rest.len == 1)
+			ts_buf_reset(&rest);
+		else
+			ts_buf_addstr(&rest, " | ");
+		ts_buf_addstr(&rest, t + j + 1);
+		ok = 1;
+	}
+	t[pl] = 0;
+	if (ok && ts_jpath_parse(&e->path, t, jerr, sizeof(jerr)) == 0) {
+		if ((e->rest = compile(rest.data, &ignore)))
+			e->kind = E_PIPE;
+		else
+			ts_jpath_release(&e->path);
+	}
+	ts_buf_release(&rest);
+	ts_buf_release(&ignore);
+	free(t);
+}
+
 struct ts_query *ts_query_new(const char *text, char *err, size_t errlen)
 {
 	struct ts_query *q = calloc(1, sizeof(*q));
@@ -396,34 +493,12 @@ struct ts_query *ts_query_new(const char *text, char *err, size_t errlen)
 	q->fast = q->paths_only = 1;
 	for (long i = 0; i < q->n; i++) {
 		struct entry *e = &q->e[i];
-		char jerr[128];
 		e->name = keys[i];
 		e->val = vals[i];
 		if (q->names)
 			q->names[i] = e->name;
 		e->kind = E_JQ;
-		size_t pl = ts_query_path_len(e->val);
-		if (pl && pl == strlen(e->val)) {
-			if (ts_jpath_parse(&e->path, e->val, jerr, sizeof(jerr)) == 0)
-				e->kind = E_PATH;
-		} else if (pl) {
-			size_t j = skip_blank(e->val, pl);
-			char *p = strndup(e->val, pl);
-			struct ts_buf ignore;
-			ts_buf_init(&ignore, 0);
-			/* .a | rest; not "|=" (an update); $__loc__ would see other
-			 * lines in a program of its own */
-			if (p && e->val[j] == '|' && e->val[j + 1] != '=' &&
-			    !strstr(e->val + j, "$__loc__") &&
-			    ts_jpath_parse(&e->path, p, jerr, sizeof(jerr)) == 0) {
-				if ((e->rest = compile(e->val + j + 1, &ignore)))
-					e->kind = E_PIPE;
-				else
-					ts_jpath_release(&e->path);
-			}
-			ts_buf_release(&ignore);
-			free(p);
-		}
+		classify(e);
 		if (e->kind != E_PATH)
 			q->paths_only = 0;
 		if (e->kind == E_JQ)

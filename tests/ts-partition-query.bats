@@ -182,3 +182,21 @@ placed() {
 		  and (.[0].errorMessage | test("partition query: explode input must be a string"))
 		  and (.[0].rawData | @base64d | fromjson | .acct == "333")' "$f"
 }
+
+@test "slices and parenthesised pipes after a path give what jq gives, errors included" {
+	printf '%s\n' '{"i":1,"x":"abcdef"}' '{"i":2,"x":[1,2,3,4]}' '{"i":3,"x":"é日本語"}' '{"i":4,"x":12}' \
+		'{"i":5}' '{"i":6,"x":{"a":1}}' '{"i":7,"x":"a"}' > in.ndjson
+	local q jqv
+	for q in '{v: .x[1:3]}' '{v: .x[-2:]}' '{v: .x[:2] | length}' '{v: (.x | .[0:2])}' '{v: ( .x[1:] )}' '. as $r | {v: $r.x[1:3]}'; do
+		rm -rf out
+		run tsq out --query "$q" --prefix 'v=!{partitionKeyFromQuery:v}/' in.ndjson
+		jqv=$(jq -rn --arg q "$q" '$q')
+		# what jq says, record by record: the value's text, NULL or ERR
+		jq -r "try ($jqv | .v | if . == null then \"NULL\" else tostring | if . == \"\" then \"__HIVE_DEFAULT_PARTITION__\" else . end end) catch \"ERR\"" in.ndjson > want
+		placed out v > placed.ndjson
+		jq -r -s --slurpfile err out.err '[.[] | {key: (.r.i | tostring), value: .v}]
+			+ [$err[] | {key: (.raw | fromjson | .i | tostring), value: (if .error == "bad_key_type" then "NULL" else "ERR" end)}]
+			| from_entries | to_entries | sort_by(.key | tonumber) | .[].value' placed.ndjson > got
+		diff want got || fail "query $q differs from jq"
+	done
+}
