@@ -676,6 +676,52 @@ static int fail(const char **code, const char *c, struct ts_buf *msg, const char
 	return -1;
 }
 
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : (c | 32) >= 'a' && (c | 32) <= 'f' ? (c | 32) - 'a' + 10 : -1;
+}
+
+/*
+ * Would jq 1.6's parser take this record, which ts_json_scan() took?  It
+ * refuses what ts accepts in two ways: a \u escape of a UTF-16 surrogate
+ * that is not part of a well-formed pair, and nesting deeper than 256.
+ * Records with a surrogate escape at all, or deeper than 256, are left to
+ * the whole program (which fails them with jq's message); the fast path
+ * must not succeed where the service fails.
+ */
+#define JQ_MAX_DEPTH 256
+static int jq_parses(struct ts_span rec)
+{
+	const char *p = rec.p, *end = rec.p + rec.n;
+	size_t opens = 0;
+
+	for (const char *b = p; (b = memchr(b, '\\', (size_t)(end - b))); b += 2) {
+		if (end - b >= 6 && b[1] == 'u' && (b[2] | 32) == 'd' && hexval(b[3]) >= 8)
+			return 0;
+		if (end - b < 2)
+			break;
+	}
+	for (size_t i = 0; i < rec.n; i++)
+		opens += p[i] == '{' || p[i] == '[';
+	if (opens <= JQ_MAX_DEPTH)
+		return 1;
+	/* many brackets: measure the depth, outside strings */
+	size_t depth = 0;
+	for (const char *c = p; c < end; c++) {
+		if (*c == '"') {
+			for (c++; c < end && *c != '"'; c++)
+				if (*c == '\\')
+					c++;
+		} else if (*c == '{' || *c == '[') {
+			if (++depth > JQ_MAX_DEPTH)
+				return 0;
+		} else if (*c == '}' || *c == ']') {
+			depth--;
+		}
+	}
+	return 1;
+}
+
 static int fast(struct ts_query *q, struct ts_span rec, const struct ts_json_keys *idx,
 		size_t n, char *const *names, struct ts_span *vals, const char **code,
 		struct ts_buf *msg)
@@ -788,7 +834,7 @@ int ts_query_eval(struct ts_query *q, struct ts_span rec, const struct ts_json_k
 		  size_t n, char *const *names, struct ts_span *vals, const char **code,
 		  struct ts_buf *msg)
 {
-	if (q->fast) {
+	if (q->fast && jq_parses(rec)) {
 		int rc = fast(q, rec, idx, n, names, vals, code, msg);
 		if (rc <= 0)
 			return rc;
