@@ -57,6 +57,7 @@ ts-extract    | --cwl --raw               | cwl-*     | --cwl --raw
 ts-extract    | --records .Records        | *         | --records .Records
 ts-extract    | --records .Records --fields eventName | c[tl]* | --records .Records --fields eventName
 ts-partition  | --key/--time              | *         | -o @OUT --prefix k=!{partitionKeyFromQuery:k}/dt=!{timestamp:yyyy-MM-dd}/ --key k=.k --time .t --max-records 100 --no-fsync
+ts-partition  | --query                   | *         | -o @OUT --prefix k=!{partitionKeyFromQuery:k}/y=!{partitionKeyFromQuery:y}/ --query {k:.k,y:(.k|tostring|length)} --time .t --max-records 100 --no-fsync
 ts-partition  | --error-prefix            | *         | -o @OUT --prefix k=!{partitionKeyFromQuery:k}/ --key k=.k --time .t --no-default-time --error-prefix errors/!{firehose:error-output-type}/ --max-records 100 --no-fsync
 '
 
