@@ -11,7 +11,7 @@ O        ?= build
 BINDIR   ?= bin
 
 PROGS    = ts-decompress ts-extract ts-partition ts-validate ts-diff ts-put
-PKGS     = jansson zlib libcurl openssl libarchive libdeflate liblzma libzstd sqlite3
+PKGS     = jansson zlib libcurl openssl libarchive libdeflate liblzma libzstd sqlite3 snappy
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
