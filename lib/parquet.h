@@ -157,6 +157,10 @@ uint64_t ts_pq_bytes_estimate(const struct ts_pq_writer *w);
 /* Bytes of memory the open row group holds. */
 size_t ts_pq_buffered(const struct ts_pq_writer *w);
 
+/* Write the open row group now (if it has rows), as if it had reached
+ * row_group_bytes: the caller keeps several writers within one memory
+ * budget.  0 or -1. */
+int ts_pq_flush(struct ts_pq_writer *w);
 /* Write the open row group and the footer: the file is complete.  0 or -1. */
 int ts_pq_finish(struct ts_pq_writer *w);
 /* Why the writer failed, or NULL. */
