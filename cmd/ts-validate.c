@@ -194,34 +194,13 @@ static int set_opt(void *ud, int id, const char *arg)
 /* The whole rules file, NUL-terminated.  NULL after reporting. */
 static char *read_rules(const char *path, size_t *n)
 {
-	struct ts_buf b;
-	char chunk[65536];
-	long k;
-	int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : 0;
+	char *r = ts_read_small(path, MAX_RULES_FILE, n);
 
-	if (fd < 0) {
-		ts_error("cannot open rules '%s': %s", path, strerror(errno));
-		return NULL;
-	}
-	ts_buf_init(&b, MAX_RULES_FILE);
-	while ((k = ts_read_full(fd, chunk, sizeof(chunk))) > 0) {
-		if (ts_buf_add(&b, chunk, (size_t)k) < 0) {
-			ts_error("rules '%s': over %zu bytes", path, MAX_RULES_FILE);
-			k = -2;
-			break;
-		}
-		if ((size_t)k < sizeof(chunk))
-			break;
-	}
-	if (k == -1)
+	if (!r && errno == EFBIG)
+		ts_error("rules '%s': over %zu bytes", path, MAX_RULES_FILE);
+	else if (!r)
 		ts_error("cannot read rules '%s': %s", path, strerror(errno));
-	if (fd > 0)
-		close(fd);
-	if (k < 0) {
-		ts_buf_release(&b);
-		return NULL;
-	}
-	return ts_buf_detach(&b, n);
+	return r;
 }
 
 /* --- row level ---------------------------------------------------------- */

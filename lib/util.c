@@ -169,6 +169,36 @@ long ts_read_full(int fd, char *buf, size_t n)
 	return (long)got;
 }
 
+char *ts_read_small(const char *path, size_t max, size_t *n)
+{
+	struct ts_buf b;
+	char chunk[65536];
+	long k;
+	int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : 0;
+
+	if (fd < 0)
+		return NULL;
+	ts_buf_init(&b, max);
+	while ((k = ts_read_full(fd, chunk, sizeof(chunk))) > 0) {
+		if (ts_buf_add(&b, chunk, (size_t)k) < 0) {
+			k = -1;
+			errno = EFBIG;
+			break;
+		}
+		if ((size_t)k < sizeof(chunk))
+			break;
+	}
+	int e = errno;
+	if (fd > 0)
+		close(fd);
+	if (k < 0) {
+		ts_buf_release(&b);
+		errno = e;
+		return NULL;
+	}
+	return ts_buf_detach(&b, n);
+}
+
 int ts_write_all(int fd, const char *buf, size_t n)
 {
 	while (n) {

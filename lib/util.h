@@ -42,6 +42,9 @@ int ts_open_input(const char *path);
 
 /* read(2) that retries on EINTR and fills up to n bytes unless EOF/error. */
 long ts_read_full(int fd, char *buf, size_t n);
+/* A whole small file ("-": standard input), NUL-terminated, its length in
+ * *n.  NULL with errno (EFBIG past max bytes). */
+char *ts_read_small(const char *path, size_t max, size_t *n);
 /* write(2) all n bytes, retrying on EINTR/short writes.  0 or -1/errno. */
 int ts_write_all(int fd, const char *buf, size_t n);
 
