@@ -210,4 +210,29 @@ void ts_pq_infer_free(struct ts_pq_infer *inf);
 int ts_pq_shred(const struct ts_pq_schema *s, struct ts_pq_writer *w, struct ts_span rec,
 		int case_sensitive, uint64_t *dropped, char *why, size_t whyn);
 
+/*
+ * The same, emitting through callbacks instead of a writer: what the unit
+ * tests and the fuzzer use to see every (leaf, def, rep, value) a record
+ * gives.  The callbacks have the writer's meaning (ts_pq_add_*, and
+ * row_end / row_abort); each returns 0 or -1 (then the record fails with
+ * -2).  ts_pq_shred() is this with ts_pq_emit_writer and the writer as ctx.
+ * Paths in messages: a.b for struct fields, a[] for an array's elements,
+ * m{} for a map's values.
+ */
+struct ts_pq_emit {
+	int (*null)(void *ctx, int leaf, int def, int rep);
+	int (*boolean)(void *ctx, int leaf, int rep, int v);
+	int (*i32)(void *ctx, int leaf, int rep, int32_t v);
+	int (*i64)(void *ctx, int leaf, int rep, int64_t v);
+	int (*f32)(void *ctx, int leaf, int rep, float v);
+	int (*f64)(void *ctx, int leaf, int rep, double v);
+	int (*bytes)(void *ctx, int leaf, int rep, const void *p, size_t n);
+	int (*row_end)(void *ctx);
+	void (*row_abort)(void *ctx);
+};
+extern const struct ts_pq_emit ts_pq_emit_writer;
+int ts_pq_shred_to(const struct ts_pq_schema *s, const struct ts_pq_emit *e, void *ctx,
+		   struct ts_span rec, int case_sensitive, uint64_t *dropped, char *why,
+		   size_t whyn);
+
 #endif
