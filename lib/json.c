@@ -236,6 +236,8 @@ static enum ts_json_status scan_string(const unsigned char *p,
 					if (hexval(p[i]) < 0)
 						FAIL(p + i, "invalid \\u escape in string");
 				}
+				if ((p[2] | 32) == 'd' && hexval(p[3]) >= 8)
+					r->surrogate = 1;
 				p += 6;
 				break;
 			default:
@@ -330,6 +332,8 @@ static enum ts_json_status scan(const char *start, const char *end, int eof,
 		max_depth = TS_JSON_MAX_DEPTH;
 	r->newlines = 0;
 	r->has_ws = 0;
+	r->deepest = 0;
+	r->surrogate = 0;
 	r->err = NULL;
 	r->err_at = NULL;
 
@@ -359,6 +363,8 @@ value:
 		else
 			stack[depth / 64] &= ~((uint64_t)1 << (depth % 64));
 		depth++;
+		if (depth > r->deepest)
+			r->deepest = depth;
 		p++;
 		SKIP_WS();
 		if (IN_OBJECT()) {
@@ -484,7 +490,10 @@ enum ts_json_status ts_json_scan_keys(const char *start, const char *end, int eo
 	keys->n = 0;
 	keys->pending = 0;
 	keys->overflow = 0;
-	return scan(start, end, eof, max_depth, 0, keys, r);
+	enum ts_json_status st = scan(start, end, eof, max_depth, 0, keys, r);
+	keys->deepest = r->deepest;
+	keys->surrogate = r->surrogate;
+	return st;
 }
 
 enum ts_json_status ts_json_scan_keys_hook(void *keys, const char *start,
@@ -714,6 +723,8 @@ enum ts_json_status ts_json_scan_string_dec(const char *start, const char *end,
 
 	r->newlines = 0;
 	r->has_ws = 0;
+	r->deepest = 0;
+	r->surrogate = 0;
 	for (;;) {
 		/* room for a 16-byte store and a 4-byte character */
 		if (out->cap - out->len < 24 && ts_buf_grow(out, 24) < 0) {

@@ -47,6 +47,8 @@ struct ts_json_scan {
 			     * (compare the pointers) */
 	size_t newlines;    /* '\n' bytes inside the value (pretty-printed input) */
 	int has_ws;         /* whitespace between tokens: minify before output */
+	int deepest;        /* OK: the deepest nesting (0 for a scalar) */
+	int surrogate;      /* OK: a \u escape of a UTF-16 surrogate somewhere */
 };
 
 extern const char ts_json_too_deep[];
@@ -72,6 +74,7 @@ struct ts_json_keys {
 	struct ts_span v[TS_JSON_KEYS_MAX];
 	size_t n;
 	int pending, overflow;
+	int deepest, surrogate; /* of the whole value, as struct ts_json_scan */
 };
 enum ts_json_status ts_json_scan_keys(const char *p, const char *end, int eof,
 				      int max_depth, struct ts_json_keys *keys,

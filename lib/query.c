@@ -834,7 +834,9 @@ int ts_query_eval(struct ts_query *q, struct ts_span rec, const struct ts_json_k
 		  size_t n, char *const *names, struct ts_span *vals, const char **code,
 		  struct ts_buf *msg)
 {
-	if (q->fast && jq_parses(rec)) {
+	/* the reader's index says how deep the record is and whether it has a
+	 * surrogate escape, for free */
+	if (q->fast && (idx ? !idx->surrogate && idx->deepest <= JQ_MAX_DEPTH : jq_parses(rec))) {
 		int rc = fast(q, rec, idx, n, names, vals, code, msg);
 		if (rc <= 0)
 			return rc;

@@ -245,8 +245,11 @@ int ts_reject_item(struct ts_run *run, const char *name, const struct ts_reader 
 
 void ts_run_progress(struct ts_run *run)
 {
-	double now = ts_now();
+	double now;
 
+	if (!run->progress) /* standard error is not a terminal */
+		return;
+	now = ts_now();
 	if (now - run->last_progress < 0.5)
 		return;
 	run->last_progress = now;

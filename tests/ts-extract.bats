@@ -964,3 +964,9 @@ PY
 	assert_line --index 0 "$(printf 'time,client_ip,elb_status_code,request,user_agent\r')"
 	assert_line --index 4 "$(printf '2018-07-02T22:23:00.186641Z,10.0.0.140,101,GET http://10.0.0.30:80/ HTTP/1.1,\r')"
 }
+
+@test "--csv on a slow pipe: no progress line on an error output that is not a terminal" {
+	{ printf 'a,b\n1,2\n'; sleep 1; printf '3,4\n'; } | ts-extract --csv > out 2> err
+	[ "$(wc -l < out)" -eq 2 ]
+	[ ! -s err ] || fail "standard error is not empty: $(od -c err | head -3)"
+}
