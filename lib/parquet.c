@@ -1242,18 +1242,21 @@ static int compute_stats(struct ts_pq_writer *w, struct pq_col *c, struct pq_chu
 		}
 	}
 	if (c->phys == TS_PQ_BYTE_ARRAY && minn > PQ_STAT_MAX) {
-		minn = PQ_STAT_MAX; /* a prefix is still a lower bound */
+		/* a prefix is still a lower bound; cut where a UTF-8 character
+		 * starts, so the bound stays a valid string */
+		minn = PQ_STAT_MAX;
+		while (minn > 0 && (mn[minn] & 0xc0) == 0x80)
+			minn--;
 		ch->min_inexact = 1;
 	}
-	if (ts_buf_add(&ch->min, mn, minn) < 0)
-		return oom(w);
 	if (c->phys == TS_PQ_BYTE_ARRAY && maxn > PQ_STAT_MAX) {
-		/* an upper bound: the prefix with its last byte below 0xff raised */
+		/* an upper bound: a prefix with its last ASCII byte raised by
+		 * one, cut after it (still valid UTF-8) */
 		size_t k = PQ_STAT_MAX;
-		while (k > 0 && mx[k - 1] == 0xff)
+		while (k > 0 && (mx[k - 1] >= 0x7f))
 			k--;
 		if (k == 0)
-			return 0;
+			return 0; /* no bounds rather than a wrong one */
 		if (ts_buf_add(&ch->max, mx, k) < 0)
 			return oom(w);
 		ch->max.data[k - 1]++;
@@ -1261,6 +1264,8 @@ static int compute_stats(struct ts_pq_writer *w, struct pq_col *c, struct pq_chu
 	} else if (ts_buf_add(&ch->max, mx, maxn) < 0) {
 		return oom(w);
 	}
+	if (ts_buf_add(&ch->min, mn, minn) < 0)
+		return oom(w);
 	ch->has_minmax = 1;
 	return 0;
 }
