@@ -1031,6 +1031,19 @@ static int sh_nulls(struct shred *sh, int i, int def, int rep)
 	return 0;
 }
 
+/* Does the quoted string span hold a backslash?  Inline for the short
+ * strings most are: memchr's call costs more than the search. */
+static inline int has_escape(struct ts_span v)
+{
+	if (v.n < 34) {
+		for (size_t i = 1; i + 1 < v.n; i++)
+			if (v.p[i] == '\\')
+				return 1;
+		return 0;
+	}
+	return memchr(v.p + 1, '\\', v.n - 2) != NULL;
+}
+
 /* The text of a string or number value: the string's decoded bytes. */
 static int scalar_text(struct shred *sh, struct ts_span v, struct ts_span *t)
 {
@@ -1038,7 +1051,7 @@ static int scalar_text(struct shred *sh, struct ts_span v, struct ts_span *t)
 		*t = v;
 		return 0;
 	}
-	if (!ts_json_str_has_escape(v)) {
+	if (!has_escape(v)) {
 		t->p = v.p + 1;
 		t->n = v.n - 2;
 		return 0;
@@ -1064,7 +1077,7 @@ static int to_micros(struct shred *sh, int i, struct ts_span v, int64_t *us)
 	__int128 x;
 	struct ts_span q = v;
 
-	if (*v.p == '"' && ts_json_str_has_escape(v)) {
+	if (*v.p == '"' && has_escape(v)) {
 		/* ts_time_* reads the bytes between the quotes */
 		struct ts_span t;
 		if (scalar_text(sh, v, &t) < 0 || ts_buf_addch(&sh->tmp, '"') < 0)
@@ -1246,10 +1259,34 @@ static int sh_leaf(struct shred *sh, int i, struct ts_span v, int rep)
 
 static int sh_node(struct shred *sh, int i, struct ts_span v, int rep);
 
+/* The child of group g named name (n bytes), or -1.  Members mostly come in
+ * the columns' order: look from cur (the one after the last found), round
+ * to it.  raw: name is a key's bytes between its quotes, where a backslash
+ * never matches (it is an escape: the key is decoded and looked up again). */
+static int find_child(struct shred *sh, int g, int cur, const char *name, size_t n, int raw)
+{
+	const struct ts_pq_node *nodes = sh->s->n;
+	int first = g + 1, end = sh->end[g], c = cur;
+
+	do {
+		if (name_eq(nodes[c].name, name, n, sh->cs)) {
+			if (!raw)
+				return c;
+			size_t i = 0;
+			while (i < n && name[i] != '\\')
+				i++;
+			if (i == n)
+				return c;
+		}
+		if ((c = sh->end[c]) >= end)
+			c = first;
+	} while (c != cur);
+	return -1;
+}
+
 /* The members of object v into the children of group g. */
 static int sh_struct(struct shred *sh, int g, struct ts_span v, int rep)
 {
-	const struct ts_pq_schema *s = sh->s;
 	int first = g + 1, end = sh->end[g], cur = first;
 	struct ts_json_iter it;
 	struct ts_span k, mv;
@@ -1259,26 +1296,16 @@ static int sh_struct(struct shred *sh, int g, struct ts_span v, int rep)
 		sh->val[c].p = NULL;
 	ts_json_iter_init(&it, v);
 	while (ts_json_obj_next(&it, &k, &mv)) {
-		const char *name = k.p + 1;
-		size_t len = k.n - 2;
-		int c = cur;
+		int c = find_child(sh, g, cur, k.p + 1, k.n - 2, 1);
 
-		if (ts_json_str_has_escape(k)) {
+		if (c < 0 && has_escape(k)) {
+			/* an escaped name: decoded, it may still be a column's */
 			ts_buf_reset(&sh->tmp);
 			if (ts_json_unescape(&sh->tmp, k) < 0)
 				return sh_oom(sh);
-			name = sh->tmp.data;
-			len = sh->tmp.len;
+			c = find_child(sh, g, cur, sh->tmp.data, sh->tmp.len, 0);
 		}
-		/* members mostly come in the columns' order: look from the one
-		 * after the last found, round to it */
-		do {
-			if (name_eq(s->n[c].name, name, len, sh->cs))
-				break;
-			if ((c = sh->end[c]) >= end)
-				c = first;
-		} while (c != cur);
-		if (!name_eq(s->n[c].name, name, len, sh->cs)) {
+		if (c < 0) {
 			sh->dropped++;
 			continue;
 		}

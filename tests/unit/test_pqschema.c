@@ -712,6 +712,22 @@ static void test_structs_paths(void)
 	      "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"}");
 }
 
+/* Keys are matched decoded: an escape is never taken for its raw bytes. */
+static void test_escaped_keys(void)
+{
+	/* columns "a\nb" (a backslash and an n) and "eventName" */
+	const char *schema = "[{\"Name\":\"a\\\\nb\",\"Type\":\"int\"},"
+			     "{\"Name\":\"eventName\",\"Type\":\"string\"}]";
+	SHRED(schema, 0,
+	      "a\\nb: NULL r0 d0, 2 r0 d1, 3 r0 d1\n"
+	      "eventName: 'x' r0 d1, NULL r0 d0, NULL r0 d0\n"
+	      "rows 3 dropped 1\n",
+	      /* \u0074 is t; "a\nb" holds a newline: not the column */
+	      "{\"even\\u0074NAME\":\"x\",\"a\\nb\":1}",
+	      "{\"a\\\\nb\":2}",
+	      "{\"\\u0061\\\\nb\":3}");
+}
+
 /* A failing emitter: -2, and the row taken back. */
 static void test_emit_failure(void)
 {
@@ -785,6 +801,7 @@ int main(void)
 	test_conversions();
 	test_times_decimals();
 	test_structs_paths();
+	test_escaped_keys();
 	test_emit_failure();
 	test_wide();
 	return check_done();
