@@ -755,6 +755,60 @@ static void test_emit_failure(void)
 	ts_pq_schema_release(&s);
 }
 
+static int contains(const char *h, size_t hn, const char *n)
+{
+	size_t nn = strlen(n);
+	for (size_t i = 0; i + nn <= hn; i++)
+		if (!memcmp(h + i, n, nn))
+			return 1;
+	return 0;
+}
+
+static int buf_sink(void *ctx, const void *p, size_t n)
+{
+	return ts_buf_add(ctx, p, n);
+}
+
+/* Through the real writer: a refused record leaves no row behind. */
+static void test_writer(void)
+{
+	struct ts_pq_schema s;
+	struct ts_buf file;
+	struct ts_pq_opts o = {.codec = TS_PQ_UNCOMPRESSED};
+	const char *recs[] = {
+		"{\"a\":1,\"b\":[{\"c\":\"x\"},null],\"junk\":true}",
+		"{\"a\":2,\"b\":[{\"c\":\"y\"},{\"c\":{\"deep\":1}},{\"c\":5}],\"d\":\"nope\"}",
+		"{\"b\":[]}",
+	};
+	uint64_t dropped = 0;
+	char why[256];
+
+	if (!CHECK(glue(&s, "[{\"Name\":\"a\",\"Type\":\"bigint\"},{\"Name\":\"b\",\"Type\":"
+		       "\"array<struct<c:string>>\"},{\"Name\":\"d\",\"Type\":\"date\"}]") == 0))
+		return;
+	ts_buf_init(&file, 0);
+	struct ts_pq_writer *w = ts_pq_writer_new(&s, &o, buf_sink, &file);
+	if (!CHECK(w != NULL))
+		return;
+	CHECK(ts_pq_shred(&s, w, (struct ts_span){recs[0], strlen(recs[0])}, 0, &dropped, why,
+			  sizeof(why)) == 0);
+	CHECK(ts_pq_shred(&s, w, (struct ts_span){recs[1], strlen(recs[1])}, 0, &dropped, why,
+			  sizeof(why)) == -1);
+	CHECK_STR(why, "column d: \"nope\" is not a date");
+	CHECK(ts_pq_shred(&s, w, (struct ts_span){recs[2], strlen(recs[2])}, 0, &dropped, why,
+			  sizeof(why)) == 0);
+	CHECK(ts_pq_rows(w) == 2 && dropped == 1);
+	CHECK(ts_pq_finish(w) == 0);
+	CHECK(file.len > 8 && !memcmp(file.data, "PAR1", 4) &&
+	      !memcmp(file.data + file.len - 4, "PAR1", 4));
+	/* the refused record's values are nowhere in the file */
+	CHECK(contains(file.data, file.len, "x"));
+	CHECK(!contains(file.data, file.len, "{\"deep\":1}"));
+	ts_pq_writer_free(w);
+	ts_buf_release(&file);
+	ts_pq_schema_release(&s);
+}
+
 /* Many columns (past the shredder's stack arrays). */
 static void test_wide(void)
 {
@@ -803,6 +857,7 @@ int main(void)
 	test_structs_paths();
 	test_escaped_keys();
 	test_emit_failure();
+	test_writer();
 	test_wide();
 	return check_done();
 }
