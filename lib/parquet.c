@@ -194,6 +194,7 @@ struct pq_col {
 	size_t nlev, nval;      /* levels and present values buffered */
 	/* as of the last ts_pq_row_end() */
 	size_t mark_lev, mark_val, mark_bytes;
+	int no_dict;            /* a dictionary overflowed: PLAIN for the file */
 };
 
 /* What a column chunk came to, for its ColumnMetaData. */
@@ -645,7 +646,7 @@ int ts_pq_add_bool(struct ts_pq_writer *w, int leaf, int rep, int v)
 	return c ? add_value(w, c, rep, &b, 1) : -1;
 }
 
-static void le32(unsigned char *p, uint32_t v)
+static inline void le32(unsigned char *p, uint32_t v)
 {
 	p[0] = (unsigned char)v;
 	p[1] = (unsigned char)(v >> 8);
@@ -653,18 +654,18 @@ static void le32(unsigned char *p, uint32_t v)
 	p[3] = (unsigned char)(v >> 24);
 }
 
-static void le64(unsigned char *p, uint64_t v)
+static inline void le64(unsigned char *p, uint64_t v)
 {
 	le32(p, (uint32_t)v);
 	le32(p + 4, (uint32_t)(v >> 32));
 }
 
-static uint32_t get32(const unsigned char *p)
+static inline uint32_t get32(const unsigned char *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static uint64_t get64(const unsigned char *p)
+static inline uint64_t get64(const unsigned char *p)
 {
 	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
 }
@@ -918,8 +919,18 @@ static int write_page(struct ts_pq_writer *w, struct pq_chunk *ch, int type, siz
 		ch->dict_off = out_pos(w);
 	ch->usize += (int64_t)(w->hdr.len + w->page.len);
 	ch->csize += (int64_t)(w->hdr.len + n);
-	if (out_add(w, w->hdr.data, w->hdr.len) < 0 || out_add(w, body, n) < 0)
+	if (out_add(w, w->hdr.data, w->hdr.len) < 0)
 		return -1;
+	if (n < PQ_OUT_FLUSH / 4)
+		return out_add(w, body, n);
+	/* a big page goes straight to the sink, not through w->out */
+	if (out_flush(w) < 0)
+		return -1;
+	if (w->sink(w->ctx, body, n) < 0) {
+		int e = errno;
+		return fail(w, "write: %s", strerror(e ? e : EIO));
+	}
+	w->sunk += n;
 	return 0;
 }
 
@@ -984,6 +995,14 @@ static int grow_scratch(struct ts_pq_writer *w, size_t nval, size_t slots)
 	return 0;
 }
 
+/* A column whose dictionary overflowed once (unique ids, free text) is
+ * not hashed again in later row groups. */
+static int overflow(struct pq_col *c)
+{
+	c->no_dict = 1;
+	return 0;
+}
+
 /*
  * Try a dictionary for column c: 1 (w->ent holds the entries, w->idx each
  * value's index), 0 (PLAIN is better, or the dictionary grew too big), -1
@@ -992,7 +1011,7 @@ static int grow_scratch(struct ts_pq_writer *w, size_t nval, size_t slots)
 static int build_dict(struct ts_pq_writer *w, struct pq_col *c, size_t *dict_bytes)
 {
 	size_t nv = c->nval;
-	if (c->phys == TS_PQ_BOOLEAN || nv == 0)
+	if (c->phys == TS_PQ_BOOLEAN || nv == 0 || c->no_dict)
 		return 0;
 	size_t maxent = nv < PQ_DICT_ENTRIES ? nv : PQ_DICT_ENTRIES;
 	size_t slots = 16;
@@ -1020,7 +1039,7 @@ static int build_dict(struct ts_pq_writer *w, struct pq_col *c, size_t *dict_byt
 			}
 			if (!e) {
 				if (ne == maxent || (bytes += wd) > w->o.dict_max)
-					return 0;
+					return overflow(c);
 				w->ent[ne] = i;
 				w->tab[sl] = e = (uint32_t)++ne;
 			}
@@ -1041,7 +1060,7 @@ static int build_dict(struct ts_pq_writer *w, struct pq_col *c, size_t *dict_byt
 			}
 			if (!e) {
 				if (ne == maxent || (bytes += wd) > w->o.dict_max)
-					return 0;
+					return overflow(c);
 				w->ent[ne] = i;
 				w->enth[ne] = (uint32_t)(hh >> 32);
 				w->tab[sl] = e = (uint32_t)++ne;
@@ -1065,7 +1084,7 @@ static int build_dict(struct ts_pq_writer *w, struct pq_col *c, size_t *dict_byt
 			}
 			if (!e) {
 				if (ne == maxent || (bytes += 4 + len) > w->o.dict_max)
-					return 0;
+					return overflow(c);
 				w->ent[ne] = off;
 				w->enth[ne] = (uint32_t)(hh >> 32);
 				w->tab[sl] = e = (uint32_t)++ne;
