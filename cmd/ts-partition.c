@@ -21,6 +21,7 @@
 #include "input.h"
 #include "jpath.h"
 #include "opt.h"
+#include "parquet.h"
 #include "partition.h"
 #include "query.h"
 #include "reader.h"
@@ -47,6 +48,10 @@ enum {
 	OPT_CLEAN_TEMP,
 	OPT_MAX_OPEN,
 	OPT_QUERY,
+	OPT_FORMAT,
+	OPT_SCHEMA,
+	OPT_INFER_RECORDS,
+	OPT_CASE_SENSITIVE,
 };
 
 static const struct ts_option options[] = {
@@ -67,7 +72,15 @@ static const struct ts_option options[] = {
 	{"no-default-time", OPT_NO_DEFAULT_TIME, NULL, "do not append yyyy/MM/dd/HH/ to a prefix "
 						       "without a timestamp"},
 	{"name", OPT_NAME, "NAME", "first part of file names (default ts-partition)"},
-	{"compress", OPT_COMPRESS, "gzip|none", "compress the files (default none)"},
+	{"format", OPT_FORMAT, "ndjson|parquet", "the files' format (default ndjson)"},
+	{"schema", OPT_SCHEMA, "FILE|infer", "with --format parquet: the columns, as a Glue table's "
+					     "StorageDescriptor.Columns, or inferred from the first records"},
+	{"infer-records", OPT_INFER_RECORDS, "N", "with --schema infer: infer from the first N records "
+						  "(default 1000)"},
+	{"case-sensitive", OPT_CASE_SENSITIVE, NULL, "with --format parquet: JSON keys match columns "
+						     "only with the same case"},
+	{"compress", OPT_COMPRESS, "CODEC", "ndjson: gzip or none (default none); parquet pages: "
+					    "snappy (default), gzip, zstd or none"},
 	{"max-bytes", OPT_MAX_BYTES, "SIZE", "roll a file when it reaches SIZE (default 128M; not 0)"},
 	{"max-records", OPT_MAX_RECORDS, "N", "roll a file when it holds N records (default: no "
 					      "limit; not 0)"},
@@ -111,6 +124,18 @@ struct pt {
 	char **qnames;  /* the keys the prefix takes from the query */
 	size_t nq;
 	struct ts_buf qmsg;
+	/* --format parquet */
+	int parquet, codec_set;
+	const char *schema_arg;
+	uint64_t infer_records;
+	struct ts_pq_schema schema;
+	struct ts_pq_infer *infer;     /* while the first records are held */
+	struct ts_buf held;            /* their bytes */
+	struct held { size_t off, len; uint64_t line; int has_ws; size_t name; } *hold;
+	size_t nhold;
+	char **names_held;             /* the inputs they came from */
+	size_t nnames_held;
+	char no_schema[600];           /* inference failed: why */
 	struct ts_jpath time;
 	enum ts_time_unit time_unit;
 	int have_time, no_default_time, clean_temp;
@@ -199,13 +224,36 @@ static int set_opt(void *ud, int id, const char *arg)
 		x->po.name = arg;
 		return 0;
 	case OPT_COMPRESS:
-		if (!strcmp(arg, "gzip"))
+		x->codec_set = 1;
+		x->po.gzip = 0;
+		if (!strcmp(arg, "gzip")) {
 			x->po.gzip = 1;
-		else if (!strcmp(arg, "none"))
-			x->po.gzip = 0;
-		else
-			return ts_usage_error(&cmd, "--compress: gzip or none, not '%s'", arg), -1;
+			x->po.pq.codec = TS_PQ_GZIP;
+		} else if (!strcmp(arg, "none")) {
+			x->po.pq.codec = TS_PQ_UNCOMPRESSED;
+		} else if (!strcmp(arg, "snappy")) {
+			x->po.pq.codec = TS_PQ_SNAPPY;
+		} else if (!strcmp(arg, "zstd")) {
+			x->po.pq.codec = TS_PQ_ZSTD;
+		} else {
+			return ts_usage_error(&cmd, "--compress: gzip, snappy, zstd or none, not '%s'", arg), -1;
+		}
 		return 0;
+	case OPT_FORMAT:
+		if (!strcmp(arg, "parquet"))
+			x->parquet = 1;
+		else if (!strcmp(arg, "ndjson"))
+			x->parquet = 0;
+		else
+			return ts_usage_error(&cmd, "--format: ndjson or parquet, not '%s'", arg), -1;
+		return 0;
+	case OPT_SCHEMA: x->schema_arg = arg; return 0;
+	case OPT_INFER_RECORDS:
+		if (ts_parse_u64(arg, &x->infer_records) < 0 || x->infer_records == 0 ||
+		    x->infer_records > 10000000)
+			return ts_usage_error(&cmd, "invalid --infer-records '%s' (1 to 10000000)", arg), -1;
+		return 0;
+	case OPT_CASE_SENSITIVE: x->po.pq_case_sensitive = 1; return 0;
 	/* A file of at most 0 bytes or records can hold nothing: an error, as
 	 * split -b 0 is (the defaults already mean "no limit" where there is
 	 * none). */
@@ -399,6 +447,76 @@ static int stop_pending(void)
 	return 0;
 }
 
+/* --schema infer: the first records are held until the schema is known. */
+static int end_inference(struct pt *x);
+
+static int hold(struct pt *x, const struct ts_item *it)
+{
+	const char *name = x->in.name ? x->in.name : "";
+
+	if (!x->nnames_held || strcmp(x->names_held[x->nnames_held - 1], name) != 0) {
+		char **v = realloc(x->names_held, (x->nnames_held + 1) * sizeof(*v));
+		if (!v || !(v[x->nnames_held] = strdup(name)))
+			return ts_error("out of memory"), -1;
+		x->names_held = v;
+		x->nnames_held++;
+	}
+	struct held *h = realloc(x->hold, (x->nhold + 1) * sizeof(*h));
+	if (!h)
+		return ts_error("out of memory"), -1;
+	x->hold = h;
+	h[x->nhold] = (struct held){x->held.len, it->v.n, it->line, it->has_ws, x->nnames_held - 1};
+	if (ts_buf_add(&x->held, it->v.p, it->v.n) < 0 || ts_pq_infer_add(x->infer, it->v) < 0)
+		return ts_error("out of memory"), -1;
+	x->nhold++;
+	return x->nhold >= x->infer_records ? end_inference(x) : 0;
+}
+
+/* The schema from the records held, said on standard error in the --schema
+ * file's format; then the held records go their way. */
+static int end_inference(struct pt *x)
+{
+	char err[512];
+	struct ts_buf b;
+
+	if (!x->infer)
+		return 0;
+	int rc = x->nhold ? ts_pq_infer_schema(x->infer, &x->schema, err, sizeof(err)) : 0;
+	ts_pq_infer_free(x->infer);
+	x->infer = NULL;
+	if (!x->nhold)
+		return 0; /* no records: no files */
+	if (rc < 0) {
+		/* no schema, no files: every record is refused, counted */
+		snprintf(x->no_schema, sizeof(x->no_schema), "--schema infer: %s", err);
+		ts_error("%s", x->no_schema);
+	}
+	ts_buf_init(&b, 0);
+	ts_pq_schema_to_glue(&x->schema, &b);
+	ts_warn("--schema infer: the columns of the first %zu record%s:", x->nhold,
+		x->nhold == 1 ? "" : "s");
+	fprintf(stderr, "%s\n", b.data);
+	ts_buf_release(&b);
+	const char *saved = x->in.name;
+	for (size_t i = 0; i < x->nhold; i++) {
+		struct held *h = &x->hold[i];
+		struct ts_item it = {.kind = TS_ITEM_VALUE, .v = {x->held.data + h->off, h->len},
+				     .line = h->line, .has_ws = h->has_ws};
+		struct ts_json_scan r;
+		x->in.name = x->names_held[h->name];
+		if (x->no_schema[0]) {
+			reject(x, "no_schema", &it, "%s", x->no_schema);
+			continue;
+		}
+		ts_json_scan_keys(it.v.p, it.v.p + it.v.n, 1, 0, &x->idx, &r);
+		do_record(x, &it);
+		if (ts_part_error(x->part))
+			break;
+	}
+	x->in.name = saved;
+	return ts_part_error(x->part) ? -1 : 0;
+}
+
 /* One good record of the input loop. */
 static int on_record(void *ud, struct ts_input *in, const struct ts_item *it)
 {
@@ -406,6 +524,12 @@ static int on_record(void *ud, struct ts_input *in, const struct ts_item *it)
 	static uint64_t ticked;
 
 	(void)in;
+	if (x->infer)
+		return hold(x, it);
+	if (x->no_schema[0]) {
+		reject(x, "no_schema", it, "%s", x->no_schema);
+		return 0;
+	}
 	/* --max-seconds is checked as records arrive (after each read of the
 	 * input, and every 256 records), before the record is written: a file
 	 * past its time takes no more records */
@@ -506,6 +630,51 @@ static int parse_templates(struct pt *x)
 	return 0;
 }
 
+/* --format, --schema, --compress: what the files are. */
+static int prepare_format(struct pt *x)
+{
+	char err[512];
+
+	if (!x->parquet) {
+		if (x->schema_arg || x->infer_records || x->po.pq_case_sensitive)
+			return ts_usage_error(&cmd, "%s goes with --format parquet",
+					      x->schema_arg ? "--schema" : x->infer_records
+					      ? "--infer-records" : "--case-sensitive"), -1;
+		if (x->codec_set && !x->po.gzip && x->po.pq.codec != TS_PQ_UNCOMPRESSED)
+			return ts_usage_error(&cmd, "--compress snappy and zstd are for --format parquet "
+					      "(NDJSON files: gzip or none)"), -1;
+		return 0;
+	}
+	if (!x->schema_arg)
+		return ts_usage_error(&cmd, "--format parquet needs --schema FILE or --schema infer"), -1;
+	if (!x->codec_set)
+		x->po.pq.codec = TS_PQ_SNAPPY; /* the service's default */
+	x->po.gzip = 0; /* error files are NDJSON, uncompressed */
+	x->po.pq.created_by = "ts-partition version " TS_VERSION;
+	x->po.pq_schema = &x->schema;
+	ts_pq_schema_init(&x->schema);
+	if (!strcmp(x->schema_arg, "infer")) {
+		if (!x->infer_records)
+			x->infer_records = 1000;
+		ts_buf_init(&x->held, 0);
+		if (!(x->infer = ts_pq_infer_new()))
+			return ts_usage_error(&cmd, "out of memory"), -1;
+		return 0;
+	}
+	if (x->infer_records)
+		return ts_usage_error(&cmd, "--infer-records goes with --schema infer"), -1;
+	size_t n;
+	char *text = ts_read_small(x->schema_arg, (size_t)16 << 20, &n);
+	if (!text)
+		return ts_usage_error(&cmd, "--schema '%s': %s", x->schema_arg,
+				      errno == EFBIG ? "over 16 MiB" : strerror(errno)), -1;
+	int rc = ts_pq_schema_from_glue(&x->schema, text, n, err, sizeof(err));
+	free(text);
+	if (rc < 0)
+		return ts_usage_error(&cmd, "--schema '%s': %s", x->schema_arg, err), -1;
+	return 0;
+}
+
 /* The output directory: created, checked, cleaned if asked; the number of
  * open files fitted to the descriptor limit. */
 static int prepare_output(struct pt *x)
@@ -592,6 +761,10 @@ static void count(struct pt *x)
 	x->run.rejected -= lost_err < x->run.rejected ? lost_err : x->run.rejected;
 	*ts_run_counter(&x->run, "files") = ts_part_files(x->part);
 	*ts_run_counter(&x->run, "partitions") = ts_part_count(x->part);
+	if (x->parquet) {
+		*ts_run_counter(&x->run, "fields_dropped") = ts_part_fields_dropped(x->part);
+		*ts_run_counter(&x->run, "closed_early") = ts_part_closed_early(x->part);
+	}
 	if (dropped)
 		*ts_run_counter(&x->run, "dropped_unpublished") = dropped;
 	/* The manifest is flushed after every line: out.bytes is all of it. */
@@ -616,6 +789,15 @@ static void release(struct pt *x)
 	free(x->names);
 	free(x->qnames);
 	ts_query_free(x->query);
+	if (x->parquet) {
+		ts_pq_infer_free(x->infer);
+		ts_pq_schema_release(&x->schema);
+		ts_buf_release(&x->held);
+		free(x->hold);
+		for (size_t i = 0; i < x->nnames_held; i++)
+			free(x->names_held[i]);
+		free(x->names_held);
+	}
 	ts_buf_release(&x->qmsg);
 	ts_buf_release(&x->pbuf);
 	ts_buf_release(&x->ebuf);
@@ -648,7 +830,7 @@ int main(int argc, char **argv)
 		return 2;
 	if (!x.dir)
 		return ts_usage_error(&cmd, "the output directory is required: -o DIR"), 2;
-	if (parse_templates(&x) < 0)
+	if (parse_templates(&x) < 0 || prepare_format(&x) < 0)
 		return 2;
 	if (prepare_output(&x) < 0)
 		return 2;
@@ -683,6 +865,10 @@ int main(int argc, char **argv)
 
 	int rc = 0;
 	ts_input_run(&x.in, argv + first, on_record, &x);
+	if (x.infer)
+		end_inference(&x);
+	if (x.no_schema[0])
+		ts_run_fail(&x.run, 2);
 	if (ts_part_error(x.part))
 		rc = -1;
 	if (rc == 0)

@@ -42,6 +42,8 @@ struct part {
 	char *tmpname;  /* the temporary file's name in that directory */
 	char *buf;
 	size_t blen;
+	struct ts_pq_writer *pq;        /* Parquet: the open file's writer */
+	size_t pq_held;                 /* its buffered bytes, as last counted */
 	uint64_t records, bytes;
 	int64_t first_ms, last_ms;
 	double opened_at;
@@ -58,6 +60,8 @@ struct ts_partitioner {
 	size_t nopen, bufcap;
 	uint64_t files, records, bytes; /* published */
 	uint64_t dropped[2];            /* data, rejected records */
+	uint64_t pq_fields, pq_early;   /* Parquet: members dropped, files closed early */
+	size_t pq_held;                 /* Parquet: buffered bytes of all open files */
 	struct libdeflate_compressor *gz;
 	char *zbuf;
 	size_t zcap;
@@ -137,6 +141,16 @@ uint64_t ts_part_bytes(const struct ts_partitioner *p)
 	return p->bytes;
 }
 
+uint64_t ts_part_fields_dropped(const struct ts_partitioner *p)
+{
+	return p->pq_fields;
+}
+
+uint64_t ts_part_closed_early(const struct ts_partitioner *p)
+{
+	return p->pq_early;
+}
+
 uint64_t ts_part_count(const struct ts_partitioner *p)
 {
 	return p->nparts;
@@ -157,6 +171,8 @@ struct ts_partitioner *ts_part_new(const struct ts_part_opts *o)
 	p->root = p->lockfd = -1;
 	if (!p->o.max_open)
 		p->o.max_open = 128;
+	if (!p->o.pq_budget)
+		p->o.pq_budget = (size_t)256 << 20;
 	p->bufcap = BUF_BUDGET / p->o.max_open;
 	if (p->bufcap < BUF_MIN)
 		p->bufcap = BUF_MIN;
@@ -560,7 +576,8 @@ static int start_file(struct ts_partitioner *p, struct part *t)
 	}
 	const char *slash = rel.len ? memrchr(rel.data, '/', rel.len) : NULL;
 	size_t dirlen = slash ? (size_t)(slash - rel.data) + 1 : 0;
-	ts_buf_addf(&rel, "%s-%s-%s%s", p->o.name, stamp, uuid, p->o.gzip ? ".gz" : "");
+	ts_buf_addf(&rel, "%s-%s-%s%s", p->o.name, stamp, uuid,
+		    p->o.pq_schema && !t->is_error ? ".parquet" : p->o.gzip ? ".gz" : "");
 	free(t->rel);
 	free(t->tmpname);
 	t->rel = ts_buf_detach(&rel, NULL);
@@ -602,6 +619,8 @@ static int start_file(struct ts_partitioner *p, struct part *t)
 	return 0;
 }
 
+static int finish(struct ts_partitioner *p, struct part *t);
+
 /* 0, -1 or TS_PART_REJECTED (nothing written for t yet). */
 static int ensure_open(struct ts_partitioner *p, struct part *t)
 {
@@ -612,9 +631,16 @@ static int ensure_open(struct ts_partitioner *p, struct part *t)
 		}
 		return 0;
 	}
-	while (p->nopen >= p->o.max_open && p->lru_tail)
-		if (close_fd(p, p->lru_tail) < 0)
+	while (p->nopen >= p->o.max_open && p->lru_tail) {
+		struct part *old = p->lru_tail;
+		if (old->pq) { /* a Parquet file cannot be reopened: finish it */
+			if (finish(p, old) < 0)
+				return -1;
+			p->pq_early++;
+		} else if (close_fd(p, old) < 0) {
 			return -1;
+		}
+	}
 	int rc = t->active ? reopen(p, t) : start_file(p, t);
 	if (rc != 0)
 		return rc;
@@ -699,9 +725,43 @@ static void manifest(struct ts_partitioner *p, struct part *t)
 	}
 }
 
+/* Free t's Parquet writer, its memory out of the budget. */
+static void drop_writer(struct ts_partitioner *p, struct part *t)
+{
+	p->pq_held -= t->pq_held;
+	t->pq_held = 0;
+	ts_pq_writer_free(t->pq);
+	t->pq = NULL;
+}
+
+/* A Parquet file every record of which was refused: removed, not published. */
+static int discard(struct ts_partitioner *p, struct part *t)
+{
+	int d;
+
+	drop_writer(p, t);
+	if (t->fd >= 0 && close_fd(p, t) < 0)
+		return -1;
+	if (walk(p, t->rel, t->dirlen, 0, &d) == 0) {
+		unlinkat(d, t->tmpname, 0);
+		close_dir(p, d);
+	}
+	age_unlink(p, t);
+	t->active = 0;
+	return 0;
+}
+
 /* Write out what t still buffers and close it; fsync first when sync. */
 static int finish_data(struct ts_partitioner *p, struct part *t, int sync)
 {
+	if (t->pq) {
+		int rc = ts_pq_finish(t->pq);
+		const char *why = rc < 0 ? ts_pq_error(t->pq) : NULL;
+		drop_writer(p, t);
+		if (rc < 0)
+			return fail(p, "cannot write '%s': %s", shown(p, t->rel, t->dirlen, t->tmpname),
+				    why ? why : "out of memory");
+	}
 	if (t->fd < 0) {
 		if (!sync && !t->blen)
 			return 0; /* closed already, nothing buffered */
@@ -753,6 +813,8 @@ static void announce(struct ts_partitioner *p, struct part *t)
 /* Close, fsync, publish (rename), describe.  The partition stays known. */
 static int finish(struct ts_partitioner *p, struct part *t)
 {
+	if (t->pq && !t->records)
+		return discard(p, t);
 	if (finish_data(p, t, p->o.fsync) < 0 || publish(p, t, p->o.fsync) < 0)
 		return -1;
 	announce(p, t);
@@ -835,6 +897,62 @@ int ts_part_copy(struct ts_partitioner *p, const char *rel, int src)
 	return rc;
 }
 
+/* The Parquet writer's output: t's temporary file. */
+static int pq_sink(void *ctx, const void *data, size_t n)
+{
+	struct part *t = ctx;
+
+	if (ts_write_all(t->fd, data, n) < 0)
+		return -1;
+	t->bytes += n;
+	return 0;
+}
+
+/* Count t's buffered bytes anew; past the budget, the open file that holds
+ * the most writes a row group. */
+static int pq_account(struct ts_partitioner *p, struct part *t)
+{
+	size_t now = ts_pq_buffered(t->pq);
+
+	p->pq_held = p->pq_held - t->pq_held + now;
+	t->pq_held = now;
+	while (p->pq_held > p->o.pq_budget) {
+		struct part *big = NULL;
+		for (struct part *o = p->lru_head; o; o = o->lru_next)
+			if (o->pq && (!big || o->pq_held > big->pq_held))
+				big = o;
+		if (!big || !big->pq_held)
+			break;
+		if (ts_pq_flush(big->pq) < 0)
+			return fail(p, "cannot write '%s': %s",
+				    shown(p, big->rel, big->dirlen, big->tmpname), ts_pq_error(big->pq));
+		now = ts_pq_buffered(big->pq);
+		p->pq_held = p->pq_held - big->pq_held + now;
+		big->pq_held = now;
+	}
+	return 0;
+}
+
+/* One record shredded into t's Parquet file: 0, TS_PART_REJECTED (a value
+ * its column cannot take; nothing of it written) or -1. */
+static int write_parquet(struct ts_partitioner *p, struct part *t, const char *rec, size_t n)
+{
+	char why[512];
+	uint64_t dropped = 0;
+
+	if (!t->pq && !(t->pq = ts_pq_writer_new(p->o.pq_schema, &p->o.pq, pq_sink, t)))
+		return fail(p, "out of memory");
+	int rc = ts_pq_shred(p->o.pq_schema, t->pq, (struct ts_span){rec, n},
+			     p->o.pq_case_sensitive, &dropped, why, sizeof(why));
+	if (rc == -1)
+		return reject_path(p, "schema_mismatch", "%s", why);
+	if (rc < 0)
+		return fail(p, "cannot write '%s': %s", shown(p, t->rel, t->dirlen, t->tmpname),
+			    ts_pq_error(t->pq) ? ts_pq_error(t->pq) : "out of memory");
+	p->pq_fields += dropped;
+	return pq_account(p, t);
+}
+
 int ts_part_write(struct ts_partitioner *p, const char *prefix, size_t plen,
 		  const char *rec, size_t n, int has_ws, int64_t time_ms, int is_error)
 {
@@ -849,18 +967,26 @@ int ts_part_write(struct ts_partitioner *p, const char *prefix, size_t plen,
 		fail(p, "out of memory");
 		goto lost;
 	}
+	t->is_error = is_error;
 	if ((rc = ensure_open(p, t)) != 0) {
 		if (rc == TS_PART_REJECTED)
 			return rc;
 		goto lost;
 	}
-	t->is_error = is_error;
-	if (t->blen + n + 1 > p->bufcap) {
+	if (p->o.pq_schema && !is_error) {
+		rc = write_parquet(p, t, rec, n);
+		if (rc == TS_PART_REJECTED)
+			return rc;
+		if (rc < 0)
+			goto lost;
+	} else if (t->blen + n + 1 > p->bufcap) {
 		if (flush_part(p, t, t->buf, t->blen) < 0)
 			goto lost;
 		t->blen = 0;
 	}
-	if (n + 1 > p->bufcap || has_ws) {
+	if (t->pq) {
+		/* shredded above */
+	} else if (n + 1 > p->bufcap || has_ws) {
 		/* a record larger than the buffer, or one to minify: build it
 		 * in a scratch buffer */
 		struct ts_buf b;
@@ -894,7 +1020,8 @@ int ts_part_write(struct ts_partitioner *p, const char *prefix, size_t plen,
 	 * ts_part_abort() counts it */
 	t->records++;
 	if ((p->o.max_records && t->records >= p->o.max_records) ||
-	    (p->o.max_bytes && t->bytes + (p->gz ? t->blen / 4 : t->blen) >= p->o.max_bytes)) {
+	    (p->o.max_bytes && (t->pq ? ts_pq_bytes_estimate(t->pq)
+			       : t->bytes + (p->gz ? t->blen / 4 : t->blen)) >= p->o.max_bytes)) {
 		if (finish(p, t) < 0) {
 			/* a rejected record is the caller's to keep elsewhere
 			 * now: not one of those the removed file takes */
@@ -930,6 +1057,12 @@ int ts_part_close_all(struct ts_partitioner *p)
 
 	if (p->failed)
 		return -1;
+	for (t = p->age_head; t;) { /* Parquet files of refused records only */
+		struct part *next = t->age_next;
+		if (t->pq && !t->records && discard(p, t) < 0)
+			return -1;
+		t = next;
+	}
 	if (!p->o.fsync || !p->age_head || !p->age_head->age_next) {
 		while (p->age_head)
 			if (finish(p, p->age_head) < 0)
@@ -962,6 +1095,8 @@ void ts_part_abort(struct ts_partitioner *p)
 	for (struct part *t = p->age_head; t; t = t->age_next) {
 		p->dropped[t->is_error ? 1 : 0] += t->records;
 		t->records = 0;
+		if (t->pq)
+			drop_writer(p, t);
 		if (!t->tmpname)
 			continue;
 		int d;
@@ -988,6 +1123,7 @@ void ts_part_free(struct ts_partitioner *p)
 			continue;
 		if (t->fd >= 0)
 			close(t->fd);
+		ts_pq_writer_free(t->pq);
 		free(t->key);
 		free(t->rel);
 		free(t->tmpname);

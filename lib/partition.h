@@ -57,6 +57,7 @@
 
 #include "buf.h"
 #include "out.h"
+#include "parquet.h"
 #include "template.h"
 #include "tstime.h"
 
@@ -78,6 +79,19 @@ struct ts_part_opts {
 	uint64_t max_records;  /* ... or holds this many records (0: never) */
 	double max_seconds;    /* ... or has been open this long (0: never) */
 	size_t max_open;       /* open files at most */
+	/* Parquet (pq_schema not NULL): data records are shredded into Parquet
+	 * files named .parquet, by the schema (which the caller may fill in
+	 * after ts_part_new(), before the first write); records of an error
+	 * prefix stay NDJSON.  A record a column cannot take is refused
+	 * (TS_PART_REJECTED, "schema_mismatch").  Column data of all open
+	 * files together stays within pq_budget (0: 256 MiB): past it, the
+	 * open file holding the most writes a row group early.  A file that
+	 * max_open closes is finished and published (Parquet cannot be
+	 * appended to), counted in ts_part_closed_early(). */
+	const struct ts_pq_schema *pq_schema;
+	struct ts_pq_opts pq;
+	int pq_case_sensitive;
+	size_t pq_budget;
 	const struct ts_tz *tz; /* zone of the time in file names; NULL: UTC */
 	struct ts_out *manifest;
 };
@@ -129,6 +143,9 @@ uint64_t ts_part_files(const struct ts_partitioner *p);
 uint64_t ts_part_records(const struct ts_partitioner *p);
 uint64_t ts_part_bytes(const struct ts_partitioner *p);
 uint64_t ts_part_count(const struct ts_partitioner *p);
+/* Parquet: members of records that no column took; files max_open finished. */
+uint64_t ts_part_fields_dropped(const struct ts_partitioner *p);
+uint64_t ts_part_closed_early(const struct ts_partitioner *p);
 /* Records given to ts_part_write() that are in no published file: those in
  * the temporary files ts_part_abort() removed (is_error 0: data records,
  * 1: rejected records), and data records whose write failed with -1 (a
