@@ -100,6 +100,7 @@ bench: all
 	scripts/bench-validate
 	scripts/bench-diff
 	scripts/bench-put
+	scripts/bench-parquet
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
