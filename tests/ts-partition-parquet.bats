@@ -239,5 +239,5 @@ FLAT='[{"Name":"s","Type":"string"},{"Name":"big","Type":"bigint"},{"Name":"i","
 	awk 'BEGIN { for (i = 0; i < 1000000; i++) printf "{\"id\":%d,\"k\":\"key%d\",\"v\":%d.25,\"l\":[%d,%d]}\n", i, i % 100, i % 1000, i % 3, i % 5 }' > in.ndjson
 	run -0 tsp out --schema schema.json --prefix 'p/' in.ndjson
 	duck "SELECT count(*) AS n, sum(id) AS s, count(DISTINCT k) AS d, sum(v) AS v, sum(len(l)) AS l, sum(list_sum(l)) AS ls FROM read_parquet($(files out))" > got
-	[ "$(jq -c . got)" = '{"n":1000000,"s":499999500000,"d":100,"v":499750000,"l":2000000,"ls":3000000}' ] || fail "$(cat got)"
+	[ "$(jq -c . got)" = '{"n":1000000,"s":499999500000,"d":100,"v":499750000,"l":2000000,"ls":2999999}' ] || fail "$(cat got)"
 }
