@@ -513,40 +513,6 @@ static void do_value(struct ex *x, const struct ts_item *it)
 	emit(x, it->v, 0, it->has_ws, NULL, NULL);
 }
 
-/* --infer: does the text read as a JSON number, written as it is?  (No
- * "+1", ".5", "1." or "007": those stay strings, their digits unchanged.) */
-static int is_json_number(const char *p, size_t n)
-{
-	size_t i = 0;
-	if (i < n && p[i] == '-')
-		i++;
-	if (i == n || p[i] < '0' || p[i] > '9')
-		return 0;
-	if (p[i] == '0')
-		i++;
-	else
-		while (i < n && p[i] >= '0' && p[i] <= '9')
-			i++;
-	if (i < n && p[i] == '.') {
-		size_t d = ++i;
-		while (i < n && p[i] >= '0' && p[i] <= '9')
-			i++;
-		if (i == d)
-			return 0;
-	}
-	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
-		i++;
-		if (i < n && (p[i] == '+' || p[i] == '-'))
-			i++;
-		size_t d = i;
-		while (i < n && p[i] >= '0' && p[i] <= '9')
-			i++;
-		if (i == d)
-			return 0;
-	}
-	return i == n;
-}
-
 /* One field as a JSON value: a string, or with --infer (unquoted fields
  * only) a number, a boolean or null.  -1: not UTF-8. */
 static int csv_value(struct ex *x, const char *p, size_t n, int quoted)
@@ -554,7 +520,7 @@ static int csv_value(struct ex *x, const char *p, size_t n, int quoted)
 	if (x->infer && !quoted) {
 		if (n == 0)
 			return ts_buf_addstr(&x->json, "null");
-		if (is_json_number(p, n))
+		if (ts_json_is_number(p, n))
 			return ts_buf_add(&x->json, p, n);
 		if ((n == 4 && (!memcmp(p, "true", 4) || !memcmp(p, "TRUE", 4) || !memcmp(p, "True", 4))))
 			return ts_buf_addstr(&x->json, "true");

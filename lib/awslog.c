@@ -190,40 +190,6 @@ static int is_int(const char *p, size_t n)
 	return 1;
 }
 
-/* A JSON number, written as it is (no "+1", ".5", "1." or "007"). */
-static int is_number(const char *p, size_t n)
-{
-	size_t i = 0, d;
-
-	if (i < n && p[i] == '-')
-		i++;
-	if (i == n || p[i] < '0' || p[i] > '9')
-		return 0;
-	if (p[i] == '0')
-		i++;
-	else
-		while (i < n && p[i] >= '0' && p[i] <= '9')
-			i++;
-	if (i < n && p[i] == '.') {
-		d = ++i;
-		while (i < n && p[i] >= '0' && p[i] <= '9')
-			i++;
-		if (i == d)
-			return 0;
-	}
-	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
-		i++;
-		if (i < n && (p[i] == '+' || p[i] == '-'))
-			i++;
-		d = i;
-		while (i < n && p[i] >= '0' && p[i] <= '9')
-			i++;
-		if (i == d)
-			return 0;
-	}
-	return i == n;
-}
-
 /* "key": */
 static int put_key(struct ts_buf *out, const char *key)
 {
@@ -247,7 +213,7 @@ static int put_num(struct ts_buf *out, const char *p, size_t n, int int_only)
 {
 	if (is_dash(p, n))
 		return ts_buf_add(out, "null", 4);
-	if (int_only ? is_int(p, n) : is_number(p, n))
+	if (int_only ? is_int(p, n) : ts_json_is_number(p, n))
 		return ts_buf_add(out, p, n);
 	return ts_json_escape(out, p, n);
 }

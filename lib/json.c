@@ -1002,3 +1002,36 @@ int ts_json_minify(struct ts_buf *out, struct ts_span v)
 	}
 	return 0;
 }
+
+int ts_json_is_number(const char *p, size_t n)
+{
+	size_t i = 0, d;
+
+	if (i < n && p[i] == '-')
+		i++;
+	if (i == n || p[i] < '0' || p[i] > '9')
+		return 0;
+	if (p[i] == '0')
+		i++;
+	else
+		while (i < n && p[i] >= '0' && p[i] <= '9')
+			i++;
+	if (i < n && p[i] == '.') {
+		d = ++i;
+		while (i < n && p[i] >= '0' && p[i] <= '9')
+			i++;
+		if (i == d)
+			return 0;
+	}
+	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+		i++;
+		if (i < n && (p[i] == '+' || p[i] == '-'))
+			i++;
+		d = i;
+		while (i < n && p[i] >= '0' && p[i] <= '9')
+			i++;
+		if (i == d)
+			return 0;
+	}
+	return i == n;
+}

@@ -152,6 +152,10 @@ int ts_json_escape(struct ts_buf *out, const char *s, size_t n);
 /* Append a validated value without insignificant whitespace. */
 int ts_json_minify(struct ts_buf *out, struct ts_span v);
 
+/* Is the text exactly a JSON number, as written?  (No "+1", ".5", "1." or
+ * "007": text that reads as a number only loosely is not one.) */
+int ts_json_is_number(const char *p, size_t n);
+
 /* Number of valid UTF-8 bytes at the start of s (== n when all valid). */
 size_t ts_utf8_valid_prefix(const char *s, size_t n);
 
