@@ -241,3 +241,15 @@ FLAT='[{"Name":"s","Type":"string"},{"Name":"big","Type":"bigint"},{"Name":"i","
 	duck "SELECT count(*) AS n, sum(id) AS s, count(DISTINCT k) AS d, sum(v) AS v, sum(len(l)) AS l, sum(list_sum(l)) AS ls FROM read_parquet($(files out))" > got
 	[ "$(jq -c . got)" = '{"n":1000000,"s":499999500000,"d":100,"v":499750000,"l":2000000,"ls":2999999}' ] || fail "$(cat got)"
 }
+
+@test "--max-bytes rolls Parquet files by their size as written: several complete files near the limit, every row in one of them" {
+	printf '%s\n' '[{"Name":"id","Type":"bigint"},{"Name":"s","Type":"string"}]' > schema.json
+	awk 'BEGIN { srand(3); for (i = 0; i < 60000; i++) { s = ""; for (j = 0; j < 8; j++) s = s sprintf("%08x", int(rand() * 4294967295)); printf "{\"id\":%d,\"s\":\"%s\"}\n", i, s } }' > in.ndjson
+	run -0 tsp out --schema schema.json --prefix 'p/' --max-bytes 1M --compress none in.ndjson
+	n=$(wc -l < out.man)
+	[ "$n" -ge 3 ] || fail "$n files"
+	# each file near 1 MiB (the estimate runs ahead of the page being filled)
+	jq -e -s 'all(.[:-1][]; .bytes > 500000 and .bytes < 1600000)' out.man
+	jq -e -s 'map(.records) | add == 60000' out.man
+	[ "$(duck "SELECT count(DISTINCT id) AS n FROM read_parquet($(files out))" | jq .n)" -eq 60000 ]
+}
