@@ -57,65 +57,7 @@ static const char *prog = "gen-cloudtrail";
 
 #include "prng.h"
 
-/* true with probability num/den */
-static int chance(uint32_t num, uint32_t den)
-{
-	return below(den) < num;
-}
-
-#define PICK(arr) ((arr)[below((uint32_t)(sizeof(arr) / sizeof *(arr)))])
-
-/* ---- output buffer ------------------------------------------------------ */
-
-#define OCAP (1u << 20)
-
-static char obuf[OCAP];
-static size_t olen;
-static FILE *ofp;
-static const char *oname = "standard output";
-static uint64_t written; /* bytes handed to obuf so far */
-
-static void die(const char *what)
-{
-	fprintf(stderr, "%s: %s: %s\n", prog, what, strerror(errno));
-	exit(2);
-}
-
-static void flush(void)
-{
-	if (olen && fwrite(obuf, 1, olen, ofp) != olen)
-		die(oname);
-	olen = 0;
-}
-
-static void put(const char *s, size_t n)
-{
-	if (olen + n > OCAP) {
-		flush();
-		if (n > OCAP) {
-			if (fwrite(s, 1, n, ofp) != n)
-				die(oname);
-			written += n;
-			return;
-		}
-	}
-	memcpy(obuf + olen, s, n);
-	olen += n;
-	written += n;
-}
-
-static void putch(char c)
-{
-	if (olen == OCAP)
-		flush();
-	obuf[olen++] = c;
-	written++;
-}
-
-static void puts_(const char *s)
-{
-	put(s, strlen(s));
-}
+#include "genout.h"
 
 static void putu(uint64_t v)
 {

@@ -42,50 +42,7 @@ static const char *prog = "gen-csv";
 
 #include "prng.h"
 
-/* true with probability num/den */
-static int chance(uint32_t num, uint32_t den)
-{
-	return below(den) < num;
-}
-
-#define PICK(arr) ((arr)[below((uint32_t)(sizeof(arr) / sizeof *(arr)))])
-
-/* ---- output buffer ------------------------------------------------------ */
-
-#define OCAP (1u << 20)
-
-static char obuf[OCAP];
-static size_t olen;
-static FILE *ofp;
-static const char *oname = "standard output";
-static uint64_t written; /* bytes handed to obuf so far */
-
-static void die(const char *what)
-{
-	fprintf(stderr, "%s: %s: %s\n", prog, what, strerror(errno));
-	exit(2);
-}
-
-static void flush(void)
-{
-	if (olen && fwrite(obuf, 1, olen, ofp) != olen)
-		die(oname);
-	olen = 0;
-}
-
-static void put(const char *s, size_t n)
-{
-	if (olen + n > OCAP)
-		flush();
-	memcpy(obuf + olen, s, n); /* every piece is far below OCAP */
-	olen += n;
-	written += n;
-}
-
-static void puts_(const char *s)
-{
-	put(s, strlen(s));
-}
+#include "genout.h"
 
 static void putf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

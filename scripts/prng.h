@@ -24,4 +24,12 @@ static uint32_t below(uint32_t n)
 	return (uint32_t)(((rnd() >> 32) * (uint64_t)n) >> 32);
 }
 
+/* true with probability num/den */
+static inline int chance(uint32_t num, uint32_t den)
+{
+	return below(den) < num;
+}
+
+#define PICK(arr) ((arr)[below((uint32_t)(sizeof(arr) / sizeof *(arr)))])
+
 #endif
